@@ -1,0 +1,34 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openDatabase } from './database';
+
+describe('openDatabase', () => {
+  it('runs on the real local PostgreSQL given a URL', async () => {
+    const db = await openDatabase({ url: process.env.DATABASE_URL });
+    const [row] = await db.sql`select current_setting('server_version_num')::int as v`;
+    expect(db.embedded).toBe(false);
+    expect(row.v).toBeGreaterThanOrEqual(150000);
+    await db.close();
+  });
+
+  it('runs embedded (PGlite over the wire) without a URL, keeping data in its folder', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-embedded-'));
+    const saved = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      const first = await openDatabase({ embeddedDir: dir });
+      expect(first.embedded).toBe(true);
+      await first.sql`create table kept (n int)`;
+      await Promise.all([1, 2, 3].map((n) => first.sql`insert into kept values (${n})`));
+      await first.close();
+      const second = await openDatabase({ embeddedDir: dir });
+      const rows = await second.sql`select count(*)::int as c from kept`;
+      expect(rows[0].c).toBe(3);
+      await second.close();
+    } finally {
+      if (saved) process.env.DATABASE_URL = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

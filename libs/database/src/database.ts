@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import postgres from 'postgres';
+import { dataDir } from '@linkage/common';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+/** An open connection pool, to a real server (`DATABASE_URL`) or to the embedded default. */
+export interface Database {
+  readonly sql: Sql;
+  readonly url: string;
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL; without it (and without `DATABASE_URL`) the embedded default is used. */
+  url?: string;
+  /** Embedded data folder; default `<data dir>/pg`. */
+  embeddedDir?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  onnotice?: (notice: unknown) => void;
+}
+
+interface EmbeddedServerInfo {
+  pid: number;
+  url: string;
+}
+
+/**
+ * Opens the database the service runs on. With a URL, a postgres.js pool to it. Without one,
+ * embedded PostgreSQL (PGlite, data under ./.data/pg) served over the wire protocol by
+ * pglite-socket, so postgres.js works exactly as against a server. PGlite runs one transaction
+ * at a time; the socket server multiplexes the pool's connections onto it.
+ *
+ * A data folder can be opened by one process only, so the process that opens it publishes its
+ * address in `server.json`; another `linkage` process (a CLI query while `linkage demo` serves)
+ * connects to that one instead of opening the folder a second time.
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const url = options.url ?? process.env.DATABASE_URL;
+  const max = options.max ?? 10;
+  if (url) {
+    const sql = connect(url, max, options.onnotice);
+    return { sql, url, embedded: false, close: () => sql.end({ timeout: 5 }) };
+  }
+  const dir = options.embeddedDir ?? path.join(dataDir(), 'pg');
+  const running = readRunningServer(dir);
+  if (running) {
+    const sql = connect(running.url, max, options.onnotice);
+    try {
+      await sql`select 1`;
+      return { sql, url: running.url, embedded: true, close: () => sql.end({ timeout: 5 }) };
+    } catch {
+      await sql.end({ timeout: 1 }).catch(() => undefined);
+    }
+  }
+  return startEmbedded(dir, max, options.onnotice);
+}
+
+function connect(url: string, max: number, onnotice?: (n: unknown) => void): Sql {
+  return postgres(url, {
+    max,
+    onnotice: onnotice ?? (() => undefined),
+    types: { bigint: postgres.BigInt },
+    connection: { application_name: 'linkage' },
+  }) as unknown as Sql;
+}
+
+async function startEmbedded(
+  dir: string,
+  max: number,
+  onnotice?: (n: unknown) => void,
+): Promise<Database> {
+  // Loaded lazily: only the embedded default needs the WASM build of PostgreSQL.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  fs.mkdirSync(dir, { recursive: true });
+  const db = await PGlite.create(dir);
+  const server = new PGLiteSocketServer({
+    db,
+    port: 0,
+    host: '127.0.0.1',
+    maxConnections: Math.max(2, max + 2),
+  });
+  await server.start();
+  const address = server.getServerConn();
+  const url = `postgres://postgres:postgres@${address}/postgres`;
+  const infoFile = path.join(dir, 'server.json');
+  fs.writeFileSync(infoFile, JSON.stringify({ pid: process.pid, url } satisfies EmbeddedServerInfo));
+  const sql = connect(url, max, onnotice);
+  return {
+    sql,
+    url,
+    embedded: true,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      if (readRunningServer(dir)?.pid === process.pid) fs.rmSync(infoFile, { force: true });
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+function readRunningServer(dir: string): EmbeddedServerInfo | undefined {
+  const infoFile = path.join(dir, 'server.json');
+  if (!fs.existsSync(infoFile)) return undefined;
+  try {
+    const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as EmbeddedServerInfo;
+    if (info.pid === process.pid) return undefined;
+    process.kill(info.pid, 0); // throws when that process is gone
+    return info;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './backend-report';
+export * from './postgres';

@@ -1,0 +1,26 @@
+'use strict';
+// A jest reporter that says plainly which event-store backends the run exercised and which it
+// did not (and why), from the records the contract suite writes (libs/testing backend-report).
+const fs = require('node:fs');
+const path = require('node:path');
+
+class BackendReport {
+  onRunComplete() {
+    const dir = process.env.LINKAGE_BACKEND_REPORT_DIR;
+    if (!dir || !fs.existsSync(dir)) return;
+    const records = fs
+      .readdirSync(dir)
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+    if (records.length === 0) return;
+    const lines = ['', 'Event-store backends:'];
+    for (const r of records.sort((a, b) => a.backend.localeCompare(b.backend))) {
+      lines.push(
+        r.ran
+          ? `  ${r.backend}: EXERCISED (${r.detail})`
+          : `  ${r.backend}: NOT RUN — ${r.detail}`,
+      );
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+}
+module.exports = BackendReport;
