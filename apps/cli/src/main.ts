@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { LinkageError } from '@linkage/common';
 import { commandRegistrars } from './commands';
+import { assertKeyConfigured } from './key-gate';
 
 /** Exit codes, so a user can tell why a run failed without reading logs. */
 export const EXIT = {
@@ -20,7 +21,14 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of commandRegistrars) register(program);
+  program.hook('preAction', (_root, action) => assertKeyConfigured(topLevelVerb(action)));
   return program;
+}
+
+function topLevelVerb(command: Command): string {
+  let current = command;
+  while (current.parent && current.parent.parent) current = current.parent;
+  return current.name();
 }
 
 export function exitCodeFor(error: unknown): number {

@@ -88,7 +88,10 @@ async function startEmbedded(
   const address = server.getServerConn();
   const url = `postgres://postgres:postgres@${address}/postgres`;
   const infoFile = path.join(dir, 'server.json');
-  fs.writeFileSync(infoFile, JSON.stringify({ pid: process.pid, url } satisfies EmbeddedServerInfo));
+  fs.writeFileSync(
+    infoFile,
+    JSON.stringify({ pid: process.pid, url } satisfies EmbeddedServerInfo),
+  );
   const sql = connect(url, max, onnotice);
   return {
     sql,
