@@ -1,6 +1,27 @@
 import type { Command } from 'commander';
+import { registerIngestCommand } from './ingest.command';
+import { registerDeadLettersCommand } from './dead-letters.command';
+import { registerLinkageReportCommand } from './linkage-report.command';
+import { registerServeCommand } from './serve.command';
+import { registerGenerateCommand } from './generate.command';
+import { registerTokenCommand } from './token.command';
+import { registerDsaCommand } from './dsa.command';
+import { registerAuditCommand } from './audit.command';
+import { registerProjectCommand } from './project.command';
+import { registerOutcomesCommand } from './outcomes.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
 
-export const commandRegistrars: CommandRegistrar[] = [];
+export const commandRegistrars: CommandRegistrar[] = [
+  registerIngestCommand,
+  registerDeadLettersCommand,
+  registerLinkageReportCommand,
+  registerServeCommand,
+  registerGenerateCommand,
+  registerTokenCommand,
+  registerDsaCommand,
+  registerAuditCommand,
+  registerProjectCommand,
+  registerOutcomesCommand,
+];

@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Database } from '@linkage/database';
+import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
+import type { EventStore } from '@linkage/event-store';
+import { GovernanceModule } from '@linkage/governance';
+import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
+import { AnalyticsQueries } from './analytics/analytics.queries';
+import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
+
+export interface AnalyticsModuleOptions {
+  db: Database;
+  store?: EventStore;
+  jwtSecret?: Buffer;
+  disclosurePolicy?: DisclosurePolicy;
+}
+
+@Module({})
+export class AnalyticsApiModule {
+  static forRoot(options: AnalyticsModuleOptions): DynamicModule {
+    return {
+      module: AnalyticsApiModule,
+      imports: [GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret })],
+      controllers: [AnalyticsController, HealthController],
+      providers: [
+        { provide: ANALYTICS_DB, useValue: options.db },
+        ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
+        {
+          provide: ANALYTICS_QUERIES,
+          useValue: new AnalyticsQueries(options.db.sql, options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY),
+        },
+      ],
+    };
+  }
+}

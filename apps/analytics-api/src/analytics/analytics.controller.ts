@@ -1,0 +1,119 @@
+import { BadRequestException, Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { isOutcomeMeasure, OUTCOME_MEASURES, type OutcomeMeasure } from '@linkage/domain';
+import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
+import { toCsv, wantsCsv } from '../http/csv';
+import {
+  AnalyticsQueries,
+  BREAKDOWN_DIMENSIONS,
+  type BreakdownDimension,
+  type QueryResult,
+} from './analytics.queries';
+
+export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
+
+/**
+ * The analysts' API: thin. Validates parameters, asks AnalyticsQueries (which applies disclosure
+ * control), reports result size and suppressed cells to the audit, answers JSON or CSV.
+ */
+@ApiTags('analytics')
+@ApiProduces('application/json', 'text/csv')
+@ApiHeader({ name: 'Accept', required: false, description: '`text/csv` for CSV, JSON otherwise' })
+@Controller('v1')
+export class AnalyticsController {
+  constructor(@Inject(ANALYTICS_QUERIES) private readonly queries: AnalyticsQueries) {}
+
+  @Get('cohort')
+  @RequiresPermission('read:outcomes', { action: 'read cohort' })
+  @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
+  async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response, @Headers('accept') accept?: string) {
+    return this.answer(req, res, accept, await this.queries.cohort());
+  }
+
+  @Get('outcomes')
+  @RequiresPermission('read:outcomes', { action: 'read outcomes' })
+  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
+  @ApiQuery({ name: 'before', required: false, description: 'months before the index date (default 12)' })
+  @ApiQuery({ name: 'after', required: false, description: 'months after the index date (default 12)' })
+  @ApiOkResponse({ description: 'Users vs matched controls per person-year, did and 95% bootstrap interval' })
+  async outcomes(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Query('measure') measure?: string,
+    @Query('before') before?: string,
+    @Query('after') after?: string,
+    @Headers('accept') accept?: string,
+  ) {
+    const result = await this.queries.outcomes(
+      parseMeasure(measure),
+      parseMonths(before, 'before'),
+      parseMonths(after, 'after'),
+    );
+    return this.answer(req, res, accept, result);
+  }
+
+  @Get('breakdowns/:dimension')
+  @RequiresPermission('read:outcomes', { action: 'read breakdown' })
+  @ApiParam({ name: 'dimension', enum: BREAKDOWN_DIMENSIONS })
+  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
+  @ApiOkResponse({ description: 'Cohort users by a fixed dimension, with the measure in the year after the index date' })
+  async breakdown(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Param('dimension') dimension: string,
+    @Query('measure') measure?: string,
+    @Headers('accept') accept?: string,
+  ) {
+    if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension)) {
+      throw new BadRequestException({ error: 'validation_failed', reason: 'unknown_dimension', field: '/dimension' });
+    }
+    const result = await this.queries.breakdown(dimension as BreakdownDimension, parseMeasure(measure));
+    return this.answer(req, res, accept, result);
+  }
+
+  @Get('wellbeing')
+  @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
+  @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
+  async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response, @Headers('accept') accept?: string) {
+    return this.answer(req, res, accept, await this.queries.wellbeing());
+  }
+
+  @Get('matching/balance')
+  @RequiresPermission('read:outcomes', { action: 'read matching balance' })
+  @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
+  async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response, @Headers('accept') accept?: string) {
+    return this.answer(req, res, accept, await this.queries.balance());
+  }
+
+  private answer(
+    req: GovernedRequest,
+    res: Response,
+    accept: string | undefined,
+    result: QueryResult<Record<string, unknown>>,
+  ): unknown {
+    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
+    res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
+    if (wantsCsv(accept)) {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      return toCsv(result.rows);
+    }
+    return result.body;
+  }
+}
+
+function parseMeasure(measure: string | undefined): OutcomeMeasure {
+  if (!isOutcomeMeasure(measure)) {
+    throw new BadRequestException({ error: 'validation_failed', reason: 'unknown_measure', field: '/measure' });
+  }
+  return measure;
+}
+
+function parseMonths(value: string | undefined, field: string): number {
+  if (value === undefined || value === '') return 12;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 60) {
+    throw new BadRequestException({ error: 'validation_failed', reason: 'months_out_of_range', field: `/${field}` });
+  }
+  return n;
+}

@@ -1,0 +1,3 @@
+export * from './analytics/analytics.queries';
+export * from './analytics-api.module';
+export * from './create-analytics-app';

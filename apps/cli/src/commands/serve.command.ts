@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Command } from 'commander';
+import { ConfigurationError } from '@linkage/common';
+import { startEventWriter } from '../../../event-writer/src/event-writer';
+import { createIngestApp } from '../../../ingest/src/http/ingest-app';
+import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
+
+const SERVICES = ['ingest', 'event-writer'] as const;
+type Service = (typeof SERVICES)[number];
+
+/**
+ * `linkage serve`: the ingest HTTP API (with raw-topic consumers) and the event writer, together
+ * in this process by default; `--services a,b` runs each named service in its own child process
+ * (one named service runs in this process, so a signal to it reaches the service itself).
+ */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run services: ingest (HTTP + raw topics) and event-writer')
+    .option('--services <list>', `comma-separated: ${SERVICES.join(', ')}`)
+    .option(
+      '--port <port>',
+      'ingest HTTP port (default LINKAGE_INGEST_PORT or 3001)',
+      (v) => Number.parseInt(v, 10),
+    )
+    .action(async (opts: { services?: string; port?: number }) => {
+      const port = opts.port ?? Number(process.env.LINKAGE_INGEST_PORT ?? 3001);
+      if (!opts.services) return serveInProcess([...SERVICES], port);
+      const services = opts.services.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const s of services) {
+        if (!(SERVICES as readonly string[]).includes(s)) {
+          throw new ConfigurationError(`unknown service ${s}`, 'unknown_service');
+        }
+      }
+      if (services.length === 1) return serveInProcess(services as Service[], port);
+      return superviseChildren(services as Service[], port);
+    });
+}
+
+async function serveInProcess(services: Service[], port: number): Promise<void> {
+  const runtime = await openIngestRuntime(services.join('+'));
+  const log = runtime.logger;
+  const stops: (() => Promise<void>)[] = [];
+  if (services.includes('event-writer')) {
+    const writer = await startEventWriter(runtime);
+    stops.push(() => writer.stop());
+  }
+  if (services.includes('ingest')) {
+    if (runtime.transport.kind === 'in-process' && !services.includes('event-writer')) {
+      log.warn('in-process transport without the event writer here: nothing will be stored');
+    }
+    const app = await createIngestApp(runtime);
+    await app.listen(port, '127.0.0.1');
+    log.info({ port: (app.getHttpServer().address() as { port: number }).port }, 'ingest listening');
+    stops.unshift(() => app.close());
+  }
+  log.info({ services, transport: runtime.transport.kind }, 'serving');
+  await new Promise<void>((resolve) => {
+    const shutdown = () => resolve();
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+  for (const stop of stops) await stop();
+  await runtime.close();
+}
+
+async function superviseChildren(services: Service[], port: number): Promise<void> {
+  const children: ChildProcess[] = services.map((service) =>
+    spawn(process.execPath, [process.argv[1], 'serve', '--services', service, '--port', String(port)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: process.env,
+    }),
+  );
+  const exited = children.map(
+    (child) => new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1))),
+  );
+  const stopAll = () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('SIGTERM', stopAll);
+  process.once('SIGINT', stopAll);
+  // One service ending ends the others: a half-running pipeline would silently store nothing.
+  const first = await Promise.race(exited);
+  stopAll();
+  await Promise.all(exited);
+  if (first !== 0) process.exitCode = first;
+}

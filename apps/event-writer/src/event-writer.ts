@@ -1,0 +1,294 @@
+import type { Logger } from '@linkage/common';
+import { deterministicUuid } from '@linkage/contracts';
+import type { Database, Sql } from '@linkage/database';
+import type { EventStore, EventToAppend, StreamBatch } from '@linkage/event-store';
+import { counter, histogram } from '@linkage/observability';
+import {
+  TOPICS,
+  topicName,
+  type IncomingMessage,
+  type Transport,
+  type TransportSubscription,
+} from '@linkage/transport';
+import {
+  decideLinkage,
+  recordLinkedFor,
+  type LinkageMethod,
+  type RoutedEvent,
+} from '../../../libs/domain/src/linkage';
+import { ensureIngestSchema } from '../../ingest/src/storage/ingest-schema';
+
+/** The consumer group of the event writer on `ingest.canonical-events.v1`. */
+export const EVENT_WRITER_GROUP = 'event-writer';
+
+export interface EventWriterOptions {
+  transport: Transport;
+  store: EventStore;
+  db: Database;
+  logger: Logger;
+  /** Topic prefix (default `LINKAGE_TOPIC_PREFIX`). */
+  topicPrefix?: string;
+  groupId?: string;
+  /** The clock, for `RecordLinked` metadata (default: the wall clock). */
+  now?: () => Date;
+}
+
+export interface EventWriter {
+  /** Stops consuming after the batch in flight; does not close the transport, store or db. */
+  stop(): Promise<void>;
+}
+
+interface CanonicalMessage {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: {
+    source: string;
+    recordType: string;
+    personId?: string | null;
+    linkKey?: string | null;
+    postcodeInLookup?: boolean;
+    [k: string]: unknown;
+  };
+  metadata: { ingestRunId?: string; line?: number; receivedAt?: string };
+  /** Where it came from in the log (not stored). */
+  position: { topic: string; partition: number; offset: bigint };
+}
+
+const written = counter('linkage_event_writer_events_total', 'Events handled by the event writer', [
+  'outcome',
+]);
+const batchSeconds = histogram(
+  'linkage_event_writer_batch_seconds',
+  'Time to write one batch (append + linkage index)',
+  [],
+  [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+);
+
+/**
+ * Consumes canonical events and appends them to the event store in batches (`appendMany`, one
+ * stream per person), then records linkage and per-run counts. The transport commits the batch's
+ * offsets only after this resolves, so a crash redelivers it; redelivery is harmless because
+ * event ids are deterministic and the per-run counts skip offsets already counted.
+ */
+export async function startEventWriter(options: EventWriterOptions): Promise<EventWriter> {
+  const { transport, store, db, logger } = options;
+  const log = logger.child({ component: 'event-writer' });
+  const now = options.now ?? (() => new Date());
+  await ensureIngestSchema(db.sql);
+  const topic = topicName(TOPICS.canonicalEvents, options.topicPrefix);
+  await transport.ensureTopics([topic]);
+
+  let stopped = false;
+  let subscription: TransportSubscription | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const subscribe = async (): Promise<void> => {
+    subscription = await transport.subscribe({
+      topic,
+      groupId: options.groupId ?? EVENT_WRITER_GROUP,
+      fromBeginning: true,
+      eachBatch: (messages) => writeBatch(db.sql, store, messages, now, log),
+      onError: (error) => {
+        log.error({ err: errorSummary(error) }, 'batch failed; it will be redelivered');
+        if (stopped) return;
+        // The failed batch is uncommitted: join again after a pause and get it back.
+        retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
+      },
+    });
+  };
+  const onSubscribeError = (error: unknown) => {
+    log.error({ err: errorSummary(error) }, 'subscribe failed; retrying');
+    if (!stopped) retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
+  };
+  await subscribe();
+  log.info({ topic }, 'event writer started');
+  return {
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await subscription?.stop();
+      log.info('event writer stopped');
+    },
+  };
+}
+
+async function writeBatch(
+  sql: Sql,
+  store: EventStore,
+  messages: IncomingMessage[],
+  now: () => Date,
+  log: Logger,
+): Promise<void> {
+  const started = process.hrtime.bigint();
+  const parsed: CanonicalMessage[] = [];
+  for (const m of messages) {
+    try {
+      const value = JSON.parse(m.value.toString('utf8')) as Omit<CanonicalMessage, 'position'>;
+      if (!value?.eventId || !value.type || !value.data) throw new Error('not a canonical event');
+      parsed.push({
+        ...value,
+        metadata: value.metadata ?? {},
+        position: { topic: m.topic, partition: m.partition, offset: BigInt(m.offset) },
+      });
+    } catch {
+      // Skipped, not retried forever: a malformed message can never become valid.
+      written.inc({ outcome: 'malformed' });
+      log.error({ partition: m.partition, offset: m.offset }, 'malformed canonical message skipped');
+    }
+  }
+  if (parsed.length === 0) return;
+
+  // Messages of a run that an earlier delivery already counted (crash after commit to the
+  // database, before the offset commit) are skipped; everything else is (re)appended, which
+  // is idempotent by event id.
+  const runIds = [...new Set(parsed.map((e) => e.metadata.ingestRunId).filter(isString))];
+  const done = new Map<string, bigint>();
+  if (runIds.length > 0) {
+    const { topic, partition } = parsed[0].position;
+    const rows = await sql<{ ingest_run_id: string; last_offset: bigint }[]>`
+      select ingest_run_id, last_offset from ingest.run_progress
+      where topic = ${topic} and partition = ${partition} and ingest_run_id = any(${runIds})`;
+    for (const r of rows) done.set(r.ingest_run_id, BigInt(r.last_offset));
+  }
+  const events = parsed.filter((e) => {
+    const run = e.metadata.ingestRunId;
+    const last = run ? done.get(run) : undefined;
+    return last === undefined || e.position.offset > last;
+  });
+  if (events.length === 0) return;
+
+  const linkKeys = [...new Set(events.map((e) => e.data.linkKey).filter(isString))];
+  const known = new Map<string, string>();
+  if (linkKeys.length > 0) {
+    const rows = await sql<{ link_key: string; person_id: string }[]>`
+      select link_key, person_id from ingest.link_keys where link_key = any(${linkKeys})`;
+    for (const r of rows) known.set(r.link_key, r.person_id);
+  }
+  const decision = decideLinkage(events, { links: known });
+
+  // Records parked under a link key by earlier batches join the ones parked in this batch.
+  const waiting = new Map<string, string[]>();
+  if (decision.newLinks.length > 0) {
+    const rows = await sql<{ event_id: string; link_key: string }[]>`
+      select event_id::text as event_id, link_key from ingest.linkage_index
+      where linkage = 'unlinked' and link_key = any(${decision.newLinks.map((l) => l.linkKey)})`;
+    for (const r of rows) waiting.set(r.link_key, [...(waiting.get(r.link_key) ?? []), r.event_id]);
+  }
+  const linkedAt = now();
+  const streams = new Map<string, EventToAppend[]>();
+  const add = (streamId: string, event: EventToAppend) => {
+    const list = streams.get(streamId);
+    if (list) list.push(event);
+    else streams.set(streamId, [event]);
+  };
+  for (const r of decision.routed) add(r.streamId, toAppend(r.event));
+  for (const link of decision.newLinks) {
+    const linked = recordLinkedFor(
+      link,
+      [...(waiting.get(link.linkKey) ?? []), ...link.unlinkedEventIds],
+      (parts) => deterministicUuid(parts.join('\u001f')),
+      linkedAt,
+    );
+    if (linked) add(linked.streamId, linked.event);
+  }
+  const batches: StreamBatch[] = [...streams].map(([streamId, list]) => ({ streamId, events: list }));
+  const result = await store.appendMany(batches);
+
+  await recordOutcome(sql, decision.routed, decision.newLinks, events);
+  written.inc({ outcome: 'appended' }, result.appended);
+  written.inc({ outcome: 'duplicate' }, result.duplicates);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  batchSeconds.observe(seconds);
+  log.debug(
+    { events: events.length, appended: result.appended, duplicates: result.duplicates, seconds },
+    'batch written',
+  );
+}
+
+/** Linkage index, link keys and run counts, in one transaction (after the append is durable). */
+async function recordOutcome(
+  sql: Sql,
+  routed: RoutedEvent<CanonicalMessage>[],
+  newLinks: { linkKey: string; personId: string }[],
+  events: CanonicalMessage[],
+): Promise<void> {
+  const rows = routed.map((r) => ({
+    event_id: r.event.eventId,
+    source: r.event.data.source,
+    record_type: r.event.data.recordType,
+    linkage: r.linkage satisfies LinkageMethod,
+    link_key: r.event.data.linkKey ?? null,
+    stream_id: r.streamId,
+    ingest_run_id: r.event.metadata.ingestRunId ?? null,
+    postcode_in_lookup:
+      typeof r.event.data.postcodeInLookup === 'boolean' ? r.event.data.postcodeInLookup : null,
+  }));
+  await sql.begin(async (tx) => {
+    const inserted = await tx<{ ingest_run_id: string | null }[]>`
+      insert into ingest.linkage_index
+        (event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup)
+      select event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+        event_id uuid, source text, record_type text, linkage text, link_key text,
+        stream_id text, ingest_run_id text, postcode_in_lookup boolean)
+      on conflict (event_id) do nothing
+      returning ingest_run_id`;
+    if (newLinks.length > 0) {
+      const links = JSON.stringify(newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })));
+      await tx`
+        insert into ingest.link_keys (link_key, person_id)
+        select link_key, person_id from jsonb_to_recordset(${links}::jsonb) as x(link_key text, person_id text)
+        on conflict (link_key) do nothing`;
+      await tx`
+        update ingest.linkage_index set linkage = 'link_key'
+        where linkage = 'unlinked' and link_key = any(${newLinks.map((l) => l.linkKey)})`;
+    }
+    const perRun = new Map<string, { processed: number; accepted: number; last: bigint }>();
+    for (const e of events) {
+      const run = e.metadata.ingestRunId;
+      if (!run) continue;
+      const c = perRun.get(run) ?? { processed: 0, accepted: 0, last: -1n };
+      c.processed += 1;
+      if (e.position.offset > c.last) c.last = e.position.offset;
+      perRun.set(run, c);
+    }
+    for (const r of inserted) {
+      const c = r.ingest_run_id ? perRun.get(r.ingest_run_id) : undefined;
+      if (c) c.accepted += 1;
+    }
+    const { topic, partition } = events[0].position;
+    for (const [run, c] of perRun) {
+      await tx`
+        insert into ingest.run_progress (ingest_run_id, topic, partition, last_offset)
+        values (${run}, ${topic}, ${partition}, ${c.last.toString()})
+        on conflict (ingest_run_id, topic, partition)
+        do update set last_offset = greatest(ingest.run_progress.last_offset, excluded.last_offset)`;
+      await tx`
+        update ingest.ingest_runs
+        set processed = processed + ${c.processed},
+            accepted = accepted + ${c.accepted},
+            duplicates = duplicates + ${c.processed - c.accepted}
+        where ingest_run_id = ${run}`;
+    }
+  });
+}
+
+function toAppend(e: CanonicalMessage): EventToAppend {
+  return {
+    eventId: e.eventId,
+    type: e.type,
+    schemaVersion: e.schemaVersion,
+    data: e.data,
+    metadata: e.metadata,
+  };
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** Error class and code only: driver messages can quote parameters. */
+export function errorSummary(error: unknown): { name: string; code?: string } {
+  if (error instanceof Error) {
+    return { name: error.name, code: (error as { code?: string }).code };
+  }
+  return { name: typeof error };
+}

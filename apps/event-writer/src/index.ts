@@ -1,0 +1,2 @@
+export * from './event-writer';
+export * from './run-event-writer';

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { GovernanceModuleOptions } from '@linkage/governance';
+import { GovernanceApiModule } from './governance-api.module';
+import { PinoNestLogger } from './pino-nest-logger';
+
+export interface GovernanceAppOptions extends GovernanceModuleOptions {
+  /** Listen on this port (0 = any free one; read it with `app.getUrl()`); omitted: not listening. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+/**
+ * The governance API (audit search, verify, export, monthly report, health, metrics), created
+ * and, when a port is given, listening. The caller closes it (`app.close()` signs the audit head).
+ */
+export async function createGovernanceApp(
+  options: GovernanceAppOptions,
+): Promise<INestApplication> {
+  const app = await NestFactory.create(GovernanceApiModule.forRoot(options), {
+    logger: new PinoNestLogger(),
+    abortOnError: false,
+  });
+  if (options.port !== undefined) await app.listen(options.port, options.host ?? '127.0.0.1');
+  else await app.init();
+  return app;
+}

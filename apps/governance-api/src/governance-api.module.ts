@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import {
+  GovernanceExceptionFilter,
+  GovernanceModule,
+  GovernanceModuleOptions,
+} from '@linkage/governance';
+import { AuditController } from './audit/audit.controller';
+import { DATABASE, HealthController } from './health/health.controller';
+
+@Module({})
+export class GovernanceApiModule {
+  static forRoot(options: GovernanceModuleOptions): DynamicModule {
+    return {
+      module: GovernanceApiModule,
+      imports: [GovernanceModule.forRoot(options)],
+      controllers: [AuditController, HealthController],
+      providers: [
+        { provide: DATABASE, useValue: options.db },
+        { provide: APP_FILTER, useClass: GovernanceExceptionFilter },
+      ],
+    };
+  }
+}

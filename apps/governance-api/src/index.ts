@@ -1,0 +1,2 @@
+export * from './create-governance-app';
+export * from './governance-api.module';

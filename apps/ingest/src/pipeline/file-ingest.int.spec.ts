@@ -1,0 +1,167 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { openDatabase, type Database } from '@linkage/database';
+import { openEventStore, type EventStore, type StoredEvent } from '@linkage/event-store';
+import { loadPostcodeLookup } from '@linkage/reference';
+import { createFreshDatabase } from '@linkage/testing';
+import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
+import { startEventWriter, type EventWriter } from '../../../event-writer/src/event-writer';
+import { listDeadLetters } from '../reports/dead-letters';
+import { linkageReport } from '../reports/linkage-report';
+import {
+  capturedLogger,
+  dumpAllTables,
+  findIdentifiers,
+  identifierNeedles,
+  mixedExtract,
+  testPseudonymiser,
+} from '../testing/ingest-fixtures';
+import { runFileIngest } from './run-file-ingest';
+
+const brokers = process.env.KAFKA_BROKERS;
+if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+
+async function readAllEvents(store: EventStore): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  for (;;) {
+    const page = await store.readAll({ from: all.at(-1)?.position, maxCount: 1000 });
+    if (page.length === 0) return all;
+    all.push(...page);
+  }
+}
+
+describe('file ingest through Kafka into PostgreSQL', () => {
+  const prefix = `t${randomBytes(4).toString('hex')}.`;
+  const extract = mixedExtract(20);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-ingest-'));
+  const file = path.join(dir, 'mixed.ndjson');
+  fs.writeFileSync(file, extract.lines.join('\n') + '\n');
+  const { logger, lines: logLines } = capturedLogger();
+  const pseudonymiser = testPseudonymiser();
+  const postcodes = loadPostcodeLookup();
+  let fresh: { url: string; drop(): Promise<void> };
+  let db: Database;
+  let store: EventStore;
+  let transport: Transport;
+  let writerTransport: Transport;
+  let writer: EventWriter;
+
+  beforeAll(async () => {
+    fresh = await createFreshDatabase();
+    db = await openDatabase({ url: fresh.url });
+    store = await openEventStore({ db });
+    transport = createKafkaTransport({ brokers: brokers.split(','), logger });
+    writerTransport = createKafkaTransport({ brokers: brokers.split(','), logger });
+    writer = await startEventWriter({ transport: writerTransport, store, db, logger, topicPrefix: prefix });
+  });
+  afterAll(async () => {
+    await writer?.stop();
+    await writerTransport?.close();
+    await transport?.close();
+    await store?.close();
+    await db?.close();
+    await fresh?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ingest = () =>
+    runFileIngest({
+      source: 'cipha',
+      files: [file],
+      transport,
+      db,
+      logger,
+      pseudonymiser,
+      postcodes,
+      topicPrefix: prefix,
+      embeddedWriter: false,
+      progress: false,
+      batchSize: 25,
+    });
+
+  it('stores exactly the valid records and dead-letters each bad one with its reason', async () => {
+    // One file, both sources' records: ingest per source as a source system would send them.
+    const cipha = extract.lines.filter((l) => l.includes('"registration"') || l.includes('"gp_appointment"'));
+    expect(cipha.length).toBeGreaterThan(0);
+    const summary = await ingest();
+    const badTotal = Object.values(extract.bad).reduce((a, b) => a + b, 0);
+    // The liferooms records are not valid cipha records (no NHS number / unknown type): they are
+    // rejected here and ingested as liferooms below.
+    expect(summary.records).toBe(extract.lines.length);
+    expect(summary.rejectedByReason).toMatchObject(extract.bad);
+    expect(summary.rejected).toBeGreaterThanOrEqual(badTotal);
+    expect(summary.accepted + summary.duplicates + summary.rejected).toBe(summary.records);
+  });
+
+  it('links Life Rooms records on NHS number and on the link key, late links as RecordLinked', async () => {
+    const events = await readAllEvents(store);
+    const before = events.length;
+    const summary = await runFileIngest({
+      source: 'liferooms',
+      files: [file],
+      transport,
+      db,
+      logger,
+      pseudonymiser,
+      postcodes,
+      topicPrefix: prefix,
+      embeddedWriter: false,
+      progress: false,
+      batchSize: 25,
+    });
+    expect(summary.accepted).toBe(40); // 20 visits with NHS number + 20 walk-ins
+    const after = await readAllEvents(store);
+    const linked = after.filter((e) => e.type === 'RecordLinked');
+    expect(linked.length).toBe(20);
+    expect(after.length - before).toBe(40 + 20);
+    for (const l of linked) expect(l.streamId.startsWith('person-')).toBe(true);
+    const report = await linkageReport(db.sql);
+    const visits = report.rows.find((r) => r.source === 'liferooms' && r.recordType === 'visit');
+    expect(visits).toMatchObject({ records: 40, linkedByNhsNumber: 20, linkedByLinkKey: 20, unlinked: 0 });
+  });
+
+  it('stores nothing the second time the same file is ingested', async () => {
+    const storedBefore = (await readAllEvents(store)).length;
+    const summary = await ingest();
+    expect(summary.accepted).toBe(0);
+    expect(summary.duplicates).toBe(40 + 1); // 20 people x 2 cipha records, plus the resend
+    expect((await readAllEvents(store)).length).toBe(storedBefore);
+  });
+
+  it('stores every valid cipha record exactly once, one stream per person', async () => {
+    const events = (await readAllEvents(store)).filter((e) => e.data.source === 'cipha');
+    expect(events).toHaveLength(40);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(40);
+    expect(new Set(events.map((e) => e.streamId)).size).toBe(20);
+    const letters = await listDeadLetters(db.sql, { source: 'cipha', reason: 'invalid_nhs_number', limit: 1000 });
+    expect(letters.length).toBeGreaterThanOrEqual(2);
+    expect(letters.find((l) => l.recordId === 'bad-nhs-1')).toMatchObject({ field: '/nhs_number' });
+  });
+
+  it('leaves no identifier in any table, Kafka topic, dead letter or log line', async () => {
+    const needles = identifierNeedles(extract.identifiers);
+    expect(findIdentifiers(extract.lines.join('\n'), needles).length).toBeGreaterThan(0);
+    expect(findIdentifiers(await dumpAllTables(fresh.url), needles)).toEqual([]);
+    expect(findIdentifiers(logLines.join(''), needles)).toEqual([]);
+    const payloads: string[] = [];
+    for (const topic of [TOPICS.canonicalEvents, TOPICS.deadLetters]) {
+      const seen: string[] = [];
+      const sub = await transport.subscribe({
+        topic: topicName(topic, prefix),
+        groupId: `scan-${randomBytes(4).toString('hex')}`,
+        fromBeginning: true,
+        eachBatch: async (messages) => {
+          for (const m of messages) seen.push(`${m.key ?? ''} ${m.value.toString()}`);
+        },
+      });
+      const { eventually } = await import('@linkage/testing');
+      await eventually(() => (seen.length > 0 ? true : undefined), { what: `messages on ${topic}` });
+      await sub.stop();
+      payloads.push(...seen);
+    }
+    expect(payloads.length).toBeGreaterThan(100);
+    expect(findIdentifiers(payloads.join('\n'), needles)).toEqual([]);
+  });
+});

@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import { createLogger, dataDir, type Logger } from '@linkage/common';
+import { openDatabase, type Database } from '@linkage/database';
+import { openEventStore, type EventStore } from '@linkage/event-store';
+import { Pseudonymiser, demoKeyPath, loadPseudonymisationKey } from '@linkage/pseudonymisation';
+import { loadPostcodeLookup, type PostcodeLookup } from '@linkage/reference';
+import { createTransport, type Transport } from '@linkage/transport';
+
+/** Everything a process needs to ingest, opened from the environment (docs/ARCHITECTURE.md). */
+export interface IngestRuntime {
+  db: Database;
+  store: EventStore;
+  transport: Transport;
+  pseudonymiser: Pseudonymiser;
+  postcodes: PostcodeLookup;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, event store, transport, key and postcode table. The demo key is used only
+ * when it already exists (`linkage demo` makes it); otherwise a missing key is a configuration
+ * error that says how to set one.
+ */
+export async function openIngestRuntime(app = 'ingest'): Promise<IngestRuntime> {
+  const logger = createLogger(app);
+  const dir = dataDir();
+  const key = loadPseudonymisationKey({
+    dataDir: dir,
+    allowDemoKey: fs.existsSync(demoKeyPath(dir)),
+  });
+  const pseudonymiser = new Pseudonymiser(key);
+  const postcodes = loadPostcodeLookup();
+  const db = await openDatabase();
+  const store = await openEventStore({ db });
+  const transport = createTransport({ clientId: `linkage-${app}`, logger });
+  return {
+    db,
+    store,
+    transport,
+    pseudonymiser,
+    postcodes,
+    logger,
+    close: async () => {
+      await transport.close();
+      await store.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './matching/run-matching';
+export * from './projection/apply-batch';
+export * from './projection/projector';
+export * from './projection/rebuild';
+export * from './read-model/read-model.schema';

@@ -1,0 +1,263 @@
+import type postgres from 'postgres';
+import type { StoredEvent } from '@linkage/event-store';
+import {
+  evolveLifeRooms,
+  evolvePersonProfile,
+  isLifeRoomsEvent,
+  mergeLifeRooms,
+  serviceUseFactsOf,
+  summariseLifeRooms,
+  type CostLookup,
+  type LifeRoomsDoc,
+  type PersonProfile,
+  type ServiceUseFact,
+} from '@linkage/domain';
+
+export type Tx = postgres.TransactionSql<Record<string, never>>;
+
+/** The one projection this app runs; its checkpoint row in `<schema>.checkpoint`. */
+export const PROJECTION_NAME = 'read-models';
+
+const personSubject = (personId: string) => `person:${personId}`;
+const linkSubject = (linkKey: string) => `link:${linkKey}`;
+
+/**
+ * Applies one batch of events to the read models in `schema`, inside the caller's transaction,
+ * and moves the checkpoint to the batch's last event in the same transaction: a crash either
+ * keeps the whole batch and its checkpoint or neither, so nothing is ever counted twice.
+ *
+ * Set-based: the documents the batch touches are loaded in a few queries, evolved in memory with
+ * the pure projections of `@linkage/domain`, and written back with one statement per table.
+ */
+export async function applyBatch(
+  tx: Tx,
+  schema: string,
+  events: readonly StoredEvent[],
+  costs: CostLookup,
+): Promise<{ applied: number }> {
+  if (events.length === 0) return { applied: 0 };
+  const s = tx(schema);
+
+  const personIds = new Set<string>();
+  const linkKeys = new Set<string>();
+  for (const e of events) {
+    const d = e.data;
+    if (typeof d.personId === 'string') personIds.add(d.personId);
+    if (typeof d.linkKey === 'string') linkKeys.add(d.linkKey);
+  }
+
+  const links = new Map<string, string>();
+  if (linkKeys.size > 0) {
+    const rows = await tx<{ link_key: string; person_id: string }[]>`
+      select link_key, person_id from ${s}.link where link_key = any(${[...linkKeys]}::text[])`;
+    for (const r of rows) links.set(r.link_key, r.person_id);
+    for (const id of links.values()) personIds.add(id);
+  }
+
+  const subjects = new Set<string>([
+    ...[...personIds].map(personSubject),
+    ...[...linkKeys].map(linkSubject),
+    ...events.filter((e) => isLifeRoomsEvent(e.type)).map((e) => `record:${e.eventId}`),
+  ]);
+  const docs = new Map<string, LifeRoomsDoc | null>();
+  for (const r of await tx<{ subject: string; doc: LifeRoomsDoc }[]>`
+      select subject, doc from ${s}.life_rooms where subject = any(${[...subjects]}::text[])`) {
+    docs.set(r.subject, r.doc);
+  }
+  const profiles = new Map<string, PersonProfile | null>();
+  for (const r of await tx<{ person_id: string; doc: PersonProfile }[]>`
+      select person_id, doc from ${s}.person_profile where person_id = any(${[...personIds]}::text[])`) {
+    profiles.set(r.person_id, r.doc);
+  }
+
+  const dirtyDocs = new Set<string>();
+  const removedDocs = new Set<string>();
+  const dirtyProfiles = new Set<string>();
+  const newLinks = new Map<string, string>();
+  const facts = new Map<string, ServiceUseFact>();
+
+  for (const e of events) {
+    const view = { eventId: e.eventId, type: e.type, data: e.data };
+    if (e.type === 'RecordLinked') {
+      const linkKey = String(e.data.linkKey);
+      const personId = String(e.data.personId);
+      links.set(linkKey, personId);
+      newLinks.set(linkKey, personId);
+      const from = linkSubject(linkKey);
+      const into = personSubject(personId);
+      const merged = mergeLifeRooms(docs.get(into) ?? null, docs.get(from) ?? null, into);
+      if (merged) {
+        docs.set(into, merged);
+        dirtyDocs.add(into);
+      }
+      if (docs.get(from)) {
+        docs.set(from, null);
+        removedDocs.add(from);
+        dirtyDocs.delete(from);
+      }
+      continue;
+    }
+    const personId = typeof e.data.personId === 'string' ? e.data.personId : null;
+    if (personId) {
+      const before = profiles.get(personId) ?? null;
+      const after = evolvePersonProfile(before, view);
+      if (after !== before) {
+        profiles.set(personId, after);
+        dirtyProfiles.add(personId);
+      }
+    }
+    if (isLifeRoomsEvent(e.type)) {
+      const linkKey = typeof e.data.linkKey === 'string' ? e.data.linkKey : null;
+      const owner = personId ?? (linkKey ? links.get(linkKey) : undefined);
+      const subject = owner
+        ? personSubject(owner)
+        : linkKey
+          ? linkSubject(linkKey)
+          : `record:${e.eventId}`;
+      const before = docs.get(subject) ?? null;
+      const after = evolveLifeRooms(before, view, subject);
+      if (after !== before) {
+        docs.set(subject, after);
+        dirtyDocs.add(subject);
+        removedDocs.delete(subject);
+      }
+      continue;
+    }
+    for (const f of serviceUseFactsOf(view, costs)) facts.set(`${f.eventId}|${f.activity}`, f);
+  }
+
+  await writeProfiles(tx, schema, [...dirtyProfiles].map((id) => profiles.get(id)!));
+  await writeLifeRooms(
+    tx,
+    schema,
+    [...dirtyDocs].map((subject) => docs.get(subject)!).filter(Boolean),
+  );
+  if (removedDocs.size > 0) {
+    await tx`delete from ${s}.life_rooms where subject = any(${[...removedDocs]}::text[])`;
+  }
+  if (newLinks.size > 0) {
+    await tx`
+      insert into ${s}.link (link_key, person_id)
+      select * from unnest(${[...newLinks.keys()]}::text[], ${[...newLinks.values()]}::text[])
+      on conflict (link_key) do update set person_id = excluded.person_id`;
+  }
+  await writeServiceUse(tx, schema, [...facts.values()]);
+
+  const last = events[events.length - 1];
+  await tx`
+    insert into ${s}.checkpoint (projection, position, events_applied, last_recorded_at, updated_at)
+    values (${PROJECTION_NAME}, ${last.position}, ${events.length}, ${last.recordedAt}, now())
+    on conflict (projection) do update set
+      position = excluded.position,
+      events_applied = ${s}.checkpoint.events_applied + excluded.events_applied,
+      last_recorded_at = excluded.last_recorded_at,
+      updated_at = now()`;
+  return { applied: events.length };
+}
+
+async function writeProfiles(tx: Tx, schema: string, docs: PersonProfile[]): Promise<void> {
+  if (docs.length === 0) return;
+  const rows = docs.map((d) => ({
+    person_id: d.personId,
+    year_of_birth: d.yearOfBirth,
+    sex: d.sex,
+    postcode_sector: d.postcodeSector,
+    postcode_district: d.postcodeDistrict,
+    lsoa: d.lsoa,
+    imd_decile: d.imdDecile,
+    local_authority: d.localAuthority,
+    death_date: d.deathDate,
+    opted_out: d.optedOut,
+    doc: d,
+  }));
+  const s = tx(schema);
+  await tx`
+    insert into ${s}.person_profile
+    select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+      person_id text, year_of_birth int, sex text, postcode_sector text, postcode_district text,
+      lsoa text, imd_decile int, local_authority text, death_date date, opted_out boolean, doc jsonb)
+    on conflict (person_id) do update set
+      year_of_birth = excluded.year_of_birth, sex = excluded.sex,
+      postcode_sector = excluded.postcode_sector, postcode_district = excluded.postcode_district,
+      lsoa = excluded.lsoa, imd_decile = excluded.imd_decile,
+      local_authority = excluded.local_authority, death_date = excluded.death_date,
+      opted_out = excluded.opted_out, doc = excluded.doc`;
+}
+
+async function writeLifeRooms(tx: Tx, schema: string, docs: LifeRoomsDoc[]): Promise<void> {
+  if (docs.length === 0) return;
+  const rows = docs.map((doc) => {
+    const sum = summariseLifeRooms(doc);
+    return {
+      subject: doc.subject,
+      person_id: doc.subject.startsWith('person:') ? doc.subject.slice('person:'.length) : null,
+      index_date: sum.indexDate,
+      contacts: sum.contacts,
+      visits: Object.values(sum.visitsBySite).reduce((a, b) => a + b, 0),
+      course_enrolments: sum.courseEnrolments,
+      sessions_attended: sum.sessionsAttended,
+      referrals: sum.referrals,
+      pathways_contacts: sum.pathwaysContacts,
+      prescriptions: Object.values(sum.prescriptionsByNeed).reduce((a, b) => a + b, 0),
+      visits_by_site: sum.visitsBySite,
+      prescriptions_by_need: sum.prescriptionsByNeed,
+      outcomes_by_need: sum.outcomesByNeed,
+      wellbeing_baseline: sum.wellbeingBaseline,
+      wellbeing_follow_up: sum.wellbeingFollowUp,
+      wellbeing_change: sum.wellbeingChange,
+      doc,
+    };
+  });
+  const s = tx(schema);
+  await tx`
+    insert into ${s}.life_rooms
+    select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+      subject text, person_id text, index_date date, contacts int, visits int,
+      course_enrolments int, sessions_attended int, referrals int, pathways_contacts int,
+      prescriptions int, visits_by_site jsonb, prescriptions_by_need jsonb, outcomes_by_need jsonb,
+      wellbeing_baseline double precision, wellbeing_follow_up double precision,
+      wellbeing_change double precision, doc jsonb)
+    on conflict (subject) do update set
+      person_id = excluded.person_id, index_date = excluded.index_date,
+      contacts = excluded.contacts, visits = excluded.visits,
+      course_enrolments = excluded.course_enrolments, sessions_attended = excluded.sessions_attended,
+      referrals = excluded.referrals, pathways_contacts = excluded.pathways_contacts,
+      prescriptions = excluded.prescriptions, visits_by_site = excluded.visits_by_site,
+      prescriptions_by_need = excluded.prescriptions_by_need,
+      outcomes_by_need = excluded.outcomes_by_need,
+      wellbeing_baseline = excluded.wellbeing_baseline,
+      wellbeing_follow_up = excluded.wellbeing_follow_up,
+      wellbeing_change = excluded.wellbeing_change, doc = excluded.doc`;
+}
+
+async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]): Promise<void> {
+  if (facts.length === 0) return;
+  const rows = facts.map((f) => ({
+    event_id: f.eventId,
+    activity: f.activity,
+    person_id: f.personId,
+    occurred_on: f.date,
+    cost_gbp: f.costGbp,
+    cost_source: f.costSource,
+  }));
+  const s = tx(schema);
+  // Only facts not stored before reach the monthly totals: idempotent by (event id, activity).
+  await tx`
+    with facts as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as f(
+        event_id uuid, activity text, person_id text, occurred_on date,
+        cost_gbp double precision, cost_source text)
+    ), inserted as (
+      insert into ${s}.activity (event_id, activity, person_id, occurred_on, cost_gbp, cost_source)
+      select event_id, activity, person_id, occurred_on, cost_gbp, cost_source from facts
+      on conflict do nothing
+      returning person_id, occurred_on, activity, cost_source, cost_gbp
+    )
+    insert into ${s}.service_use_monthly (person_id, month, activity, cost_source, events, cost_gbp)
+    select person_id, date_trunc('month', occurred_on)::date, activity, coalesce(cost_source, ''),
+           count(*), sum(cost_gbp)
+    from inserted group by 1, 2, 3, 4
+    on conflict (person_id, month, activity, cost_source) do update set
+      events = ${s}.service_use_monthly.events + excluded.events,
+      cost_gbp = ${s}.service_use_monthly.cost_gbp + excluded.cost_gbp`;
+}

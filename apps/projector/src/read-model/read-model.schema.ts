@@ -1,0 +1,110 @@
+import type { Sql } from '@linkage/database';
+
+/** The live read models; a rebuild fills `READ_MODEL_NEXT` and swaps it in. */
+export const READ_MODEL = 'read_model';
+export const READ_MODEL_NEXT = 'read_model_next';
+
+/**
+ * Read-model tables (pseudonymised only: pseudonyms, year of birth, sex, postcode sector and
+ * district, LSOA, IMD decile). Created idempotently; every table lives in one schema so that a
+ * rebuild can swap all of them at once by renaming schemas.
+ */
+export function readModelSchemaSql(schema: string): string {
+  const s = `"${schema}"`;
+  return `
+create schema if not exists ${s};
+create table if not exists ${s}.checkpoint (
+  projection text primary key,
+  position text not null,
+  events_applied bigint not null default 0,
+  last_recorded_at timestamptz,
+  updated_at timestamptz not null default now()
+);
+create table if not exists ${s}.meta (key text primary key, value jsonb not null);
+create table if not exists ${s}.person_profile (
+  person_id text primary key,
+  year_of_birth int,
+  sex text,
+  postcode_sector text,
+  postcode_district text,
+  lsoa text,
+  imd_decile int,
+  local_authority text,
+  death_date date,
+  opted_out boolean not null default false,
+  doc jsonb not null
+);
+create table if not exists ${s}.link (link_key text primary key, person_id text not null);
+create table if not exists ${s}.life_rooms (
+  subject text primary key,
+  person_id text,
+  index_date date,
+  contacts int not null,
+  visits int not null,
+  course_enrolments int not null,
+  sessions_attended int not null,
+  referrals int not null,
+  pathways_contacts int not null,
+  prescriptions int not null,
+  visits_by_site jsonb not null,
+  prescriptions_by_need jsonb not null,
+  outcomes_by_need jsonb not null,
+  wellbeing_baseline double precision,
+  wellbeing_follow_up double precision,
+  wellbeing_change double precision,
+  doc jsonb not null
+);
+create index if not exists life_rooms_person on ${s}.life_rooms (person_id);
+create table if not exists ${s}.activity (
+  event_id uuid not null,
+  activity text not null,
+  person_id text not null,
+  occurred_on date not null,
+  cost_gbp double precision not null,
+  cost_source text,
+  primary key (event_id, activity)
+);
+create index if not exists activity_person on ${s}.activity (person_id, occurred_on);
+create table if not exists ${s}.service_use_monthly (
+  person_id text not null,
+  month date not null,
+  activity text not null,
+  cost_source text not null default '',
+  events int not null,
+  cost_gbp double precision not null,
+  primary key (person_id, month, activity, cost_source)
+);
+create table if not exists ${s}.matching_run (
+  id int primary key default 1 check (id = 1),
+  settings jsonb not null,
+  event_store_position text not null,
+  data_end date,
+  users int not null,
+  matched_users int not null,
+  unmatched_users int not null,
+  balance jsonb not null,
+  created_at timestamptz not null default now()
+);
+create table if not exists ${s}.matched_pair (
+  user_id text not null,
+  control_id text not null,
+  index_date date not null,
+  rank int not null,
+  primary key (user_id, control_id)
+);
+create or replace view ${s}.cohort as
+  select person_id, index_date from ${s}.life_rooms where person_id is not null and index_date is not null;
+create or replace view ${s}.opt_out as
+  select person_id, opted_out, doc->'optOutChange'->>'at' as changed_at from ${s}.person_profile
+  where doc->'optOutChange' is not null and doc->'optOutChange' <> 'null'::jsonb;
+`;
+}
+
+/** Creates the read-model tables in `schema` if they are missing. */
+export async function ensureReadModel(sql: Sql, schema: string = READ_MODEL): Promise<void> {
+  // One creator at a time: concurrent "create if not exists" can still collide in the catalogue.
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${`linkage:read-model:${schema}`}))`;
+    await tx.unsafe(readModelSchemaSql(schema));
+  });
+}

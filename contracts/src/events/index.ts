@@ -1,0 +1,5 @@
+export * from './common';
+export * from './liferooms-events';
+export * from './cipha-events';
+export * from './linkage-events';
+export * from './canonical-event';

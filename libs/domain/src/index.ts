@@ -1,0 +1,5 @@
+export * from './disclosure';
+export * from './linkage';
+export * from './matching';
+export * from './outcomes';
+export * from './projections';

@@ -1,0 +1,3 @@
+export * from './calendar';
+export * from './match-cohort';
+export * from './seeded-random';

@@ -1,0 +1,2 @@
+export * from './difference-in-differences';
+export * from './outcome-measures';

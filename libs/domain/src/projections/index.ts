@@ -1,0 +1,4 @@
+export * from './life-rooms.projection';
+export * from './person-profile.projection';
+export * from './projected-event';
+export * from './service-use.projection';

@@ -1,0 +1,41 @@
+import { openDatabase, type Database } from '@linkage/database';
+import type { EventStore } from './event-store.port';
+import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+import { PostgresqlEventStore } from './postgresql/postgresql-event-store';
+
+export * from './event-store.port';
+export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+export { PostgresqlEventStore } from './postgresql/postgresql-event-store';
+export { decodePosition, encodePosition } from './postgresql/postgresql-position';
+export { pollingSubscription } from './polling-subscription';
+
+export interface OpenEventStoreOptions {
+  /** The database for the PostgreSQL adapter; without it one is opened (and closed with the store). */
+  db?: Database;
+  /** An `esdb://` URL; default `EVENTSTORE_URL`. When set, EventStoreDB is used. */
+  eventStoreUrl?: string;
+}
+
+/**
+ * Opens the configured event store, initialised: EventStoreDB when an URL is given (option or
+ * `EVENTSTORE_URL`), otherwise PostgreSQL on `db` or on `openDatabase()` (`DATABASE_URL` or the
+ * embedded default). A store on a database it opened itself closes that database on `close()`.
+ */
+export async function openEventStore(options: OpenEventStoreOptions = {}): Promise<EventStore> {
+  const url = options.eventStoreUrl ?? process.env.EVENTSTORE_URL;
+  const store: EventStore = url
+    ? EventStoreDbEventStore.connect(url)
+    : options.db
+      ? new PostgresqlEventStore(options.db.sql)
+      : await openOwnDatabase();
+  await store.init();
+  return store;
+}
+
+async function openOwnDatabase(): Promise<EventStore> {
+  // Embedded PGlite runs one transaction at a time and pglite-socket mixes up concurrent
+  // connections outside transactions, so the embedded default gets a single connection.
+  const embedded = !process.env.DATABASE_URL;
+  const db = await openDatabase(embedded ? { max: 1 } : {});
+  return new PostgresqlEventStore(db.sql, { close: () => db.close() });
+}

@@ -1,0 +1,315 @@
+import { ValidationError } from '@linkage/common';
+import type { Sql } from '@linkage/database';
+import { counter } from '@linkage/observability';
+import { AUDIT_APPEND_LOCK_KEY, ensureGovernanceSchema } from '../schema';
+import {
+  AuditEntry,
+  AuditEntryInput,
+  AuditOutcome,
+  AuditParameters,
+  ChainBreak,
+  ChainVerifier,
+  chainEntry,
+  validateAuditInput,
+} from './audit-entry';
+import {
+  defaultHeadFile,
+  headSignatureValid,
+  readHeadFile,
+  signHead,
+  SignedHead,
+  writeHeadFile,
+} from './audit-head';
+
+export interface AuditTrailOptions {
+  /** Where the signed chain head is kept, outside the database (default `defaultHeadFile()`). */
+  headFile?: string;
+  /** Secret that signs the head (the JWT secret). Without it the head is neither written nor checked. */
+  headSecret?: Buffer;
+  /** Sign the head after every this many entries (default 100); also on verify and at shutdown. */
+  signEvery?: number;
+  clock?: () => Date;
+}
+
+export interface AuditSearchFilters {
+  actor?: string;
+  role?: string;
+  purpose?: string;
+  dsa?: string;
+  action?: string;
+  outcome?: AuditOutcome;
+  requestId?: string;
+  /** Inclusive lower bound on `at`. */
+  from?: Date;
+  /** Exclusive upper bound on `at`. */
+  to?: Date;
+}
+
+export interface AuditPageRequest {
+  /** 1-based (default 1). */
+  page?: number;
+  /** Default 50, at most 1000. */
+  pageSize?: number;
+  /** By sequence; default newest first. */
+  order?: 'asc' | 'desc';
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface AuditVerification {
+  intact: boolean;
+  entries: number;
+  firstBroken?: ChainBreak;
+  /** The signed head the chain was checked against (null when there was none to check). */
+  signedHead: { sequence: number; signedAt: string } | null;
+}
+
+export interface MonthlyAccessRow {
+  actor: string;
+  purpose: string | null;
+  accesses: number;
+  denied: number;
+}
+
+interface AuditRow {
+  sequence: bigint | number | string;
+  at: Date;
+  actor: string;
+  role: string | null;
+  purpose: string | null;
+  dsa: string | null;
+  action: string;
+  parameters: AuditParameters;
+  result_size: number | null;
+  cells_suppressed: number | null;
+  outcome: AuditOutcome;
+  http_status: number | null;
+  reason: string | null;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+const MAX_PAGE_SIZE = 1000;
+const recorded = counter('linkage_audit_entries_total', 'Audit entries recorded', ['outcome']);
+
+/**
+ * The hash-chained, append-only audit trail (`governance.audit_trail`). Appends are serialised
+ * by a transaction-scoped advisory lock, so the chain stays linear however many requests record
+ * at once; the chain head is signed into a file outside the database.
+ */
+export class AuditTrail {
+  private readonly clock: () => Date;
+  private readonly headFile: string;
+  private readonly signEvery: number;
+  private headWrites: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: AuditTrailOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.headFile = options.headFile ?? defaultHeadFile();
+    this.signEvery = options.signEvery ?? 100;
+  }
+
+  /** Creates the governance schema when missing, then the trail. */
+  static async open(sql: Sql, options: AuditTrailOptions = {}): Promise<AuditTrail> {
+    await ensureGovernanceSchema(sql);
+    return new AuditTrail(sql, options);
+  }
+
+  /**
+   * Appends one entry and returns it with its sequence and hash. Refuses (ValidationError)
+   * parameters that hold or name an identifier. When it fails the caller must fail too.
+   */
+  async record(input: AuditEntryInput): Promise<AuditEntry> {
+    validateAuditInput(input);
+    const entry = await this.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY})`;
+      const [last] = await tx<{ sequence: bigint; hash: string }[]>`
+        select sequence, hash from governance.audit_trail order by sequence desc limit 1`;
+      const next = chainEntry(
+        input,
+        last ? { sequence: Number(last.sequence), hash: last.hash } : undefined,
+        this.clock(),
+      );
+      await tx`
+        insert into governance.audit_trail (sequence, at, actor, role, purpose, dsa, action,
+          parameters, result_size, cells_suppressed, outcome, http_status, reason, request_id,
+          prev_hash, hash)
+        values (${next.sequence}, ${next.at}, ${next.actor}, ${next.role}, ${next.purpose},
+          ${next.dsa}, ${next.action}, ${tx.json(next.parameters as never)}, ${next.resultSize},
+          ${next.cellsSuppressed}, ${next.outcome}, ${next.httpStatus}, ${next.reason},
+          ${next.requestId}, ${next.prevHash}, ${next.hash})`;
+      return next;
+    });
+    recorded.inc({ outcome: entry.outcome });
+    if (entry.sequence % this.signEvery === 0) await this.writeHead(entry);
+    return entry;
+  }
+
+  /** Entries matching the filters, one page at a time (newest first unless asked otherwise). */
+  async search(filters: AuditSearchFilters = {}, page: AuditPageRequest = {}): Promise<AuditPage> {
+    const pageNumber = Math.max(1, Math.floor(page.page ?? 1));
+    const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(page.pageSize ?? 50)));
+    const where = this.where(filters);
+    const order = page.order === 'asc' ? this.sql`asc` : this.sql`desc`;
+    const rows = await this.sql<AuditRow[]>`
+      select * from governance.audit_trail where ${where}
+      order by sequence ${order} limit ${pageSize} offset ${(pageNumber - 1) * pageSize}`;
+    const [{ total }] = await this.sql<{ total: number }[]>`
+      select count(*)::int as total from governance.audit_trail where ${where}`;
+    return { entries: rows.map(toEntry), total, page: pageNumber, pageSize };
+  }
+
+  /** Every matching entry in sequence order, streamed in batches (for exports). */
+  async *entries(filters: AuditSearchFilters = {}, batchSize = 1000): AsyncGenerator<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.sql<AuditRow[]>`
+        select * from governance.audit_trail where ${this.where(filters)} and sequence > ${after}
+        order by sequence limit ${batchSize}`;
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < batchSize) return;
+      after = Number(rows[rows.length - 1].sequence);
+    }
+  }
+
+  /**
+   * Recomputes the whole chain and compares its end with the signed head file. When the chain
+   * is intact the head is signed afresh (a broken chain is never vouched for).
+   */
+  async verify(): Promise<AuditVerification> {
+    const verifier = new ChainVerifier();
+    let after = 0;
+    for (;;) {
+      // Keyset pages: plain order by sequence, so a deleted or renumbered row shows as a gap.
+      const rows = await this.sql<AuditRow[]>`
+        select * from governance.audit_trail where sequence > ${after} order by sequence limit 2000`;
+      for (const row of rows) verifier.check(toEntry(row));
+      if (rows.length < 2000) break;
+      after = Number(rows[rows.length - 1].sequence);
+    }
+    let firstBroken = verifier.firstBroken;
+    let signedHead: AuditVerification['signedHead'] = null;
+    const secret = this.options.headSecret;
+    if (secret) {
+      const head = readHeadFile(this.headFile);
+      if (head === 'unreadable') {
+        firstBroken ??= {
+          sequence: verifier.last?.sequence ?? 0,
+          reason: 'head_signature_invalid',
+        };
+      } else if (head) {
+        signedHead = { sequence: head.sequence, signedAt: head.signedAt };
+        if (!firstBroken)
+          firstBroken = await this.checkHead(head, secret, verifier.last?.sequence ?? 0);
+      }
+      if (!firstBroken && verifier.last) await this.writeHead(verifier.last);
+    }
+    return firstBroken
+      ? { intact: false, entries: verifier.entries, firstBroken, signedHead }
+      : { intact: true, entries: verifier.entries, signedHead };
+  }
+
+  /** Signs the current chain head into the head file now (e.g. at shutdown). */
+  async signHead(): Promise<SignedHead | undefined> {
+    const [last] = await this.sql<{ sequence: bigint; hash: string }[]>`
+      select sequence, hash from governance.audit_trail order by sequence desc limit 1`;
+    if (!last) return undefined;
+    return this.writeHead({ sequence: Number(last.sequence), hash: last.hash });
+  }
+
+  /** Accesses per user and purpose in one calendar month (`YYYY-MM`, UTC). */
+  async monthlyReport(month: string): Promise<MonthlyAccessRow[]> {
+    const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
+    if (!match) throw new ValidationError({ field: '/month', reason: 'month_invalid' });
+    const start = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+    const end = new Date(Date.UTC(Number(match[1]), Number(match[2]), 1));
+    return this.sql<MonthlyAccessRow[]>`
+      select actor, purpose, count(*)::int as accesses,
+             (count(*) filter (where outcome = 'denied'))::int as denied
+      from governance.audit_trail where at >= ${start} and at < ${end}
+      group by actor, purpose order by actor, purpose nulls first`;
+  }
+
+  private async checkHead(
+    head: SignedHead,
+    secret: Buffer,
+    lastSequence: number,
+  ): Promise<ChainBreak | undefined> {
+    if (!headSignatureValid(head, secret))
+      return { sequence: head.sequence, reason: 'head_signature_invalid' };
+    if (head.sequence > lastSequence) return { sequence: lastSequence + 1, reason: 'truncated' };
+    const [row] = await this.sql<{ hash: string }[]>`
+      select hash from governance.audit_trail where sequence = ${head.sequence}`;
+    return row?.hash === head.hash
+      ? undefined
+      : { sequence: head.sequence, reason: 'head_mismatch' };
+  }
+
+  /** Writes a signed head unless the file already vouches for a later entry (heads only move on). */
+  private writeHead(head: { sequence: number; hash: string }): Promise<SignedHead | undefined> {
+    const secret = this.options.headSecret;
+    if (!secret) return Promise.resolve(undefined);
+    const write = this.headWrites.then(() => {
+      const current = readHeadFile(this.headFile);
+      if (
+        current &&
+        current !== 'unreadable' &&
+        current.sequence > head.sequence &&
+        headSignatureValid(current, secret)
+      ) {
+        return current;
+      }
+      const signed = signHead(head, secret, this.clock());
+      writeHeadFile(this.headFile, signed);
+      return signed;
+    });
+    this.headWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private where(filters: AuditSearchFilters) {
+    const sql = this.sql;
+    const parts = [
+      filters.actor !== undefined && sql`actor = ${filters.actor}`,
+      filters.role !== undefined && sql`role = ${filters.role}`,
+      filters.purpose !== undefined && sql`purpose = ${filters.purpose}`,
+      filters.dsa !== undefined && sql`dsa = ${filters.dsa}`,
+      filters.action !== undefined && sql`action = ${filters.action}`,
+      filters.outcome !== undefined && sql`outcome = ${filters.outcome}`,
+      filters.requestId !== undefined && sql`request_id = ${filters.requestId}`,
+      filters.from !== undefined && sql`at >= ${filters.from}`,
+      filters.to !== undefined && sql`at < ${filters.to}`,
+    ];
+    return parts.reduce((acc, part) => (part ? sql`${acc} and ${part}` : acc), sql`true`);
+  }
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  return {
+    sequence: Number(row.sequence),
+    at: row.at,
+    actor: row.actor,
+    role: row.role,
+    purpose: row.purpose,
+    dsa: row.dsa,
+    action: row.action,
+    parameters: row.parameters,
+    resultSize: row.result_size,
+    cellsSuppressed: row.cells_suppressed,
+    outcome: row.outcome,
+    httpStatus: row.http_status,
+    reason: row.reason,
+    requestId: row.request_id,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}

@@ -1,0 +1,5 @@
+export * from './nhs-number';
+export * from './postcode';
+export * from './demographics';
+export * from './pseudonymiser';
+export * from './key-loader';

@@ -1,0 +1,4 @@
+export * from './data-files';
+export * from './postcode-lookup';
+export * from './unit-costs';
+export * from './swemwbs';

@@ -1,0 +1,177 @@
+import { Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import type { Logger } from '@linkage/common';
+import type {
+  IncomingMessage,
+  OutgoingMessage,
+  SubscribeOptions,
+  Transport,
+  TransportSubscription,
+} from '../transport.port';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId?: string;
+  logger?: Logger;
+  /** Consumer session timeout; a killed member's partitions move after this (default 10 s). */
+  sessionTimeoutMs?: number;
+}
+
+/**
+ * The kafkajs adapter. Offsets are committed explicitly after `eachBatch` resolves (autoCommit
+ * off), so a crash redelivers the uncommitted batch. Delivery is at least once: consumers must
+ * be idempotent (canonical events have deterministic ids).
+ */
+export function createKafkaTransport(options: KafkaTransportOptions): Transport {
+  const log = options.logger;
+  const kafka = new Kafka({
+    clientId: options.clientId ?? 'linkage',
+    brokers: options.brokers,
+    logLevel: logLevel.ERROR,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        // kafkajs log entries carry broker and protocol details, never message payloads.
+        if (level <= logLevel.ERROR) log?.warn({ kafkajs: entry.message }, 'kafka client');
+      },
+    retry: { retries: 8, initialRetryTime: 100 },
+  });
+  let producer: Producer | undefined;
+  let producerReady: Promise<Producer> | undefined;
+  const consumers = new Set<{ stop(): Promise<void> }>();
+
+  const getProducer = (): Promise<Producer> => {
+    producerReady ??= (async () => {
+      // Not `idempotent: true`: kafkajs then looks up a controller broker, which librdkafka's
+      // mock cluster does not report. One request in flight keeps a partition's order on retry;
+      // a retried send may duplicate a message, which consumers absorb (deterministic ids).
+      const p = kafka.producer({
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await p.connect();
+      producer = p;
+      return p;
+    })();
+    return producerReady;
+  };
+
+  return {
+    kind: 'kafka',
+
+    async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+      if (messages.length === 0) return;
+      const p = await getProducer();
+      await p.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      });
+    },
+
+    async subscribe(sub: SubscribeOptions): Promise<TransportSubscription> {
+      const consumer: Consumer = kafka.consumer({
+        groupId: sub.groupId,
+        sessionTimeout: options.sessionTimeoutMs ?? 10000,
+        heartbeatInterval: 1000,
+        allowAutoTopicCreation: true,
+        maxWaitTimeInMs: 200,
+        retry: { retries: 8, initialRetryTime: 100 },
+      });
+      let failed = false;
+      let stopping: Promise<void> | undefined;
+      const stop = (): Promise<void> => {
+        stopping ??= (async () => {
+          consumers.delete(handle);
+          await consumer.disconnect();
+        })();
+        return stopping;
+      };
+      const handle = { stop };
+      consumers.add(handle);
+      const joined = new Promise<void>((resolve) => {
+        consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: sub.topic, fromBeginning: sub.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
+          const messages: IncomingMessage[] = batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString() : null,
+            value: m.value ?? Buffer.alloc(0),
+            headers: toHeaders(m.headers),
+          }));
+          try {
+            await sub.eachBatch(messages);
+          } catch (error) {
+            // Nothing is committed: the batch comes again to the group's next consumer.
+            failed = true;
+            sub.onError?.(error);
+            setImmediate(() => void stop().catch(() => undefined));
+            return;
+          }
+          const last = batch.messages[batch.messages.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: (BigInt(last) + 1n).toString(),
+            },
+          ]);
+          await heartbeat();
+        },
+      });
+      await joined;
+      return handle;
+    },
+
+    async ensureTopics(topics: string[]): Promise<void> {
+      // admin.createTopics fails on librdkafka's mock cluster, and the admin client never asks
+      // for auto-creation; a metadata request from the producer (allowAutoTopicCreation) does.
+      const p = await getProducer();
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        for (const topic of topics) {
+          await p.send({ topic, messages: [] }).catch(() => undefined);
+        }
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const meta = await admin.fetchTopicMetadata({ topics });
+            const ready = meta.topics.every(
+              (t) => t.partitions.length > 0 && t.partitions.every((pm) => pm.leader >= 0),
+            );
+            if (ready) return;
+          } catch (error) {
+            if (attempt > 50) throw error;
+          }
+          if (attempt > 50) throw new Error('topics did not become available');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    },
+
+    async close(): Promise<void> {
+      await Promise.all([...consumers].map((c) => c.stop()));
+      if (producer) await producer.disconnect();
+    },
+  };
+}
+
+function toHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v !== undefined && v !== null) out[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
+  }
+  return out;
+}
