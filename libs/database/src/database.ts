@@ -45,10 +45,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     const sql = connect(url, max, options.onnotice);
     return { sql, url, embedded: false, close: () => sql.end({ timeout: 5 }) };
   }
+  // pglite-socket (0.2.x) can interleave protocol messages of concurrent connections outside a
+  // transaction ("portal does not exist"), so each process uses one connection to the embedded
+  // server; PGlite runs one transaction at a time anyway, so nothing is lost.
+  const embeddedMax = 1;
   const dir = options.embeddedDir ?? path.join(dataDir(), 'pg');
   const running = readRunningServer(dir);
   if (running) {
-    const sql = connect(running.url, max, options.onnotice);
+    const sql = connect(running.url, embeddedMax, options.onnotice);
     try {
       await sql`select 1`;
       return { sql, url: running.url, embedded: true, close: () => sql.end({ timeout: 5 }) };
@@ -56,7 +60,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       await sql.end({ timeout: 1 }).catch(() => undefined);
     }
   }
-  return startEmbedded(dir, max, options.onnotice);
+  return startEmbedded(dir, embeddedMax, options.onnotice);
 }
 
 function connect(url: string, max: number, onnotice?: (n: unknown) => void): Sql {
@@ -82,7 +86,7 @@ async function startEmbedded(
     db,
     port: 0,
     host: '127.0.0.1',
-    maxConnections: Math.max(2, max + 2),
+    maxConnections: 8, // other linkage processes connect to this one
   });
   await server.start();
   const address = server.getServerConn();

@@ -36,7 +36,8 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
     });
 
     const stream = (n: number | string) => `${prefix}-${n}`;
-    const ours = (events: StoredEvent[]) => events.filter((e) => e.streamId.startsWith(`${prefix}-`));
+    const ours = (events: StoredEvent[]) =>
+      events.filter((e) => e.streamId.startsWith(`${prefix}-`));
 
     /** Everything after `from`, paging through readAll. */
     async function readAllAfter(from: Position, pageSize = 500): Promise<StoredEvent[]> {
@@ -52,7 +53,10 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
 
     describe('appending and reading one stream', () => {
       it('stores events with 0-based versions and reads them back as written', async () => {
-        const events = [event('VisitRecorded', { site: 'walton' }), event('CourseEnrolled', { courseId: 'c1' })];
+        const events = [
+          event('VisitRecorded', { site: 'walton' }),
+          event('CourseEnrolled', { courseId: 'c1' }),
+        ];
         const result = await store.appendToStream(stream('a'), events);
         expect(result).toEqual({
           streamId: stream('a'),
@@ -61,7 +65,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
           duplicates: [],
         });
         const read = await store.readStream(stream('a'));
-        expect(read.map((e) => [e.eventId, e.type, e.schemaVersion, e.streamVersion, e.streamId])).toEqual([
+        expect(
+          read.map((e) => [e.eventId, e.type, e.schemaVersion, e.streamVersion, e.streamId]),
+        ).toEqual([
           [events[0].eventId, 'VisitRecorded', 1, 0, stream('a')],
           [events[1].eventId, 'CourseEnrolled', 1, 1, stream('a')],
         ]);
@@ -72,7 +78,10 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
       });
 
       it('reads from a version and at most maxCount events', async () => {
-        await store.appendToStream(stream('a'), [1, 2, 3, 4, 5].map((n) => event('E', { n })));
+        await store.appendToStream(
+          stream('a'),
+          [1, 2, 3, 4, 5].map((n) => event('E', { n })),
+        );
         const read = await store.readStream(stream('a'), { fromVersion: 2, maxCount: 2 });
         expect(read.map((e) => [e.streamVersion, e.data.n])).toEqual([
           [2, 3],
@@ -92,7 +101,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         await expect(
           store.appendToStream(stream('v'), [stale], { expectedVersion: 0 }),
         ).rejects.toBeInstanceOf(ConcurrencyError);
-        expect((await store.readStream(stream('v'))).map((e) => e.eventId)).not.toContain(stale.eventId);
+        expect((await store.readStream(stream('v'))).map((e) => e.eventId)).not.toContain(
+          stale.eventId,
+        );
         expect(await store.readStream(stream('v'))).toHaveLength(2);
 
         const ok = await store.appendToStream(stream('v'), [stale], { expectedVersion: 1 });
@@ -101,14 +112,16 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
       });
 
       it('honours no_stream and -1 only for a stream that has no events', async () => {
-        const first = await store.appendToStream(stream('n'), [event('E')], { expectedVersion: 'no_stream' });
+        const first = await store.appendToStream(stream('n'), [event('E')], {
+          expectedVersion: 'no_stream',
+        });
         expect(first.nextExpectedVersion).toBe(0);
         await expect(
           store.appendToStream(stream('n'), [event('E')], { expectedVersion: 'no_stream' }),
         ).rejects.toBeInstanceOf(ConcurrencyError);
-        await expect(store.appendToStream(stream('n'), [event('E')], { expectedVersion: -1 })).rejects.toBeInstanceOf(
-          ConcurrencyError,
-        );
+        await expect(
+          store.appendToStream(stream('n'), [event('E')], { expectedVersion: -1 }),
+        ).rejects.toBeInstanceOf(ConcurrencyError);
         expect(await store.readStream(stream('n'))).toHaveLength(1);
         await store.appendToStream(stream('m'), [event('E')], { expectedVersion: -1 });
         expect(await store.readStream(stream('m'))).toHaveLength(1);
@@ -121,20 +134,26 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         ).rejects.toBeInstanceOf(ConcurrencyError);
         expect(await store.readStream(stream('x'))).toEqual([]);
         await store.appendToStream(stream('x'), [event('E')]);
-        const ok = await store.appendToStream(stream('x'), [lost], { expectedVersion: 'stream_exists' });
+        const ok = await store.appendToStream(stream('x'), [lost], {
+          expectedVersion: 'stream_exists',
+        });
         expect(ok.nextExpectedVersion).toBe(1);
       });
 
       it('lets exactly one of several concurrent writers with the same expected version win', async () => {
         await store.appendToStream(stream('race'), [event('E')]);
         const attempts = await Promise.allSettled(
-          Array.from({ length: 8 }, () => store.appendToStream(stream('race'), [event('E')], { expectedVersion: 0 })),
+          Array.from({ length: 8 }, () =>
+            store.appendToStream(stream('race'), [event('E')], { expectedVersion: 0 }),
+          ),
         );
         expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
         for (const a of attempts.filter((a) => a.status === 'rejected')) {
           expect((a as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
         }
-        expect((await store.readStream(stream('race'))).map((e) => e.streamVersion)).toEqual([0, 1]);
+        expect((await store.readStream(stream('race'))).map((e) => e.streamVersion)).toEqual([
+          0, 1,
+        ]);
       });
     });
 
@@ -267,19 +286,26 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
           });
           const after = Array.from({ length: 12 }, (_, i) => event('E', { i: 30 + i }));
           await store.appendToStream(stream('s'), after);
-          await eventually(() => (ours(seen).length >= 42 ? true : undefined), { what: 'live events' });
+          await eventually(() => (ours(seen).length >= 42 ? true : undefined), {
+            what: 'live events',
+          });
         } finally {
           await sub.stop();
         }
         const mine = ours(seen);
         expect(mine.map((e) => e.data.i)).toEqual(Array.from({ length: 42 }, (_, i) => i));
         assertIncreasing(seen.map((e) => e.position));
-        expect(ours(await readAllAfter(head)).map((e) => e.eventId)).toEqual(mine.map((e) => e.eventId));
+        expect(ours(await readAllAfter(head)).map((e) => e.eventId)).toEqual(
+          mine.map((e) => e.eventId),
+        );
       });
 
       it('resumes strictly after a checkpoint', async () => {
         const head = await store.headPosition();
-        await store.appendToStream(stream('r'), Array.from({ length: 10 }, (_, i) => event('E', { i })));
+        await store.appendToStream(
+          stream('r'),
+          Array.from({ length: 10 }, (_, i) => event('E', { i })),
+        );
         const firstRun: StoredEvent[] = [];
         const sub = store.subscribeToAll({
           from: head,
@@ -289,11 +315,16 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
             firstRun.push(...events);
           },
         });
-        await eventually(() => (ours(firstRun).length >= 10 ? true : undefined), { what: 'first run' });
+        await eventually(() => (ours(firstRun).length >= 10 ? true : undefined), {
+          what: 'first run',
+        });
         await sub.stop();
         const checkpoint = ours(firstRun)[5].position;
 
-        await store.appendToStream(stream('r'), Array.from({ length: 3 }, (_, i) => event('E', { i: 10 + i })));
+        await store.appendToStream(
+          stream('r'),
+          Array.from({ length: 3 }, (_, i) => event('E', { i: 10 + i })),
+        );
         const secondRun: StoredEvent[] = [];
         const resumed = store.subscribeToAll({
           from: checkpoint,
@@ -302,7 +333,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
             secondRun.push(...events);
           },
         });
-        await eventually(() => (ours(secondRun).length >= 7 ? true : undefined), { what: 'resumed run' });
+        await eventually(() => (ours(secondRun).length >= 7 ? true : undefined), {
+          what: 'resumed run',
+        });
         await resumed.stop();
         expect(ours(secondRun).map((e) => e.data.i)).toEqual([6, 7, 8, 9, 10, 11, 12]);
       });
@@ -376,7 +409,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         const writing = Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
 
         // Restart the subscriber from its checkpoint while the writers are busy.
-        await eventually(() => (ours(delivered).length >= 20 ? true : undefined), { what: 'first deliveries' });
+        await eventually(() => (ours(delivered).length >= 20 ? true : undefined), {
+          what: 'first deliveries',
+        });
         await sub.stop();
         sub = subscribe();
         await writing;
@@ -396,7 +431,8 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         expect(ours(await readAllAfter(head)).map((e) => e.eventId)).toEqual(ids);
         // Per-stream versions are gap-free and follow the global order.
         const byStream = new Map<string, number[]>();
-        for (const e of mine) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.streamVersion]);
+        for (const e of mine)
+          byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.streamVersion]);
         for (const versions of byStream.values()) {
           expect(versions).toEqual(versions.map((_, i) => i));
         }

@@ -11,7 +11,10 @@ const IMAGE = 'eventstore/eventstore:24.10';
 /** True when a Docker engine answers within 3 s (a client without a daemon does not count). */
 function dockerEngineAnswers(): boolean {
   try {
-    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 3000, stdio: 'pipe' });
+    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
+      timeout: 3000,
+      stdio: 'pipe',
+    });
     return true;
   } catch {
     return false;
@@ -59,7 +62,9 @@ if (url) {
       recordBackend('eventstoredb', false, reason);
       const dir = process.env.LINKAGE_BACKEND_REPORT_DIR;
       expect(dir).toBeDefined();
-      const record = JSON.parse(fs.readFileSync(path.join(dir as string, 'eventstoredb.json'), 'utf8'));
+      const record = JSON.parse(
+        fs.readFileSync(path.join(dir as string, 'eventstoredb.json'), 'utf8'),
+      );
       expect(record).toEqual({ backend: 'eventstoredb', ran: false, detail: reason });
     });
   });

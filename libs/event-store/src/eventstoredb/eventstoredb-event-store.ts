@@ -77,7 +77,9 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** A store on its own client (closed with the store), from an `esdb://` connection string. */
   static connect(url: string): EventStoreDbEventStore {
-    return new EventStoreDbEventStore(EventStoreDBClient.connectionString(url), { ownsClient: true });
+    return new EventStoreDbEventStore(EventStoreDBClient.connectionString(url), {
+      ownsClient: true,
+    });
   }
 
   async init(): Promise<void> {
@@ -96,7 +98,8 @@ export class EventStoreDbEventStore implements EventStore {
   async appendMany(batches: StreamBatch[]): Promise<BatchAppendResult> {
     // Merge batches of the same stream, keeping input order.
     const byStream = new Map<string, EventToAppend[]>();
-    for (const b of batches) byStream.set(b.streamId, [...(byStream.get(b.streamId) ?? []), ...b.events]);
+    for (const b of batches)
+      byStream.set(b.streamId, [...(byStream.get(b.streamId) ?? []), ...b.events]);
     // Ids claimed by an earlier stream of this call count as duplicates, as on PostgreSQL.
     const claimed = new Set<string>();
     const entries = [...byStream.entries()];
@@ -117,7 +120,9 @@ export class EventStoreDbEventStore implements EventStore {
       while (next < entries.length) {
         const i = next++;
         const [streamId, events] = entries[i];
-        const foreign = new Set(events.map((e) => e.eventId.toLowerCase()).filter((id) => !claims[i].has(id)));
+        const foreign = new Set(
+          events.map((e) => e.eventId.toLowerCase()).filter((id) => !claims[i].has(id)),
+        );
         streams[i] = await this.appendDeduplicated(streamId, events, 'any', foreign);
       }
     };
@@ -185,7 +190,7 @@ export class EventStoreDbEventStore implements EventStore {
       fromPosition: from === START ? ESDB_START : decodeEsdbPosition(from),
       filter: excludeSystemEvents(),
     });
-    let buffer: StoredEvent[] = [];
+    const buffer: StoredEvent[] = [];
     let checkpoint = from;
     let flushing: Promise<void> | undefined;
     let scheduled = false;
@@ -279,7 +284,7 @@ export class EventStoreDbEventStore implements EventStore {
     }
     // Only system events near the end (or none at all); a slower but exact fallback.
     let head: Position = START;
-    for (let page = await this.readAll({ maxCount: 1000 }); page.length > 0; ) {
+    for (let page = await this.readAll({ maxCount: 1000 }); page.length > 0;) {
       head = page[page.length - 1].position;
       page = await this.readAll({ from: head, maxCount: 1000 });
     }
@@ -335,7 +340,10 @@ export class EventStoreDbEventStore implements EventStore {
               id: e.eventId,
               type: e.type,
               data: e.data,
-              metadata: { schemaVersion: e.schemaVersion, metadata: e.metadata ?? {} } satisfies StoredMetadata,
+              metadata: {
+                schemaVersion: e.schemaVersion,
+                metadata: e.metadata ?? {},
+              } satisfies StoredMetadata,
             }),
           ),
           { expectedRevision: version === -1 ? NO_STREAM : BigInt(version) },
@@ -348,7 +356,8 @@ export class EventStoreDbEventStore implements EventStore {
         };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        const retry = (expected === 'any' || expected === 'stream_exists') && attempt < MAX_ATTEMPTS;
+        const retry =
+          (expected === 'any' || expected === 'stream_exists') && attempt < MAX_ATTEMPTS;
         if (!retry) {
           const actual = error.actualVersion === NO_STREAM ? -1 : Number(error.actualVersion);
           throw new ConcurrencyError(streamId, String(expected), String(actual));
@@ -361,7 +370,10 @@ export class EventStoreDbEventStore implements EventStore {
     const ids = new Set<string>();
     let version = -1;
     try {
-      for await (const resolved of this.client.readStream(streamId, { fromRevision: ESDB_START, direction: FORWARDS })) {
+      for await (const resolved of this.client.readStream(streamId, {
+        fromRevision: ESDB_START,
+        direction: FORWARDS,
+      })) {
         if (!resolved.event) continue;
         ids.add(resolved.event.id.toLowerCase());
         version = Number(resolved.event.revision);

@@ -6,7 +6,11 @@ import { recordBackend } from '@linkage/testing';
 import { describeEventStoreContract } from '../contract/event-store.contract';
 import { PostgresqlEventStore } from './postgresql-event-store';
 
-recordBackend('postgresql-embedded (PGlite)', true, 'PGlite over pglite-socket in a temporary folder');
+recordBackend(
+  'postgresql-embedded (PGlite)',
+  true,
+  'PGlite over pglite-socket in a temporary folder',
+);
 
 describeEventStoreContract('postgresql embedded (PGlite)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-es-embedded-'));

@@ -37,6 +37,14 @@ describe('postgresql event store: a transaction that commits late', () => {
     await fresh.drop();
   });
 
+  it('orders the global log numerically, not as text (positions 9 then 10 in one transaction)', async () => {
+    const events = Array.from({ length: 12 }, (_, n) => event('E', { n }));
+    await store.appendToStream('numeric-order', events);
+    const all = await store.readAll();
+    expect(all.map((e) => e.data.n)).toEqual(events.map((_, n) => n));
+    expect(await store.headPosition()).toBe(all[11].position);
+  });
+
   /**
    * Opens a transaction that appends `held` (taking a lower global position than anything
    * appended later) and keeps it open until `finish` is called with commit or rollback.
@@ -83,7 +91,9 @@ describe('postgresql event store: a transaction that commits late', () => {
 
     finish('commit');
     await transaction;
-    await eventually(() => (delivered.length >= 6 ? true : undefined), { what: 'delivery after commit' });
+    await eventually(() => (delivered.length >= 6 ? true : undefined), {
+      what: 'delivery after commit',
+    });
     await sub.stop();
     expect(delivered.map((e) => e.eventId)).toEqual([late, ...later].map((e) => e.eventId));
     // The late event took the lowest sequence number yet still comes first: no gap was skipped.
@@ -108,7 +118,9 @@ describe('postgresql event store: a transaction that commits late', () => {
     expect(await store.readAll({ from: head })).toEqual([]);
     finish('rollback');
     await transaction;
-    await eventually(() => (delivered.length >= 1 ? true : undefined), { what: 'delivery after rollback' });
+    await eventually(() => (delivered.length >= 1 ? true : undefined), {
+      what: 'delivery after rollback',
+    });
     await sub.stop();
     expect(delivered.map((e) => e.eventId)).toEqual([kept.eventId]);
     expect(await store.readStream('late-2')).toEqual([]);

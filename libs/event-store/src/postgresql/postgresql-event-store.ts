@@ -47,9 +47,10 @@ interface AppendRow {
   n: bigint | number;
 }
 
+/** `tx_id`/`seq`, not the column names: ORDER BY would otherwise sort the text copies. */
 interface EventRow {
-  transaction_id: string;
-  global_position: string;
+  tx_id: string;
+  seq: string;
   event_id: string;
   stream_id: string;
   stream_version: bigint | number;
@@ -146,7 +147,7 @@ export class PostgresqlEventStore implements EventStore {
     const from = options.fromVersion ?? 0;
     const limit = options.maxCount ?? 1_000_000_000;
     const rows = await this.sql<EventRow[]>`
-      select transaction_id::text, global_position::text, event_id::text, stream_id,
+      select transaction_id::text as tx_id, global_position::text as seq, event_id::text, stream_id,
              stream_version, type, schema_version, data, metadata, recorded_at
       from event_store.events
       where stream_id = ${streamId} and stream_version >= ${from}
@@ -171,13 +172,13 @@ export class PostgresqlEventStore implements EventStore {
   }
 
   async headPosition(): Promise<Position> {
-    const [row] = await this.sql<{ transaction_id: string; global_position: string }[]>`
-      select transaction_id::text, global_position::text
+    const [row] = await this.sql<{ tx_id: string; seq: string }[]>`
+      select transaction_id::text as tx_id, global_position::text as seq
       from event_store.events
       where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       order by transaction_id desc, global_position desc
       limit 1`;
-    return row ? encodePosition(row.transaction_id, row.global_position) : START;
+    return row ? encodePosition(row.tx_id, row.seq) : START;
   }
 
   async countAfter(from: Position): Promise<number> {
@@ -196,10 +197,14 @@ export class PostgresqlEventStore implements EventStore {
     else if (this.options.ownsConnection) await this.sql.end({ timeout: 5 });
   }
 
-  private async readAfter(runner: Runner, from: Position, maxCount: number): Promise<StoredEvent[]> {
+  private async readAfter(
+    runner: Runner,
+    from: Position,
+    maxCount: number,
+  ): Promise<StoredEvent[]> {
     const { transactionId, globalPosition } = decodePosition(from);
     const rows = await runner<EventRow[]>`
-      select transaction_id::text, global_position::text, event_id::text, stream_id,
+      select transaction_id::text as tx_id, global_position::text as seq, event_id::text, stream_id,
              stream_version, type, schema_version, data, metadata, recorded_at
       from event_store.events
       where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -350,7 +355,8 @@ export class PostgresqlEventStore implements EventStore {
         return await attempt();
       } catch (error) {
         const code = (error as { code?: string }).code;
-        const retryable = error instanceof RaceDetected || (code !== undefined && RETRYABLE.has(code));
+        const retryable =
+          error instanceof RaceDetected || (code !== undefined && RETRYABLE.has(code));
         if (!retryable || n >= MAX_ATTEMPTS) throw error;
       }
     }
@@ -403,7 +409,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     metadata: row.metadata,
     streamId: row.stream_id,
     streamVersion: Number(row.stream_version),
-    position: encodePosition(row.transaction_id, row.global_position),
+    position: encodePosition(row.tx_id, row.seq),
     recordedAt: row.recorded_at,
   };
 }

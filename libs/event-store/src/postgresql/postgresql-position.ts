@@ -10,7 +10,10 @@ export interface PostgresqlPosition {
 const DIGITS = 20; // enough for any xid8 or bigint, so that positions compare as plain strings
 
 /** Encodes `(transaction id, global position)` as a string that sorts like the tuple. */
-export function encodePosition(transactionId: bigint | string, globalPosition: bigint | string): Position {
+export function encodePosition(
+  transactionId: bigint | string,
+  globalPosition: bigint | string,
+): Position {
   return `${String(transactionId).padStart(DIGITS, '0')}:${String(globalPosition).padStart(DIGITS, '0')}`;
 }
 
