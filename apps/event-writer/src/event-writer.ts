@@ -228,7 +228,7 @@ async function recordOutcome(
       insert into ingest.linkage_index
         (event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup)
       select event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
         event_id uuid, source text, record_type text, linkage text, link_key text,
         stream_id text, ingest_run_id text, postcode_in_lookup boolean)
       on conflict (event_id) do nothing
@@ -237,7 +237,7 @@ async function recordOutcome(
       const links = JSON.stringify(newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })));
       await tx`
         insert into ingest.link_keys (link_key, person_id)
-        select link_key, person_id from jsonb_to_recordset(${links}::jsonb) as x(link_key text, person_id text)
+        select link_key, person_id from jsonb_to_recordset(${links}::text::jsonb) as x(link_key text, person_id text)
         on conflict (link_key) do nothing`;
       await tx`
         update ingest.linkage_index set linkage = 'link_key'

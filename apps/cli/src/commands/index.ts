@@ -9,11 +9,13 @@ import { registerDsaCommand } from './dsa.command';
 import { registerAuditCommand } from './audit.command';
 import { registerProjectCommand } from './project.command';
 import { registerOutcomesCommand } from './outcomes.command';
+import { registerDemo } from './demo.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
 
 export const commandRegistrars: CommandRegistrar[] = [
+  registerDemo,
   registerIngestCommand,
   registerDeadLettersCommand,
   registerLinkageReportCommand,

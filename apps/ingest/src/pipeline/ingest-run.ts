@@ -171,7 +171,7 @@ async function publishDeadLetters(
     sql`
       insert into ingest.dead_letters (source, record_id, line, field, reason, ingest_run_id)
       select source, "recordId", line, field, reason, "ingestRunId"
-      from jsonb_to_recordset(${JSON.stringify(letters)}::jsonb) as x(
+      from jsonb_to_recordset(${JSON.stringify(letters)}::text::jsonb) as x(
         source text, "recordId" text, line integer, field text, reason text, "ingestRunId" text)`,
   ]);
 }

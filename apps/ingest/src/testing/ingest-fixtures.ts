@@ -22,8 +22,10 @@ const GIVEN = ['Aurelia', 'Bartholomew', 'Cressida', 'Desmond', 'Evangeline', 'F
 const FAMILY = ['Quennell', 'Ravensworth', 'Stanforth', 'Thistlewood', 'Underhay', 'Vexley'];
 
 export interface TestExtract {
-  /** NDJSON lines. */
+  /** NDJSON lines of the cipha extract (bad records and the resend included). */
   lines: string[];
+  /** NDJSON lines of the Life Rooms extract (all valid). */
+  liferoomsLines: string[];
   /** Valid, distinct records (what should be stored). */
   valid: number;
   /** Records resent verbatim within the extract. */
@@ -35,7 +37,7 @@ export interface TestExtract {
 }
 
 /**
- * A mixed extract: per person a cipha registration and GP appointment, a Life Rooms visit with
+ * Two extracts: per person a cipha registration and GP appointment, a Life Rooms visit with
  * NHS number and details (which teaches linkage the link key) and one without an NHS number;
  * some walk-ins known only by details; some bad records of each kind; one resend.
  */
@@ -66,7 +68,7 @@ export function mixedExtract(persons: number, options: { seed?: number; bad?: bo
       JSON.stringify({ record_id: `visit-${seed}-${i}`, record_type: 'visit', occurred_at: at(i + 3), nhs_number: n, site: 'bootle', purpose: 'course', ...details }),
     );
   });
-  const lines = [...cipha, ...liferooms];
+  const lines = [...cipha];
   const bad: Record<string, number> = {};
   if (options.bad !== false) {
     const add = (reason: string, line: string) => {
@@ -82,7 +84,8 @@ export function mixedExtract(persons: number, options: { seed?: number; bad?: bo
   lines.push(cipha[0]); // resent verbatim
   return {
     lines,
-    valid: cipha.length + liferooms.length,
+    liferoomsLines: liferooms,
+    valid: cipha.length,
     resent: 1,
     bad,
     identifiers: ids,

@@ -1,0 +1,324 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import type { INestApplication } from '@nestjs/common';
+import { dataDir } from '@linkage/common';
+import { createDemoKey, demoKeyPath } from '@linkage/pseudonymisation';
+import {
+  AuditTrail,
+  createDemoJwtSecret,
+  demoJwtKeyFile,
+  DsaRegistry,
+  ensureGovernanceSchema,
+  mintToken,
+} from '@linkage/governance';
+import { DEFAULT_COHORT, DEFAULT_SEED, generatePopulation, type Manifest } from '@linkage/synthetic';
+import { createProgress } from '@linkage/observability';
+import {
+  createIngestApp,
+  openIngestRuntime,
+  runFileIngest,
+  type IngestRuntime,
+  type IngestSummary,
+} from '../../../ingest/src';
+import { catchUp, runMatching, type MatchingSummary } from '../../../projector/src';
+import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
+import { createGovernanceApp } from '../../../governance-api/src';
+
+export const DEMO_DSA = 'DSA-LIFEROOMS-CIPHA-DEMO';
+export const DEMO_PURPOSE = 'service-evaluation';
+
+interface DemoOptions {
+  once?: boolean;
+  cohort: string;
+  seed: string;
+  port: string;
+  json?: boolean;
+}
+
+interface HeadlineOutcome {
+  measure: string;
+  did: number | null;
+  ci95: [number, number] | null;
+  nUsers: number | null;
+  nControls: number | null;
+  trueEffect?: number;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'generate the default population, run the whole pipeline on the embedded default and serve the APIs',
+    )
+    .option('--once', 'exit after printing the summary')
+    .option('--cohort <n>', 'Life Rooms users in the synthetic population', String(DEFAULT_COHORT))
+    .option('--seed <seed>', 'generator seed', DEFAULT_SEED)
+    .option('--port <port>', 'first of three API ports (analytics, governance, ingest)', '3000')
+    .option('--json', 'print the summary as one JSON object on the last line of stdout')
+    .action(async (options: DemoOptions) => {
+      await runDemo(options);
+    });
+}
+
+async function runDemo(options: DemoOptions): Promise<void> {
+  const started = Date.now();
+  const dir = dataDir();
+  fs.mkdirSync(dir, { recursive: true });
+  // The demo makes and keeps its own keys; outside the demo, keys must be configured.
+  if (!fs.existsSync(demoKeyPath(dir))) createDemoKey(dir);
+  const jwtSecret = fs.existsSync(demoJwtKeyFile())
+    ? fs.readFileSync(demoJwtKeyFile())
+    : createDemoJwtSecret();
+  const jwtKey = jwtSecret;
+
+  const manifest = await generateOnce(path.join(dir, 'demo', 'source'), options);
+  const runtime = await openIngestRuntime('demo');
+  const apps: INestApplication[] = [];
+  let analytics: AnalyticsApp | undefined;
+  try {
+    const summaries: IngestSummary[] = [];
+    for (const source of ['liferooms', 'cipha'] as const) {
+      summaries.push(
+        await runFileIngest({
+          ...runtime,
+          source,
+          files: [path.join(dir, 'demo', 'source', `${source}.ndjson`)],
+          store: runtime.store,
+          embeddedWriter: true,
+        }),
+      );
+    }
+    const projected = await project(runtime);
+    const matching = await runMatching(runtime.db.sql);
+
+    await ensureGovernanceSchema(runtime.db.sql);
+    const registry = new DsaRegistry(runtime.db.sql);
+    const until = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    await registry.add({
+      ref: DEMO_DSA,
+      purposes: [DEMO_PURPOSE],
+      roles: ['analyst', 'governance-officer', 'segmentation-job', 'ingest', 'admin'],
+      until,
+    } as Parameters<DsaRegistry['add']>[0]);
+    const analystToken = mintToken(
+      { user: 'demo-analyst', role: 'analyst', purpose: DEMO_PURPOSE, dsa: DEMO_DSA, ttl: '8h' },
+      jwtKey,
+    ).token;
+    const officerToken = mintToken(
+      {
+        user: 'demo-governance-officer',
+        role: 'governance-officer',
+        purpose: DEMO_PURPOSE,
+        dsa: DEMO_DSA,
+        ttl: '8h',
+      },
+      jwtKey,
+    ).token;
+    const audit = await AuditTrail.open(runtime.db.sql);
+    for (const [user, role] of [
+      ['demo-analyst', 'analyst'],
+      ['demo-governance-officer', 'governance-officer'],
+    ]) {
+      await audit.record({
+        actor: process.env.USER ?? 'operator',
+        role: 'admin',
+        purpose: DEMO_PURPOSE,
+        dsa: DEMO_DSA,
+        action: 'token.minted',
+        parameters: { user, role, ttl: '8h' },
+        outcome: 'ok',
+      } as Parameters<AuditTrail['record']>[0]);
+    }
+
+    const basePort = Number(options.port);
+    analytics = await createAnalyticsApp({
+      db: runtime.db,
+      store: runtime.store,
+      port: await freePort(basePort),
+      jwtSecret: jwtKey,
+    });
+    const governance = await createGovernanceApp({
+      db: runtime.db,
+      port: await freePort(basePort + 1),
+      jwtSecret: jwtKey,
+    });
+    apps.push(governance);
+    const ingest = await createIngestApp({
+      ...runtime,
+      store: runtime.store,
+      embeddedWriter: true,
+      rawTopics: false,
+      governance: { jwtSecret: jwtKey },
+    });
+    await ingest.listen(await freePort(basePort + 2), '127.0.0.1');
+    apps.push(ingest);
+
+    const headline = await headlineOutcomes(analytics.url!, analystToken, manifest);
+    const summary = {
+      records: summaries.reduce((n, s) => n + s.records, 0),
+      eventsStored: summaries.reduce((n, s) => n + s.accepted, 0),
+      duplicates: summaries.reduce((n, s) => n + s.duplicates, 0),
+      rejected: summaries.reduce((n, s) => n + s.rejected, 0),
+      rejectedByReason: mergeCounts(summaries.map((s) => s.rejectedByReason)),
+      linkRate: linkRate(summaries),
+      eventsProjected: projected,
+      cohort: matching.users,
+      matchedUsers: matching.matchedUsers,
+      maxAbsSmdAfterMatching: maxAbsSmd(matching),
+      headline,
+      urls: {
+        analytics: analytics.url,
+        analyticsDocs: `${analytics.url}/docs`,
+        governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
+        ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
+      },
+      tokens: { analyst: analystToken, governanceOfficer: officerToken },
+      dsa: DEMO_DSA,
+      purpose: DEMO_PURPOSE,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    printSummary(summary, manifest, options.json === true);
+    if (!options.once) {
+      process.stderr.write('Serving; press Ctrl-C to stop.\n');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+  } finally {
+    await analytics?.close();
+    for (const app of apps.reverse()) await app.close();
+    await runtime.close();
+  }
+}
+
+/** Generates the default population once; a later demo with the same settings reuses it. */
+async function generateOnce(out: string, options: DemoOptions): Promise<Manifest> {
+  const manifestFile = path.join(out, 'manifest.json');
+  if (fs.existsSync(manifestFile)) {
+    const existing = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
+    const p = existing.parameters as unknown as { cohort?: number; seed?: string };
+    if (p.cohort === Number(options.cohort) && p.seed === options.seed) return existing;
+  }
+  fs.mkdirSync(out, { recursive: true });
+  return generatePopulation({ cohort: Number(options.cohort), seed: options.seed }, out);
+}
+
+async function project(runtime: IngestRuntime): Promise<number> {
+  const progress = createProgress({ task: 'project', unit: 'events' });
+  const total = await runtime.store.countAfter('');
+  if (total !== undefined) progress.setTotal(total);
+  try {
+    const result = await catchUp({
+      sql: runtime.db.sql,
+      store: runtime.store,
+      logger: runtime.logger,
+      onBatch: (applied) => progress.increment(applied),
+    });
+    return result.applied;
+  } finally {
+    progress.stop();
+  }
+}
+
+async function headlineOutcomes(
+  url: string,
+  token: string,
+  manifest: Manifest,
+): Promise<HeadlineOutcome[]> {
+  const out: HeadlineOutcome[] = [];
+  for (const measure of ['crisis', 'ae']) {
+    const response = await fetch(`${url}/v1/outcomes?measure=${measure}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await response.json()) as Partial<HeadlineOutcome>;
+    const truth = (manifest.effects as Record<string, { trueEffect?: number } | undefined>)[
+      measure
+    ];
+    out.push({
+      measure,
+      did: body.did ?? null,
+      ci95: body.ci95 ?? null,
+      nUsers: body.nUsers ?? null,
+      nControls: body.nControls ?? null,
+      trueEffect: truth?.trueEffect,
+    });
+  }
+  return out;
+}
+
+function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
+  const merged: Record<string, number> = {};
+  for (const c of counts) for (const [k, v] of Object.entries(c)) merged[k] = (merged[k] ?? 0) + v;
+  return merged;
+}
+
+function linkRate(summaries: IngestSummary[]): number | null {
+  const linked = summaries.reduce((n, s) => n + s.linked, 0);
+  const unlinked = summaries.reduce((n, s) => n + s.unlinked, 0);
+  return linked + unlinked === 0 ? null : Math.round((linked / (linked + unlinked)) * 10000) / 100;
+}
+
+function maxAbsSmd(matching: MatchingSummary): number | null {
+  const values = JSON.stringify(matching.balance).match(/"smdAfter":(-?[\d.e-]+)/g) ?? [];
+  const numbers = values.map((v) => Math.abs(Number(v.split(':')[1])));
+  return numbers.length ? Math.max(...numbers) : null;
+}
+
+async function freePort(preferred: number): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(0));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(preferred)));
+  });
+}
+
+function printSummary(
+  summary: Record<string, unknown> & { headline: HeadlineOutcome[] },
+  manifest: Manifest,
+  json: boolean,
+): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const s = summary as Record<string, never> & typeof summary;
+  const lines = [
+    '',
+    'linkage demo: done',
+    `  records in           ${s.records}`,
+    `  events stored        ${s.eventsStored} (duplicates ${s.duplicates})`,
+    `  rejected             ${s.rejected}: ${Object.entries(s.rejectedByReason as Record<string, number>)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  planted dirt         ${JSON.stringify(
+      Object.fromEntries(
+        Object.entries(
+          (manifest.dirt as unknown as { planted: Record<string, { count: number }> }).planted,
+        ).map(([k, v]) => [k, v.count]),
+      ),
+    )}`,
+    `  link rate            ${s.linkRate}%`,
+    `  cohort               ${s.cohort} (matched ${s.matchedUsers}; max |SMD| after matching ${s.maxAbsSmdAfterMatching})`,
+    ...s.headline.map(
+      (h) =>
+        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
+    ),
+    `  analytics API        ${(s.urls as Record<string, string>).analytics}  (OpenAPI: ${(s.urls as Record<string, string>).analyticsDocs})`,
+    `  governance API       ${(s.urls as Record<string, string>).governance}`,
+    `  ingest API           ${(s.urls as Record<string, string>).ingest}`,
+    `  DSA / purpose        ${s.dsa} / ${s.purpose}`,
+    `  analyst token        ${(s.tokens as Record<string, string>).analyst}`,
+    `  officer token        ${(s.tokens as Record<string, string>).governanceOfficer}`,
+    `  try                  curl -H "Authorization: Bearer $TOKEN" '${(s.urls as Record<string, string>).analytics}/v1/outcomes?measure=crisis'`,
+    `  took                 ${s.durationSeconds} s`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+function fmt(n: number | null | undefined): string {
+  return n === null || n === undefined ? 'n/a' : (Math.round(n * 1000) / 1000).toFixed(3);
+}
