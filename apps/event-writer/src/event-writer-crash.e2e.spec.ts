@@ -105,7 +105,11 @@ describe('event writer killed mid-stream', () => {
     const summary = await ingest;
 
     expect(processedAtKill).toBeLessThan(extract.valid + extract.resent);
-    expect(summary).toMatchObject({ accepted: extract.valid, duplicates: extract.resent, rejected: 0 });
+    expect(summary).toMatchObject({
+      accepted: extract.valid,
+      duplicates: extract.resent,
+      rejected: 0,
+    });
     const all: StoredEvent[] = [];
     for (;;) {
       const page = await store.readAll({ from: all.at(-1)?.position, maxCount: 5000 });

@@ -133,7 +133,10 @@ async function writeBatch(
     } catch {
       // Skipped, not retried forever: a malformed message can never become valid.
       written.inc({ outcome: 'malformed' });
-      log.error({ partition: m.partition, offset: m.offset }, 'malformed canonical message skipped');
+      log.error(
+        { partition: m.partition, offset: m.offset },
+        'malformed canonical message skipped',
+      );
     }
   }
   if (parsed.length === 0) return;
@@ -191,7 +194,10 @@ async function writeBatch(
     );
     if (linked) add(linked.streamId, linked.event);
   }
-  const batches: StreamBatch[] = [...streams].map(([streamId, list]) => ({ streamId, events: list }));
+  const batches: StreamBatch[] = [...streams].map(([streamId, list]) => ({
+    streamId,
+    events: list,
+  }));
   const result = await store.appendMany(batches);
 
   await recordOutcome(sql, decision.routed, decision.newLinks, events);
@@ -234,7 +240,9 @@ async function recordOutcome(
       on conflict (event_id) do nothing
       returning ingest_run_id`;
     if (newLinks.length > 0) {
-      const links = JSON.stringify(newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })));
+      const links = JSON.stringify(
+        newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })),
+      );
       await tx`
         insert into ingest.link_keys (link_key, person_id)
         select link_key, person_id from jsonb_to_recordset(${links}::text::jsonb) as x(link_key text, person_id text)

@@ -1,7 +1,6 @@
 import { partitionFor } from './partitioner';
 
 // kafkajs' own murmur2 (the Java client's hash): the in-process log must place keys alike.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
   key: string,
 ) => number;

@@ -69,9 +69,13 @@ export function sizeOverrides(
 
 /** The scenarios to run, in registry order; none asked for means all of them. */
 export function selectScenarios(asked: readonly string[], known: readonly string[]): string[] {
-  const names = asked.flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean);
+  const names = asked
+    .flatMap((a) => a.split(','))
+    .map((a) => a.trim())
+    .filter(Boolean);
   for (const name of names) {
-    if (!known.includes(name)) throw new ValidationError({ field: '/scenario', reason: 'unknown_scenario' });
+    if (!known.includes(name))
+      throw new ValidationError({ field: '/scenario', reason: 'unknown_scenario' });
   }
   return names.length === 0 ? [...known] : known.filter((k) => names.includes(k));
 }
@@ -80,7 +84,10 @@ export function selectScenarios(asked: readonly string[], known: readonly string
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return '-';
   const digits = Math.abs(n) < 100 && !Number.isInteger(n) ? 1 : 0;
-  return n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return n.toLocaleString('en-GB', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
 }
 
 function describeExtra(row: BenchRow): string {
@@ -107,10 +114,14 @@ export function formatTable(rows: readonly BenchRow[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .map((c, i) =>
+        i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]),
+      )
       .join('  ')
       .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
+  return (
+    [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n'
+  );
 }
 
 /** A row from a measured count and duration. */
@@ -122,5 +133,13 @@ export function rowOf(
   seconds: number,
   more: Pick<BenchRow, 'extra' | 'note'> = {},
 ): BenchRow {
-  return { scenario, variant, count, unit, seconds, perSecond: seconds > 0 ? count / seconds : 0, ...more };
+  return {
+    scenario,
+    variant,
+    count,
+    unit,
+    seconds,
+    perSecond: seconds > 0 ? count / seconds : 0,
+    ...more,
+  };
 }

@@ -26,7 +26,8 @@ async function firstLines(file: string, max: number): Promise<string[]> {
  */
 export const edgeBench: BenchScenario = {
   name: 'edge',
-  description: 'records/s through ingestRecord (parse + validate + pseudonymise) on generator output',
+  description:
+    'records/s through ingestRecord (parse + validate + pseudonymise) on generator output',
   sizeKind: 'count',
   defaultSize: 200_000,
   sizeMeaning: 'records per source (at most what the default population holds)',

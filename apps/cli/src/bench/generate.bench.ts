@@ -7,7 +7,8 @@ import { secondsSince, type BenchContext, type BenchScenario } from './bench-con
 /** Time to write a synthetic population (cohort `size`, 5 non-users each) as NDJSON. */
 export const generateBench: BenchScenario = {
   name: 'generate',
-  description: "the generator's default population (6,000 users + 30,000 non-users) into a temp dir",
+  description:
+    "the generator's default population (6,000 users + 30,000 non-users) into a temp dir",
   sizeKind: 'count',
   defaultSize: DEFAULT_COHORT,
   sizeMeaning: 'cohort (Life Rooms users; population = 6 x cohort)',

@@ -261,9 +261,8 @@ function linkRate(summaries: IngestSummary[]): number | null {
 }
 
 function maxAbsSmd(matching: MatchingSummary): number | null {
-  const values = JSON.stringify(matching.balance).match(/"smdAfter":(-?[\d.e-]+)/g) ?? [];
-  const numbers = values.map((v) => Math.abs(Number(v.split(':')[1])));
-  return numbers.length ? Math.max(...numbers) : null;
+  const after = matching.balance.after.map((row) => Math.abs(row.smd));
+  return after.length ? Math.max(...after) : null;
 }
 
 async function freePort(preferred: number): Promise<number> {

@@ -9,6 +9,7 @@ import { registerDsaCommand } from './dsa.command';
 import { registerAuditCommand } from './audit.command';
 import { registerProjectCommand } from './project.command';
 import { registerOutcomesCommand } from './outcomes.command';
+import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
@@ -26,4 +27,5 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerAuditCommand,
   registerProjectCommand,
   registerOutcomesCommand,
+  registerBenchCommand,
 ];

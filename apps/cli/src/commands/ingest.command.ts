@@ -2,7 +2,12 @@ import * as os from 'node:os';
 import { Command, Option } from 'commander';
 import { ValidationError } from '@linkage/common';
 import type { Source } from '@linkage/contracts';
-import { AuditTrail, auditActorAction, loadJwtSecret, LOCAL_OPERATOR_DSA } from '@linkage/governance';
+import {
+  AuditTrail,
+  auditActorAction,
+  loadJwtSecret,
+  LOCAL_OPERATOR_DSA,
+} from '@linkage/governance';
 import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
 import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
 import type { IngestSummary } from '../../../ingest/src/pipeline/ingest-summary';
@@ -11,11 +16,20 @@ import type { IngestSummary } from '../../../ingest/src/pipeline/ingest-summary'
 export function registerIngestCommand(program: Command): void {
   program
     .command('ingest')
-    .description('ingest source extracts (NDJSON or CSV), wait until stored, print what the store did')
-    .addOption(
-      new Option('--source <source>', 'source system').choices(['liferooms', 'cipha']).makeOptionMandatory(),
+    .description(
+      'ingest source extracts (NDJSON or CSV), wait until stored, print what the store did',
     )
-    .addOption(new Option('--format <format>', 'input format (default: by extension)').choices(['ndjson', 'csv']))
+    .addOption(
+      new Option('--source <source>', 'source system')
+        .choices(['liferooms', 'cipha'])
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--format <format>', 'input format (default: by extension)').choices([
+        'ndjson',
+        'csv',
+      ]),
+    )
     .option('--json', 'print the summary as one JSON object (last line of stdout)')
     .option(
       '--embedded-writer',
@@ -25,7 +39,12 @@ export function registerIngestCommand(program: Command): void {
     .action(
       async (
         files: string[],
-        opts: { source: Source; format?: 'ndjson' | 'csv'; json?: boolean; embeddedWriter?: boolean },
+        opts: {
+          source: Source;
+          format?: 'ndjson' | 'csv';
+          json?: boolean;
+          embeddedWriter?: boolean;
+        },
       ) => {
         const runtime = await openIngestRuntime('ingest');
         try {

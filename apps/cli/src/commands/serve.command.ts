@@ -18,15 +18,16 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run services: ingest (HTTP + raw topics) and event-writer')
     .option('--services <list>', `comma-separated: ${SERVICES.join(', ')}`)
-    .option(
-      '--port <port>',
-      'ingest HTTP port (default LINKAGE_INGEST_PORT or 3001)',
-      (v) => Number.parseInt(v, 10),
+    .option('--port <port>', 'ingest HTTP port (default LINKAGE_INGEST_PORT or 3001)', (v) =>
+      Number.parseInt(v, 10),
     )
     .action(async (opts: { services?: string; port?: number }) => {
       const port = opts.port ?? Number(process.env.LINKAGE_INGEST_PORT ?? 3001);
       if (!opts.services) return serveInProcess([...SERVICES], port);
-      const services = opts.services.split(',').map((s) => s.trim()).filter(Boolean);
+      const services = opts.services
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const s of services) {
         if (!(SERVICES as readonly string[]).includes(s)) {
           throw new ConfigurationError(`unknown service ${s}`, 'unknown_service');
@@ -51,7 +52,10 @@ async function serveInProcess(services: Service[], port: number): Promise<void> 
     }
     const app = await createIngestApp(runtime);
     await app.listen(port, '127.0.0.1');
-    log.info({ port: (app.getHttpServer().address() as { port: number }).port }, 'ingest listening');
+    log.info(
+      { port: (app.getHttpServer().address() as { port: number }).port },
+      'ingest listening',
+    );
     stops.unshift(() => app.close());
   }
   log.info({ services, transport: runtime.transport.kind }, 'serving');
@@ -66,10 +70,14 @@ async function serveInProcess(services: Service[], port: number): Promise<void> 
 
 async function superviseChildren(services: Service[], port: number): Promise<void> {
   const children: ChildProcess[] = services.map((service) =>
-    spawn(process.execPath, [process.argv[1], 'serve', '--services', service, '--port', String(port)], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: process.env,
-    }),
+    spawn(
+      process.execPath,
+      [process.argv[1], 'serve', '--services', service, '--port', String(port)],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: process.env,
+      },
+    ),
   );
   const exited = children.map(
     (child) => new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1))),

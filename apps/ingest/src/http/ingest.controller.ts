@@ -10,7 +10,12 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { SOURCES, type Source } from '@linkage/contracts';
-import { Public, RequiresPermission, governanceOf, type GovernedRequest } from '@linkage/governance';
+import {
+  Public,
+  RequiresPermission,
+  governanceOf,
+  type GovernedRequest,
+} from '@linkage/governance';
 import { metricsRegistry } from '@linkage/observability';
 import { ingestRecords, type IngestDependencies } from '../pipeline/ingest-run';
 import type { IngestSummary } from '../pipeline/ingest-summary';

@@ -56,7 +56,13 @@ describe('file ingest through Kafka into PostgreSQL', () => {
     store = await openEventStore({ db });
     transport = createKafkaTransport({ brokers: brokers.split(','), logger });
     writerTransport = createKafkaTransport({ brokers: brokers.split(','), logger });
-    writer = await startEventWriter({ transport: writerTransport, store, db, logger, topicPrefix: prefix });
+    writer = await startEventWriter({
+      transport: writerTransport,
+      store,
+      db,
+      logger,
+      topicPrefix: prefix,
+    });
   });
   afterAll(async () => {
     await writer?.stop();
@@ -141,7 +147,12 @@ describe('file ingest through Kafka into PostgreSQL', () => {
     }
     const report = await linkageReport(db.sql);
     const visits = report.rows.find((r) => r.source === 'liferooms' && r.recordType === 'visit');
-    expect(visits).toMatchObject({ records: 40, linkedByNhsNumber: 20, linkedByLinkKey: 20, unlinked: 0 });
+    expect(visits).toMatchObject({
+      records: 40,
+      linkedByNhsNumber: 20,
+      linkedByLinkKey: 20,
+      unlinked: 0,
+    });
   });
 
   it('stores nothing the second time the same file is ingested', async () => {
@@ -157,14 +168,20 @@ describe('file ingest through Kafka into PostgreSQL', () => {
     expect(events).toHaveLength(40);
     expect(new Set(events.map((e) => e.eventId)).size).toBe(40);
     expect(new Set(events.map((e) => e.streamId)).size).toBe(20);
-    const letters = await listDeadLetters(db.sql, { source: 'cipha', reason: 'invalid_nhs_number', limit: 1000 });
+    const letters = await listDeadLetters(db.sql, {
+      source: 'cipha',
+      reason: 'invalid_nhs_number',
+      limit: 1000,
+    });
     expect(letters).toHaveLength(2); // one per run
     expect(letters.find((l) => l.recordId === 'bad-nhs-1')).toMatchObject({ field: '/nhs_number' });
   });
 
   it('leaves no identifier in any table, Kafka topic, dead letter or log line', async () => {
     const needles = identifierNeedles(extract.identifiers);
-    expect(findIdentifiers([...extract.lines, ...extract.liferoomsLines].join('\n'), needles).length).toBeGreaterThan(0);
+    expect(
+      findIdentifiers([...extract.lines, ...extract.liferoomsLines].join('\n'), needles).length,
+    ).toBeGreaterThan(0);
     expect(findIdentifiers(await dumpAllTables(fresh.url), needles)).toEqual([]);
     expect(findIdentifiers(logLines.join(''), needles)).toEqual([]);
     const payloads: string[] = [];

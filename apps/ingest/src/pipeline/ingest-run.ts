@@ -96,16 +96,26 @@ export async function ingestRecords(
     options.onBatch?.(read);
   };
 
-  let ctx = { pseudonymiser: deps.pseudonymiser, postcodes: deps.postcodes, ingestRunId, now: now(), receivedAt: now() };
+  let ctx = {
+    pseudonymiser: deps.pseudonymiser,
+    postcodes: deps.postcodes,
+    ingestRunId,
+    now: now(),
+    receivedAt: now(),
+  };
   for await (const item of items) {
     read += 1;
     const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
     if (result.ok) {
       const e = result.event;
-      events.push({ key: e.data.personId ?? e.data.linkKey ?? e.eventId, value: JSON.stringify(e) });
+      events.push({
+        key: e.data.personId ?? e.data.linkKey ?? e.eventId,
+        value: JSON.stringify(e),
+      });
     } else {
       rejections.push(result.rejection);
-      rejectedByReason[result.rejection.reason] = (rejectedByReason[result.rejection.reason] ?? 0) + 1;
+      rejectedByReason[result.rejection.reason] =
+        (rejectedByReason[result.rejection.reason] ?? 0) + 1;
     }
     if (events.length + rejections.length >= batchSize) {
       await flush();

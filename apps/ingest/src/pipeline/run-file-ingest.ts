@@ -63,8 +63,7 @@ export async function runFileIngest(options: FileIngestOptions): Promise<IngestS
     const summary = await ingestRecords(allRecords(), options, {
       source: options.source,
       origin: 'file',
-      onBatch: (records) =>
-        progress?.update(bytesBefore + (current?.bytesRead ?? 0), { records }),
+      onBatch: (records) => progress?.update(bytesBefore + (current?.bytesRead ?? 0), { records }),
     });
     return summary;
   } finally {

@@ -27,7 +27,10 @@ export async function startRawTopicConsumers(
         fromBeginning: true,
         eachBatch: async (messages) => {
           const records: RawRecord[] = messages.map((m) => ({ input: m.value.toString('utf8') }));
-          const summary = await ingestRecords(toAsync(records), deps, { source, origin: 'raw-topic' });
+          const summary = await ingestRecords(toAsync(records), deps, {
+            source,
+            origin: 'raw-topic',
+          });
           log.info(
             { records: summary.records, accepted: summary.accepted, rejected: summary.rejected },
             'raw batch ingested',

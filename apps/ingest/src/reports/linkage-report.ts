@@ -31,7 +31,13 @@ export async function linkageReport(sql: Sql): Promise<LinkageReport> {
     from ingest.linkage_index group by source, record_type, linkage order by source, record_type`;
   const rows = new Map<string, LinkageReportRow>();
   const bySource = new Map<string, Omit<LinkageReportRow, 'recordType'>>();
-  const empty = () => ({ records: 0, linkedByNhsNumber: 0, linkedByLinkKey: 0, unlinked: 0, matchRate: 0 });
+  const empty = () => ({
+    records: 0,
+    linkedByNhsNumber: 0,
+    linkedByLinkKey: 0,
+    unlinked: 0,
+    matchRate: 0,
+  });
   for (const r of raw) {
     const key = `${r.source}/${r.record_type}`;
     const row = rows.get(key) ?? { source: r.source, recordType: r.record_type, ...empty() };

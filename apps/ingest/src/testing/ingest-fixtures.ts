@@ -33,7 +33,12 @@ export interface TestExtract {
   /** Bad records by the reason each must be rejected with. */
   bad: Record<string, number>;
   /** Every identifier the extract holds, for privacy scans. */
-  identifiers: { nhsNumbers: string[]; names: string[]; datesOfBirth: string[]; postcodes: string[] };
+  identifiers: {
+    nhsNumbers: string[];
+    names: string[];
+    datesOfBirth: string[];
+    postcodes: string[];
+  };
 }
 
 /**
@@ -46,7 +51,12 @@ export function mixedExtract(persons: number, options: { seed?: number; bad?: bo
   const nhs = testNhsNumbers(persons, seed);
   const cipha: string[] = [];
   const liferooms: string[] = [];
-  const ids = { nhsNumbers: nhs, names: [] as string[], datesOfBirth: [] as string[], postcodes: [] as string[] };
+  const ids = {
+    nhsNumbers: nhs,
+    names: [] as string[],
+    datesOfBirth: [] as string[],
+    postcodes: [] as string[],
+  };
   const at = (i: number) => new Date(Date.UTC(2023, 0, 1) + i * 3_600_000).toISOString();
   nhs.forEach((n, i) => {
     const given = `${GIVEN[i % GIVEN.length]}${String.fromCharCode(97 + (i % 26))}`;
@@ -58,14 +68,51 @@ export function mixedExtract(persons: number, options: { seed?: number; bad?: bo
     ids.postcodes.push(postcode);
     const spaced = `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
     cipha.push(
-      JSON.stringify({ record_id: `reg-${seed}-${i}`, record_type: 'registration', occurred_at: at(i), nhs_number: spaced, date_of_birth: dob, sex: 'F', postcode, practice_code: 'N82001' }),
-      JSON.stringify({ record_id: `gp-${seed}-${i}`, record_type: 'gp_appointment', occurred_at: at(i + 1), nhs_number: n, practice_code: 'N82001', mode: 'telephone' }),
+      JSON.stringify({
+        record_id: `reg-${seed}-${i}`,
+        record_type: 'registration',
+        occurred_at: at(i),
+        nhs_number: spaced,
+        date_of_birth: dob,
+        sex: 'F',
+        postcode,
+        practice_code: 'N82001',
+      }),
+      JSON.stringify({
+        record_id: `gp-${seed}-${i}`,
+        record_type: 'gp_appointment',
+        occurred_at: at(i + 1),
+        nhs_number: n,
+        practice_code: 'N82001',
+        mode: 'telephone',
+      }),
     );
-    const details = { given_name: given, family_name: family, date_of_birth: dob, postcode: postcode.toLowerCase().replace(' ', '') };
+    const details = {
+      given_name: given,
+      family_name: family,
+      date_of_birth: dob,
+      postcode: postcode.toLowerCase().replace(' ', ''),
+    };
     // The record without an NHS number comes first: it waits unlinked until the other links it.
     liferooms.push(
-      JSON.stringify({ record_id: `walkin-${seed}-${i}`, record_type: 'visit', occurred_at: at(i + 2), site: 'walton', purpose: 'social', notes: `Met ${given} ${family}`, ...details }),
-      JSON.stringify({ record_id: `visit-${seed}-${i}`, record_type: 'visit', occurred_at: at(i + 3), nhs_number: n, site: 'bootle', purpose: 'course', ...details }),
+      JSON.stringify({
+        record_id: `walkin-${seed}-${i}`,
+        record_type: 'visit',
+        occurred_at: at(i + 2),
+        site: 'walton',
+        purpose: 'social',
+        notes: `Met ${given} ${family}`,
+        ...details,
+      }),
+      JSON.stringify({
+        record_id: `visit-${seed}-${i}`,
+        record_type: 'visit',
+        occurred_at: at(i + 3),
+        nhs_number: n,
+        site: 'bootle',
+        purpose: 'course',
+        ...details,
+      }),
     );
   });
   const lines = [...cipha];
@@ -75,11 +122,48 @@ export function mixedExtract(persons: number, options: { seed?: number; bad?: bo
       lines.push(line);
       bad[reason] = (bad[reason] ?? 0) + 1;
     };
-    add('invalid_nhs_number', JSON.stringify({ record_id: `bad-nhs-${seed}`, record_type: 'gp_appointment', occurred_at: at(1), nhs_number: '9990000001', practice_code: 'N82001', mode: 'telephone' }));
-    add('date_in_future', JSON.stringify({ record_id: `bad-future-${seed}`, record_type: 'gp_appointment', occurred_at: '2999-01-01T00:00:00Z', nhs_number: nhs[0], practice_code: 'N82001', mode: 'telephone' }));
-    add('unknown_record_type', JSON.stringify({ record_id: `bad-type-${seed}`, record_type: 'haircut', occurred_at: at(1), nhs_number: nhs[0] }));
+    add(
+      'invalid_nhs_number',
+      JSON.stringify({
+        record_id: `bad-nhs-${seed}`,
+        record_type: 'gp_appointment',
+        occurred_at: at(1),
+        nhs_number: '9990000001',
+        practice_code: 'N82001',
+        mode: 'telephone',
+      }),
+    );
+    add(
+      'date_in_future',
+      JSON.stringify({
+        record_id: `bad-future-${seed}`,
+        record_type: 'gp_appointment',
+        occurred_at: '2999-01-01T00:00:00Z',
+        nhs_number: nhs[0],
+        practice_code: 'N82001',
+        mode: 'telephone',
+      }),
+    );
+    add(
+      'unknown_record_type',
+      JSON.stringify({
+        record_id: `bad-type-${seed}`,
+        record_type: 'haircut',
+        occurred_at: at(1),
+        nhs_number: nhs[0],
+      }),
+    );
     add('not_json', `{"record_id": "broken-${seed}", "nhs_number": "${nhs[1]}", `);
-    add('required', JSON.stringify({ record_id: `bad-missing-${seed}`, record_type: 'gp_appointment', nhs_number: nhs[0], practice_code: 'N82001', mode: 'telephone' }));
+    add(
+      'required',
+      JSON.stringify({
+        record_id: `bad-missing-${seed}`,
+        record_type: 'gp_appointment',
+        nhs_number: nhs[0],
+        practice_code: 'N82001',
+        mode: 'telephone',
+      }),
+    );
   }
   lines.push(cipha[0]); // resent verbatim
   return {

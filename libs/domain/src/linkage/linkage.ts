@@ -81,7 +81,12 @@ export function decideLinkage<E extends LinkableEvent>(
       if (known) {
         routed.push({ event, streamId: personStream(known), linkage: 'link_key', personId: known });
       } else {
-        routed.push({ event, streamId: unlinkedStream(linkKey), linkage: 'unlinked', personId: null });
+        routed.push({
+          event,
+          streamId: unlinkedStream(linkKey),
+          linkage: 'unlinked',
+          personId: null,
+        });
         pendingUnlinked.set(linkKey, [...(pendingUnlinked.get(linkKey) ?? []), event.eventId]);
       }
       continue;

@@ -62,21 +62,35 @@ describe('linkage', () => {
       const d = decideLinkage([ev('e4', 'p2', 'k1')], state);
       expect(d.routed[0].streamId).toBe('person-p2');
       expect(d.newLinks).toEqual([]);
-      expect(evolveLinkage(state, [{ linkKey: 'k1', personId: 'p2', unlinkedEventIds: [] }]).links.get('k1')).toBe('p1');
+      expect(
+        evolveLinkage(state, [{ linkKey: 'k1', personId: 'p2', unlinkedEventIds: [] }]).links.get(
+          'k1',
+        ),
+      ).toBe('p1');
     });
   });
 
   describe('RecordLinked', () => {
     it('is nothing when no event waited', () => {
-      expect(recordLinkedFor({ linkKey: 'k', personId: 'p' }, [], idFor, new Date(0))).toBeUndefined();
+      expect(
+        recordLinkedFor({ linkKey: 'k', personId: 'p' }, [], idFor, new Date(0)),
+      ).toBeUndefined();
     });
 
     it('goes to the person stream with the waiting ids, sorted, deduplicated, with a stable id', () => {
-      const a = recordLinkedFor({ linkKey: 'k', personId: 'p' }, ['e2', 'e1', 'e2'], idFor, new Date(0));
+      const a = recordLinkedFor(
+        { linkKey: 'k', personId: 'p' },
+        ['e2', 'e1', 'e2'],
+        idFor,
+        new Date(0),
+      );
       const b = recordLinkedFor({ linkKey: 'k', personId: 'p' }, ['e1', 'e2'], idFor, new Date(1));
       expect(a).toMatchObject({
         streamId: 'person-p',
-        event: { type: 'RecordLinked', data: { linkKey: 'k', personId: 'p', eventIds: ['e1', 'e2'] } },
+        event: {
+          type: 'RecordLinked',
+          data: { linkKey: 'k', personId: 'p', eventIds: ['e1', 'e2'] },
+        },
       });
       expect(a!.event.eventId).toBe(b!.event.eventId);
     });

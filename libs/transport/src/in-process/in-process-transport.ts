@@ -12,10 +12,23 @@ export interface InProcessTransportOptions {
   partitions?: number;
   /** Most messages handed to one eachBatch call (default 5000). */
   maxBatchSize?: number;
+  /**
+   * Backpressure: `publish` waits while a consumer group of the topic lags this many messages
+   * behind (default 20,000), so a fast producer cannot fill memory.
+   */
+  maxLag?: number;
+}
+
+/** A partition's retained messages: `messages[0]` has offset `base`. */
+interface Partition {
+  base: number;
+  messages: IncomingMessage[];
+  next: number;
 }
 
 interface Topic {
-  partitions: IncomingMessage[][];
+  partitions: Partition[];
+  groups: Group[];
 }
 
 interface Group {
@@ -38,6 +51,7 @@ interface Member {
 export function createInProcessTransport(options: InProcessTransportOptions = {}): Transport {
   const partitionCount = options.partitions ?? 4;
   const maxBatch = options.maxBatchSize ?? 5000;
+  const maxLag = options.maxLag ?? 20_000;
   const topics = new Map<string, Topic>();
   const groups = new Map<string, Group>();
   const loops = new Set<{ stop(): Promise<void> }>();
@@ -47,10 +61,36 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
   const topicOf = (name: string): Topic => {
     let t = topics.get(name);
     if (!t) {
-      t = { partitions: Array.from({ length: partitionCount }, () => []) };
+      t = {
+        partitions: Array.from({ length: partitionCount }, () => ({
+          base: 0,
+          messages: [],
+          next: 0,
+        })),
+        groups: [],
+      };
       topics.set(name, t);
     }
     return t;
+  };
+  const lag = (t: Topic): number => {
+    let worst = 0;
+    for (const g of t.groups) {
+      if (g.members.length === 0) continue;
+      t.partitions.forEach((p, i) => (worst = Math.max(worst, p.next - g.committed![i])));
+    }
+    return worst;
+  };
+  // Messages every group of the topic has committed are dropped: memory stays flat. (A group
+  // created later with fromBeginning starts at the oldest retained message, like Kafka retention.)
+  const trim = (t: Topic, partition: number) => {
+    if (t.groups.length === 0) return;
+    const p = t.partitions[partition];
+    const low = Math.min(...t.groups.map((g) => g.committed![partition]));
+    if (low - p.base >= 1000) {
+      p.messages.splice(0, low - p.base);
+      p.base = low;
+    }
   };
   const notify = () => {
     const waiting = wake;
@@ -63,14 +103,20 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
 
     async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
       const t = topicOf(topic);
+      while (lag(t) > maxLag) {
+        await new Promise<void>((r) => {
+          wake.push(r);
+          setTimeout(r, 200).unref();
+        });
+      }
       for (const m of messages) {
         const partition =
           m.key === null ? roundRobin++ % partitionCount : partitionFor(m.key, partitionCount);
         const log = t.partitions[partition];
-        log.push({
+        log.messages.push({
           topic,
           partition,
-          offset: String(log.length),
+          offset: String(log.next++),
           key: m.key,
           value: typeof m.value === 'string' ? Buffer.from(m.value) : m.value,
           headers: { ...(m.headers ?? {}) },
@@ -88,9 +134,10 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       if (!group) {
         group = { committed: undefined, members: [], busy: new Set() };
         groups.set(groupKey, group);
+        t.groups.push(group);
       }
       const g = group;
-      g.committed ??= t.partitions.map((p) => (sub.fromBeginning ? 0 : p.length));
+      g.committed ??= t.partitions.map((p) => (sub.fromBeginning ? p.base : p.next));
       const member: Member = { stopped: false };
       g.members.push(member);
       notify();
@@ -106,10 +153,13 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
           let delivered = false;
           for (const p of assigned()) {
             if (member.stopped) break;
-            const from = g.committed![p];
+            const from = Math.max(g.committed![p], t.partitions[p].base);
             const log = t.partitions[p];
-            if (from >= log.length || g.busy.has(p)) continue;
-            const batch = log.slice(from, Math.min(log.length, from + maxBatch));
+            if (from >= log.next || g.busy.has(p)) continue;
+            const batch = log.messages.slice(
+              from - log.base,
+              Math.min(log.next, from + maxBatch) - log.base,
+            );
             g.busy.add(p);
             try {
               await sub.eachBatch(batch);
@@ -121,6 +171,8 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
               g.busy.delete(p);
             }
             g.committed![p] = from + batch.length;
+            trim(t, p);
+            notify();
             delivered = true;
           }
           if (!delivered && !member.stopped) {
