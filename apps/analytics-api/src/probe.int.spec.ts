@@ -1,13 +1,8 @@
-import { AnalyticsQueries } from './analytics/analytics.queries';
 import { ingestedPopulation } from './testing/pipeline-fixture';
 it('probe', async () => {
-  let t = Date.now();
-  const f = await ingestedPopulation({ cohort: 1500, seed: 'probe-1' });
-  console.log('pipeline ms', Date.now() - t, JSON.stringify(f.manifest.effects));
-  t = Date.now();
-  const q = new AnalyticsQueries(f.db.sql);
-  for (const m of ['crisis', 'ae'] as const) console.log(m, JSON.stringify((await q.outcomes(m)).body));
-  console.log(JSON.stringify((await q.balance()).body));
-  console.log('query ms', Date.now() - t);
-  await f.close();
+  const f = await ingestedPopulation({ cohort: Number(process.env.PROBE_COHORT ?? 200), seed: 'probe-1' });
+  console.log('URL', f.url);
+  require('fs').writeFileSync('/tmp/probe-manifest.json', JSON.stringify(f.manifest));
+  await f.store.close();
+  await f.db.close();
 }, 300000);

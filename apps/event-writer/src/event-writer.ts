@@ -1,7 +1,13 @@
+import type postgres from 'postgres';
 import type { Logger } from '@linkage/common';
 import { deterministicUuid } from '@linkage/contracts';
 import type { Database, Sql } from '@linkage/database';
-import type { EventStore, EventToAppend, StreamBatch } from '@linkage/event-store';
+import {
+  PostgresqlEventStore,
+  type EventStore,
+  type EventToAppend,
+  type StreamBatch,
+} from '@linkage/event-store';
 import { counter, histogram } from '@linkage/observability';
 import {
   TOPICS,
@@ -31,6 +37,11 @@ export interface EventWriterOptions {
   groupId?: string;
   /** The clock, for `RecordLinked` metadata (default: the wall clock). */
   now?: () => Date;
+  /**
+   * Batches (of different partitions) stored at once (default 2; always 1 on the embedded
+   * database, which has one connection).
+   */
+  concurrency?: number;
 }
 
 export interface EventWriter {
@@ -65,11 +76,30 @@ const batchSeconds = histogram(
   [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 );
 
+/** Advisory lock namespace (first key) of the link-key buckets; see `lockLinkKeys`. */
+const LINK_KEY_LOCK_SPACE = 7_345_002;
+const LINK_KEY_LOCK_BUCKETS = 256;
+const MAX_ATTEMPTS = 8;
+
+type Tx = postgres.TransactionSql<Record<string, never>>;
+
+/** What a batch will write, decided from the batch and what is already stored. */
+interface BatchPlan {
+  events: CanonicalMessage[];
+  routed: RoutedEvent<CanonicalMessage>[];
+  newLinks: { linkKey: string; personId: string }[];
+  batches: StreamBatch[];
+}
+
 /**
- * Consumes canonical events and appends them to the event store in batches (`appendMany`, one
- * stream per person), then records linkage and per-run counts. The transport commits the batch's
- * offsets only after this resolves, so a crash redelivers it; redelivery is harmless because
- * event ids are deterministic and the per-run counts skip offsets already counted.
+ * Consumes canonical events and appends them to the event store in batches (one stream per
+ * person), recording linkage and per-run counts. On PostgreSQL the append and all bookkeeping
+ * share one transaction (`appendManyInTransaction`): one commit per batch, and a redelivered
+ * batch finds its offsets already counted. The transport commits the batch's offsets only after
+ * this resolves, so a crash redelivers it; redelivery is harmless because event ids are
+ * deterministic and the per-run counts skip offsets already counted. Batches of different
+ * partitions are handled `concurrency` at a time (one is decoded while another is stored); a
+ * person's events share a partition, so they stay in order.
  */
 export async function startEventWriter(options: EventWriterOptions): Promise<EventWriter> {
   const { transport, store, db, logger } = options;
@@ -78,6 +108,11 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   await ensureIngestSchema(db.sql);
   const topic = topicName(TOPICS.canonicalEvents, options.topicPrefix);
   await transport.ensureTopics([topic]);
+  // Bookkeeping joins the append's transaction only when the store writes to this database.
+  const transactional =
+    store instanceof PostgresqlEventStore && store.usesConnection(db.sql) ? store : undefined;
+  // One connection per batch in flight; the embedded database has one, so one at a time there.
+  const concurrency = db.embedded ? 1 : Math.max(1, options.concurrency ?? 2);
 
   let stopped = false;
   let subscription: TransportSubscription | undefined;
@@ -87,7 +122,8 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
       topic,
       groupId: options.groupId ?? EVENT_WRITER_GROUP,
       fromBeginning: true,
-      eachBatch: (messages) => writeBatch(db.sql, store, messages, now, log),
+      concurrency,
+      eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
       onError: (error) => {
         log.error({ err: errorSummary(error) }, 'batch failed; it will be redelivered');
         if (stopped) return;
@@ -101,7 +137,10 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     if (!stopped) retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
   };
   await subscribe();
-  log.info({ topic }, 'event writer started');
+  log.info(
+    { topic, transactional: transactional !== undefined, concurrency },
+    'event writer started',
+  );
   return {
     async stop() {
       stopped = true;
@@ -115,21 +154,65 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
 async function writeBatch(
   sql: Sql,
   store: EventStore,
+  transactional: PostgresqlEventStore | undefined,
   messages: IncomingMessage[],
   now: () => Date,
   log: Logger,
 ): Promise<void> {
   const started = process.hrtime.bigint();
+  const parsed = parseMessages(messages, log);
+  if (parsed.length === 0) return;
+  const linkKeys = [...new Set(parsed.map((e) => e.data.linkKey).filter(isString))];
+  let result: { appended: number; duplicates: number } = { appended: 0, duplicates: 0 };
+  let events = 0;
+  if (transactional) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await sql.begin(async (tx) => {
+          await lockLinkKeys(tx, linkKeys);
+          const plan = await planBatch(tx, parsed, linkKeys, now);
+          events = plan.events.length;
+          if (events === 0) return;
+          result = await transactional.appendManyInTransaction(tx, plan.batches);
+          await recordOutcome(tx, plan);
+        });
+        break;
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !PostgresqlEventStore.isRetryable(error)) throw error;
+      }
+    }
+  } else {
+    // Another store (EventStoreDB): append, then the bookkeeping; a crash in between is
+    // repaired by redelivery (the append is idempotent, the counts skip counted offsets).
+    const plan = await sql.begin(async (tx) => {
+      await lockLinkKeys(tx, linkKeys);
+      return planBatch(tx, parsed, linkKeys, now);
+    });
+    events = plan.events.length;
+    if (events === 0) return;
+    result = await store.appendMany(plan.batches);
+    await sql.begin((tx) => recordOutcome(tx, plan));
+  }
+  if (events === 0) return;
+  written.inc({ outcome: 'appended' }, result.appended);
+  written.inc({ outcome: 'duplicate' }, result.duplicates);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  batchSeconds.observe(seconds);
+  log.debug(
+    { events, appended: result.appended, duplicates: result.duplicates, seconds },
+    'batch written',
+  );
+}
+
+function parseMessages(messages: IncomingMessage[], log: Logger): CanonicalMessage[] {
   const parsed: CanonicalMessage[] = [];
   for (const m of messages) {
     try {
-      const value = JSON.parse(m.value.toString('utf8')) as Omit<CanonicalMessage, 'position'>;
+      const value = JSON.parse(m.value.toString('utf8')) as CanonicalMessage;
       if (!value?.eventId || !value.type || !value.data) throw new Error('not a canonical event');
-      parsed.push({
-        ...value,
-        metadata: value.metadata ?? {},
-        position: { topic: m.topic, partition: m.partition, offset: BigInt(m.offset) },
-      });
+      value.metadata ??= {};
+      value.position = { topic: m.topic, partition: m.partition, offset: BigInt(m.offset) };
+      parsed.push(value);
     } catch {
       // Skipped, not retried forever: a malformed message can never become valid.
       written.inc({ outcome: 'malformed' });
@@ -139,8 +222,32 @@ async function writeBatch(
       );
     }
   }
-  if (parsed.length === 0) return;
+  return parsed;
+}
 
+/**
+ * Serialises batches that share a link key (hashed into buckets, taken in bucket order before
+ * any stream lock), so a link made by one batch is seen by the other: without it, a walk-in
+ * routed to `unlinked-<key>` concurrently with the record that links the key would wait forever.
+ */
+async function lockLinkKeys(tx: Tx, linkKeys: string[]): Promise<void> {
+  if (linkKeys.length === 0) return;
+  await tx`
+    select pg_advisory_xact_lock(${LINK_KEY_LOCK_SPACE}::int, b)
+    from (
+      select distinct (hashtext(k) & ${LINK_KEY_LOCK_BUCKETS - 1}::int) as b
+      from unnest(${linkKeys}::text[]) as k
+      order by b
+    ) buckets`;
+}
+
+/** Skips what an earlier delivery counted, decides linkage and groups events by stream. */
+async function planBatch(
+  tx: Tx,
+  parsed: CanonicalMessage[],
+  linkKeys: string[],
+  now: () => Date,
+): Promise<BatchPlan> {
   // Messages of a run that an earlier delivery already counted (crash after commit to the
   // database, before the offset commit) are skipped; everything else is (re)appended, which
   // is idempotent by event id.
@@ -148,22 +255,24 @@ async function writeBatch(
   const done = new Map<string, bigint>();
   if (runIds.length > 0) {
     const { topic, partition } = parsed[0].position;
-    const rows = await sql<{ ingest_run_id: string; last_offset: bigint }[]>`
+    const rows = await tx<{ ingest_run_id: string; last_offset: bigint }[]>`
       select ingest_run_id, last_offset from ingest.run_progress
       where topic = ${topic} and partition = ${partition} and ingest_run_id = any(${runIds})`;
     for (const r of rows) done.set(r.ingest_run_id, BigInt(r.last_offset));
   }
-  const events = parsed.filter((e) => {
-    const run = e.metadata.ingestRunId;
-    const last = run ? done.get(run) : undefined;
-    return last === undefined || e.position.offset > last;
-  });
-  if (events.length === 0) return;
+  const events =
+    done.size === 0
+      ? parsed
+      : parsed.filter((e) => {
+          const run = e.metadata.ingestRunId;
+          const last = run ? done.get(run) : undefined;
+          return last === undefined || e.position.offset > last;
+        });
+  if (events.length === 0) return { events, routed: [], newLinks: [], batches: [] };
 
-  const linkKeys = [...new Set(events.map((e) => e.data.linkKey).filter(isString))];
   const known = new Map<string, string>();
   if (linkKeys.length > 0) {
-    const rows = await sql<{ link_key: string; person_id: string }[]>`
+    const rows = await tx<{ link_key: string; person_id: string }[]>`
       select link_key, person_id from ingest.link_keys where link_key = any(${linkKeys})`;
     for (const r of rows) known.set(r.link_key, r.person_id);
   }
@@ -172,7 +281,7 @@ async function writeBatch(
   // Records parked under a link key by earlier batches join the ones parked in this batch.
   const waiting = new Map<string, string[]>();
   if (decision.newLinks.length > 0) {
-    const rows = await sql<{ event_id: string; link_key: string }[]>`
+    const rows = await tx<{ event_id: string; link_key: string }[]>`
       select event_id::text as event_id, link_key from ingest.linkage_index
       where linkage = 'unlinked' and link_key = any(${decision.newLinks.map((l) => l.linkKey)})`;
     for (const r of rows) waiting.set(r.link_key, [...(waiting.get(r.link_key) ?? []), r.event_id]);
@@ -194,30 +303,14 @@ async function writeBatch(
     );
     if (linked) add(linked.streamId, linked.event);
   }
-  const batches: StreamBatch[] = [...streams].map(([streamId, list]) => ({
-    streamId,
-    events: list,
-  }));
-  const result = await store.appendMany(batches);
-
-  await recordOutcome(sql, decision.routed, decision.newLinks, events);
-  written.inc({ outcome: 'appended' }, result.appended);
-  written.inc({ outcome: 'duplicate' }, result.duplicates);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  batchSeconds.observe(seconds);
-  log.debug(
-    { events: events.length, appended: result.appended, duplicates: result.duplicates, seconds },
-    'batch written',
-  );
+  const batches: StreamBatch[] = [];
+  for (const [streamId, list] of streams) batches.push({ streamId, events: list });
+  return { events, routed: decision.routed, newLinks: decision.newLinks, batches };
 }
 
-/** Linkage index, link keys and run counts, in one transaction (after the append is durable). */
-async function recordOutcome(
-  sql: Sql,
-  routed: RoutedEvent<CanonicalMessage>[],
-  newLinks: { linkKey: string; personId: string }[],
-  events: CanonicalMessage[],
-): Promise<void> {
+/** Linkage index, link keys and run counts (in the append's transaction when it can be). */
+async function recordOutcome(tx: Tx, plan: BatchPlan): Promise<void> {
+  const { routed, newLinks, events } = plan;
   const rows = routed.map((r) => ({
     event_id: r.event.eventId,
     source: r.event.data.source,
@@ -229,56 +322,56 @@ async function recordOutcome(
     postcode_in_lookup:
       typeof r.event.data.postcodeInLookup === 'boolean' ? r.event.data.postcodeInLookup : null,
   }));
-  await sql.begin(async (tx) => {
-    const inserted = await tx<{ ingest_run_id: string | null }[]>`
-      insert into ingest.linkage_index
-        (event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup)
-      select event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup
-      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
-        event_id uuid, source text, record_type text, linkage text, link_key text,
-        stream_id text, ingest_run_id text, postcode_in_lookup boolean)
-      on conflict (event_id) do nothing
-      returning ingest_run_id`;
-    if (newLinks.length > 0) {
-      const links = JSON.stringify(
-        newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })),
-      );
-      await tx`
-        insert into ingest.link_keys (link_key, person_id)
-        select link_key, person_id from jsonb_to_recordset(${links}::text::jsonb) as x(link_key text, person_id text)
-        on conflict (link_key) do nothing`;
-      await tx`
-        update ingest.linkage_index set linkage = 'link_key'
-        where linkage = 'unlinked' and link_key = any(${newLinks.map((l) => l.linkKey)})`;
-    }
-    const perRun = new Map<string, { processed: number; accepted: number; last: bigint }>();
-    for (const e of events) {
-      const run = e.metadata.ingestRunId;
-      if (!run) continue;
-      const c = perRun.get(run) ?? { processed: 0, accepted: 0, last: -1n };
-      c.processed += 1;
-      if (e.position.offset > c.last) c.last = e.position.offset;
-      perRun.set(run, c);
-    }
-    for (const r of inserted) {
-      const c = r.ingest_run_id ? perRun.get(r.ingest_run_id) : undefined;
-      if (c) c.accepted += 1;
-    }
-    const { topic, partition } = events[0].position;
-    for (const [run, c] of perRun) {
-      await tx`
+  const inserted = await tx<{ ingest_run_id: string | null }[]>`
+    insert into ingest.linkage_index
+      (event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup)
+    select event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup
+    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+      event_id uuid, source text, record_type text, linkage text, link_key text,
+      stream_id text, ingest_run_id text, postcode_in_lookup boolean)
+    on conflict (event_id) do nothing
+    returning ingest_run_id`;
+  if (newLinks.length > 0) {
+    const links = JSON.stringify(
+      newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })),
+    );
+    await tx`
+      insert into ingest.link_keys (link_key, person_id)
+      select link_key, person_id from jsonb_to_recordset(${links}::text::jsonb) as x(link_key text, person_id text)
+      on conflict (link_key) do nothing`;
+    await tx`
+      update ingest.linkage_index set linkage = 'link_key'
+      where linkage = 'unlinked' and link_key = any(${newLinks.map((l) => l.linkKey)})`;
+  }
+  const perRun = new Map<string, { processed: number; accepted: number; last: bigint }>();
+  for (const e of events) {
+    const run = e.metadata.ingestRunId;
+    if (!run) continue;
+    const c = perRun.get(run) ?? { processed: 0, accepted: 0, last: -1n };
+    c.processed += 1;
+    if (e.position.offset > c.last) c.last = e.position.offset;
+    perRun.set(run, c);
+  }
+  for (const r of inserted) {
+    const c = r.ingest_run_id ? perRun.get(r.ingest_run_id) : undefined;
+    if (c) c.accepted += 1;
+  }
+  const { topic, partition } = events[0].position;
+  for (const [run, c] of perRun) {
+    // The run's offset mark and its counts in one statement.
+    await tx`
+      with progress as (
         insert into ingest.run_progress (ingest_run_id, topic, partition, last_offset)
         values (${run}, ${topic}, ${partition}, ${c.last.toString()})
         on conflict (ingest_run_id, topic, partition)
-        do update set last_offset = greatest(ingest.run_progress.last_offset, excluded.last_offset)`;
-      await tx`
-        update ingest.ingest_runs
-        set processed = processed + ${c.processed},
-            accepted = accepted + ${c.accepted},
-            duplicates = duplicates + ${c.processed - c.accepted}
-        where ingest_run_id = ${run}`;
-    }
-  });
+        do update set last_offset = greatest(ingest.run_progress.last_offset, excluded.last_offset)
+      )
+      update ingest.ingest_runs
+      set processed = processed + ${c.processed},
+          accepted = accepted + ${c.accepted},
+          duplicates = duplicates + ${c.processed - c.accepted}
+      where ingest_run_id = ${run}`;
+  }
 }
 
 function toAppend(e: CanonicalMessage): EventToAppend {

@@ -34,6 +34,11 @@ export interface SubscribeOptions {
    * delivered again to the next subscriber of the group.
    */
   eachBatch: (messages: IncomingMessage[]) => Promise<void>;
+  /**
+   * How many partitions' batches may be handled at once (default 1). Each partition still has
+   * at most one batch in flight, so messages with the same key stay in order.
+   */
+  concurrency?: number;
   /** Called when eachBatch rejects; the subscription then stops. Default: logs nothing. */
   onError?: (error: unknown) => void;
 }

@@ -225,8 +225,8 @@ export class AnalyticsQueries {
   async outcomes(measure: OutcomeMeasure, before = 12, after = 12): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
     const provenance = await this.provenance();
-    const [run] = await this.sql<{ data_end: Date | string | null }[]>`
-      select data_end from ${s}.matching_run where id = 1`;
+    const [run] = await this.sql<{ data_start: Date | string | null; data_end: Date | string | null }[]>`
+      select data_start, data_end from ${s}.matching_run where id = 1`;
     const pairs = await this.sql<{ user_id: string; control_id: string; index_date: string }[]>`
       select m.user_id, m.control_id, m.index_date::text as index_date
       from ${s}.matched_pair m
@@ -285,7 +285,13 @@ export class AnalyticsQueries {
     const dataEnd = run?.data_end ? isoDate(run.data_end) : '9999-01-01';
     const result = compareOutcomes(
       subjects,
-      { beforeMonths: before, afterMonths: after, dataEnd, bootstrapReps: BOOTSTRAP_REPS },
+      {
+        beforeMonths: before,
+        afterMonths: after,
+        dataEnd,
+        ...(run?.data_start ? { dataStart: isoDate(run.data_start) } : {}),
+        bootstrapReps: BOOTSTRAP_REPS,
+      },
       mulberry32(provenance.matching.seed),
     );
     const nUsers = controlCount(result.nUsers, this.policy);
@@ -505,10 +511,16 @@ export class AnalyticsQueries {
         users: number;
         matched_users: number;
         unmatched_users: number;
+        relaxed_users: number;
         balance: { before: BalanceRowLike[]; after: BalanceRowLike[] };
       }[]
-    >`select users, matched_users, unmatched_users, balance from ${s}.matching_run where id = 1`;
-    const counts = [run?.users ?? 0, run?.matched_users ?? 0, run?.unmatched_users ?? 0].map((n) =>
+    >`select users, matched_users, unmatched_users, relaxed_users, balance from ${s}.matching_run where id = 1`;
+    const counts = [
+      run?.users ?? 0,
+      run?.matched_users ?? 0,
+      run?.unmatched_users ?? 0,
+      run?.relaxed_users ?? 0,
+    ].map((n) =>
       controlCount(n, this.policy),
     );
     const cellsSuppressed = counts.filter((c) => c === null).length;
@@ -530,6 +542,7 @@ export class AnalyticsQueries {
         cohortUsers: counts[0],
         matchedUsers: counts[1],
         unmatchedUsers: counts[2],
+        relaxedUsers: counts[3],
         balanced: publish ? covariates.every((c) => Math.abs(c.smdAfter ?? 0) < 0.1) : null,
         covariates,
         cellsSuppressed,

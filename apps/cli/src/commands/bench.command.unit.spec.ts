@@ -138,3 +138,32 @@ describe('ensureBenchKey', () => {
     expect(configured.PSEUDONYMISATION_KEY).toBeUndefined();
   });
 });
+
+describe('linkage bench and the key gate', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of [
+      'PSEUDONYMISATION_KEY',
+      'PSEUDONYMISATION_KEY_FILE',
+      'PSEUDONYMISATION_KEY_ID',
+      'DATABASE_URL',
+    ]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it('gets its own key before the gate, so an unconfigured run fails on its options, not the key', async () => {
+    for (const k of [
+      'PSEUDONYMISATION_KEY',
+      'PSEUDONYMISATION_KEY_FILE',
+      'PSEUDONYMISATION_KEY_ID',
+    ]) {
+      delete process.env[k];
+    }
+    process.env.DATABASE_URL = 'postgres://unused@127.0.0.1:1/none'; // the demo key does not count
+    const { buildProgram } = await import('../main');
+    const run = buildProgram().parseAsync(['node', 'linkage', 'bench', '--scenario', 'nope']);
+    await expect(run).rejects.toMatchObject({ detail: { reason: 'unknown_scenario' } });
+  });
+});

@@ -1,8 +1,15 @@
 import { Command } from 'commander';
 import { openDatabase } from '@linkage/database';
 import { listDeadLetters } from '../../../ingest/src/reports/dead-letters';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
-/** `linkage dead-letters`: rejected records by source and reason (record, field, reason only). */
+/** The audit action of reading dead letters. */
+export const DEAD_LETTERS_ACTION = 'read dead-letters';
+
+/**
+ * `linkage dead-letters`: rejected records by source and reason (record, field, reason only).
+ * Needs permission `ingest` (the people who run ingest fix its rejections); audited.
+ */
 export function registerDeadLettersCommand(program: Command): void {
   program
     .command('dead-letters')
@@ -11,22 +18,45 @@ export function registerDeadLettersCommand(program: Command): void {
     .option('--reason <reason>', 'only this reason code')
     .option('--limit <n>', 'at most this many (default 100)', (v) => Number.parseInt(v, 10), 100)
     .option('--json', 'one JSON object per line')
-    .action(async (opts: { source?: string; reason?: string; limit: number; json?: boolean }) => {
-      const db = await openDatabase();
-      try {
-        const letters = await listDeadLetters(db.sql, opts);
-        if (opts.json) {
-          for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
-          return;
+    .option(
+      '--token <jwt>',
+      'act under this token (default LINKAGE_TOKEN, else the local operator)',
+    )
+    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .action(
+      async (opts: {
+        source?: string;
+        reason?: string;
+        limit: number;
+        json?: boolean;
+        token?: string;
+        purpose?: string;
+      }) => {
+        const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
+        const db = await openDatabase(process.env.DATABASE_URL ? {} : { max: 1 });
+        try {
+          const governance = await openCliGovernance(db);
+          const params = {
+            ...(opts.source !== undefined && { source: opts.source }),
+            ...(opts.reason !== undefined && { reason: opts.reason }),
+            limit: opts.limit,
+          };
+          await authorizeCli(actor, 'ingest', DEAD_LETTERS_ACTION, params, governance);
+          const letters = await listDeadLetters(db.sql, opts);
+          await auditCliRead(actor, DEAD_LETTERS_ACTION, params, letters.length, { governance });
+          if (opts.json) {
+            for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
+            return;
+          }
+          for (const l of letters) {
+            process.stdout.write(
+              `${l.at.toISOString()}  ${l.source}  record ${l.recordId ?? '-'}  line ${l.line ?? '-'}  ${l.field || '/'}  ${l.reason}\n`,
+            );
+          }
+          process.stdout.write(`${letters.length} dead letter(s)\n`);
+        } finally {
+          await db.close();
         }
-        for (const l of letters) {
-          process.stdout.write(
-            `${l.at.toISOString()}  ${l.source}  record ${l.recordId ?? '-'}  line ${l.line ?? '-'}  ${l.field || '/'}  ${l.reason}\n`,
-          );
-        }
-        process.stdout.write(`${letters.length} dead letter(s)\n`);
-      } finally {
-        await db.close();
-      }
-    });
+      },
+    );
 }

@@ -1,18 +1,19 @@
-import * as os from 'node:os';
 import { Command, Option } from 'commander';
 import { ValidationError } from '@linkage/common';
 import type { Source } from '@linkage/contracts';
-import {
-  AuditTrail,
-  auditActorAction,
-  loadJwtSecret,
-  LOCAL_OPERATOR_DSA,
-} from '@linkage/governance';
 import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
 import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
 import type { IngestSummary } from '../../../ingest/src/pipeline/ingest-summary';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
-/** `linkage ingest --source S FILE...`: stream files through the edge into the store. */
+/** The audit action of an ingest run: the same as `POST /v1/ingest/{source}`'s. */
+export const INGEST_ACTION = 'ingest.run';
+
+/**
+ * `linkage ingest --source S FILE...`: stream files through the edge into the store. Governed
+ * like `POST /v1/ingest/{source}`: the actor (token or local operator) needs permission
+ * `ingest`; a refusal is audited as denied, a run as ok (or error when it fails).
+ */
 export function registerIngestCommand(program: Command): void {
   program
     .command('ingest')
@@ -35,6 +36,11 @@ export function registerIngestCommand(program: Command): void {
       '--embedded-writer',
       'run the event writer in this process (always so with the in-process transport)',
     )
+    .option(
+      '--token <jwt>',
+      'act under this token (default LINKAGE_TOKEN, else the local operator)',
+    )
+    .option('--purpose <purpose>', 'purpose of this use (local operator)')
     .argument('<files...>', 'files to ingest')
     .action(
       async (
@@ -44,19 +50,54 @@ export function registerIngestCommand(program: Command): void {
           format?: 'ndjson' | 'csv';
           json?: boolean;
           embeddedWriter?: boolean;
+          token?: string;
+          purpose?: string;
         },
       ) => {
+        const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
         const runtime = await openIngestRuntime('ingest');
         try {
-          const summary = await runFileIngest({
-            ...runtime,
-            source: opts.source,
-            files,
-            format: opts.format,
-            embeddedWriter: opts.embeddedWriter || runtime.transport.kind === 'in-process',
-            store: runtime.store,
-          });
-          await auditIngestRun(runtime.db, summary, files.length);
+          const governance = await openCliGovernance(runtime.db);
+          const params = { source: opts.source, files: files.length };
+          // Refused before a single record is read.
+          await authorizeCli(actor, 'ingest', INGEST_ACTION, params, governance);
+          let summary: IngestSummary;
+          try {
+            summary = await runFileIngest({
+              ...runtime,
+              source: opts.source,
+              files,
+              format: opts.format,
+              embeddedWriter: opts.embeddedWriter || runtime.transport.kind === 'in-process',
+              store: runtime.store,
+            });
+          } catch (error) {
+            // As the API does for a failed call: the attempt is on the trail, with a reason code.
+            await governance.audit.record({
+              actor: actor.user,
+              role: actor.role,
+              purpose: actor.purpose,
+              dsa: actor.dsa,
+              action: INGEST_ACTION,
+              parameters: params,
+              outcome: 'error',
+              reason: errorReason(error),
+            });
+            throw error;
+          }
+          await auditCliRead(
+            actor,
+            INGEST_ACTION,
+            {
+              ...params,
+              ingestRunId: summary.ingestRunId,
+              accepted: summary.accepted,
+              duplicates: summary.duplicates,
+              rejected: summary.rejected,
+            },
+            summary.records,
+            { governance },
+          );
           process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : describe(summary));
           if (summary.records > 0 && summary.rejected === summary.records) {
             throw new ValidationError({ reason: 'every_record_rejected' });
@@ -68,39 +109,10 @@ export function registerIngestCommand(program: Command): void {
     );
 }
 
-// The local operator, as governance defines it for CLI use without a token.
-// Integration point: switch to `resolveCliActor` from cli-context.ts once it lands.
-async function auditIngestRun(
-  db: { sql: Parameters<typeof AuditTrail.open>[0]; embedded: boolean },
-  summary: IngestSummary,
-  files: number,
-): Promise<void> {
-  let headSecret: Buffer | undefined;
-  try {
-    headSecret = loadJwtSecret({ allowDemoKey: db.embedded });
-  } catch {
-    headSecret = undefined;
-  }
-  const audit = await AuditTrail.open(db.sql, { headSecret });
-  await auditActorAction(
-    audit,
-    {
-      user: os.userInfo().username,
-      role: 'admin',
-      purpose: process.env.LINKAGE_PURPOSE ?? 'operations',
-      dsa: LOCAL_OPERATOR_DSA,
-    } as Parameters<typeof auditActorAction>[1],
-    'ingest.run',
-    {
-      source: summary.source,
-      ingestRunId: summary.ingestRunId,
-      files,
-      accepted: summary.accepted,
-      duplicates: summary.duplicates,
-      rejected: summary.rejected,
-    },
-    { resultSize: summary.records },
-  );
+/** A stable code for the trail: the error's own code when it has one, never its message. */
+function errorReason(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(code) ? code : 'ingest_failed';
 }
 
 function describe(s: IngestSummary): string {

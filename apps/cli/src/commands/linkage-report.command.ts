@@ -1,17 +1,33 @@
 import { Command } from 'commander';
 import { openDatabase } from '@linkage/database';
 import { linkageReport } from '../../../ingest/src/reports/linkage-report';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
-/** `linkage linkage-report`: match rates by source and record type. */
+/** The audit action of reading the linkage report. */
+export const LINKAGE_REPORT_ACTION = 'read linkage-report';
+
+/**
+ * `linkage linkage-report`: match rates by source and record type (counts only). Needs
+ * permission `ingest` (linkage quality is part of running ingest); audited.
+ */
 export function registerLinkageReportCommand(program: Command): void {
   program
     .command('linkage-report')
     .description('match rates by source and record type (NHS number, link key, unlinked)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { json?: boolean }) => {
-      const db = await openDatabase();
+    .option(
+      '--token <jwt>',
+      'act under this token (default LINKAGE_TOKEN, else the local operator)',
+    )
+    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .action(async (opts: { json?: boolean; token?: string; purpose?: string }) => {
+      const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
+      const db = await openDatabase(process.env.DATABASE_URL ? {} : { max: 1 });
       try {
+        const governance = await openCliGovernance(db);
+        await authorizeCli(actor, 'ingest', LINKAGE_REPORT_ACTION, {}, governance);
         const report = await linkageReport(db.sql);
+        await auditCliRead(actor, LINKAGE_REPORT_ACTION, {}, report.rows.length, { governance });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
           return;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
-import { createProgress } from '@linkage/observability';
+import { createProgress, type Progress } from '@linkage/observability';
 import { startEventWriter } from '../../../event-writer/src/event-writer';
 import { ingestRecords, type IngestDependencies, type RawRecord } from './ingest-run';
 import type { IngestSummary } from './ingest-summary';
@@ -19,8 +19,11 @@ export interface FileIngestOptions extends IngestDependencies {
   embeddedWriter?: boolean;
   /** The store the embedded writer appends to (required with `embeddedWriter`). */
   store?: EventStore;
-  /** Progress by bytes read: bar on a TTY, lines otherwise (default on). */
-  progress?: boolean;
+  /**
+   * Progress by bytes read: bar on a TTY, lines otherwise (default on); or a `Progress` to report
+   * to (its total is set to the files' size).
+   */
+  progress?: boolean | Progress;
 }
 
 /**
@@ -33,20 +36,29 @@ export async function runFileIngest(options: FileIngestOptions): Promise<IngestS
     throw new Error('runFileIngest: an embedded event writer needs `store`');
   }
   const sizes = options.files.map((f) => fs.statSync(f).size);
+  const total = sizes.reduce((a, b) => a + b, 0);
   const progress =
     options.progress === false
       ? undefined
-      : createProgress({
-          task: `ingest ${options.source}`,
-          total: sizes.reduce((a, b) => a + b, 0),
-          unit: 'bytes',
-        });
+      : typeof options.progress === 'object'
+        ? options.progress
+        : createProgress({ task: `ingest ${options.source}`, total, unit: 'bytes' });
+  if (typeof options.progress === 'object') options.progress.setTotal(total);
+  // Bytes of finished files plus the bytes read of the current one; a finished file is counted
+  // once (`current` is cleared as its size moves into `bytesBefore`).
   let bytesBefore = 0;
   let current: fs.ReadStream | undefined;
+  const bytesRead = () => bytesBefore + (current?.bytesRead ?? 0);
   async function* allRecords(): AsyncGenerator<RawRecord> {
     for (const [i, file] of options.files.entries()) {
-      current = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-      yield* recordsOf(current, options.format ?? formatOf(file));
+      const stream = fs.createReadStream(file, { highWaterMark: 1 << 16 });
+      current = stream;
+      try {
+        yield* recordsOf(stream, options.format ?? formatOf(file));
+      } finally {
+        current = undefined;
+        stream.destroy();
+      }
       bytesBefore += sizes[i];
     }
   }
@@ -63,8 +75,9 @@ export async function runFileIngest(options: FileIngestOptions): Promise<IngestS
     const summary = await ingestRecords(allRecords(), options, {
       source: options.source,
       origin: 'file',
-      onBatch: (records) => progress?.update(bytesBefore + (current?.bytesRead ?? 0), { records }),
+      onBatch: (records) => progress?.update(Math.min(bytesRead(), total), { records }),
     });
+    progress?.update(bytesRead(), { records: summary.records });
     return summary;
   } finally {
     progress?.stop();

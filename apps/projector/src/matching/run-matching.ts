@@ -4,6 +4,7 @@ import {
   dayNumber,
   DEFAULT_MATCHING_SETTINGS,
   matchCohort,
+  PRIOR_USE_ACTIVITIES,
   type CohortUser,
   type MatchingResult,
   type MatchingSettings,
@@ -15,10 +16,14 @@ import { READ_MODEL } from '../read-model/read-model.schema';
 export interface MatchingSummary {
   settings: MatchingSettings;
   eventStorePosition: string;
+  /** First and last-plus-one day of service-use data: outcome windows are censored to these. */
+  dataStart: string | null;
   dataEnd: string | null;
   users: number;
   matchedUsers: number;
   unmatchedUsers: number;
+  /** Users with a control from a neighbouring prior-use band. */
+  relaxedUsers: number;
   balance: MatchingResult['balance'];
 }
 
@@ -49,19 +54,20 @@ export async function runMatching(
     where not p.opted_out`;
   const userIndexDates = people.filter((p) => p.index_date).map((p) => isoDate(p.index_date)!);
   userIndexDates.sort();
-  const [range] = await sql<{ data_end: Date | string | null }[]>`
-    select (max(occurred_on) + 1) as data_end from ${s}.activity`;
+  const [range] = await sql<{ data_start: Date | string | null; data_end: Date | string | null }[]>`
+    select min(occurred_on) as data_start, (max(occurred_on) + 1) as data_end from ${s}.activity`;
+  const dataStart = isoDate(range?.data_start ?? null);
   const dataEnd = isoDate(range?.data_end ?? null);
 
   const serviceDays = new Map<string, number[]>();
   if (userIndexDates.length > 0) {
     const from = addMonths(userIndexDates[0], -settings.priorMonths);
     const to = userIndexDates[userIndexDates.length - 1];
-    // One row per event: crisis contacts are also counted under their own activity type.
     const rows = await sql<{ person_id: string; days: number[] }[]>`
       select person_id, array_agg((occurred_on - date '1970-01-01') order by occurred_on) as days
       from ${s}.activity
-      where activity <> 'crisis_contact' and occurred_on >= ${from} and occurred_on < ${to}
+      where activity = any(${[...PRIOR_USE_ACTIVITIES]}::text[])
+        and occurred_on >= ${from} and occurred_on < ${to}
       group by person_id`;
     for (const r of rows) serviceDays.set(r.person_id, r.days.map(Number));
   }
@@ -93,10 +99,12 @@ export async function runMatching(
   const summary: MatchingSummary = {
     settings,
     eventStorePosition: position,
+    dataStart,
     dataEnd,
     users: users.length,
     matchedUsers: result.sets.length,
     unmatchedUsers: result.unmatchedUsers,
+    relaxedUsers: result.relaxedUsers,
     balance: result.balance,
   };
   await sql.begin(async (tx) => {
@@ -109,13 +117,13 @@ export async function runMatching(
           as x(user_id text, control_id text, index_date date, rank int)`;
     }
     await tx`
-      insert into ${t}.matching_run (id, settings, event_store_position, data_end, users, matched_users, unmatched_users, balance, created_at)
-      values (1, ${tx.json(settings as never)}, ${position}, ${dataEnd}, ${users.length},
-              ${result.sets.length}, ${result.unmatchedUsers}, ${tx.json(result.balance as never)}, now())
+      insert into ${t}.matching_run (id, settings, event_store_position, data_start, data_end, users, matched_users, unmatched_users, relaxed_users, balance, created_at)
+      values (1, ${tx.json(settings as never)}, ${position}, ${dataStart}, ${dataEnd}, ${users.length},
+              ${result.sets.length}, ${result.unmatchedUsers}, ${result.relaxedUsers}, ${tx.json(result.balance as never)}, now())
       on conflict (id) do update set
         settings = excluded.settings, event_store_position = excluded.event_store_position,
-        data_end = excluded.data_end, users = excluded.users, matched_users = excluded.matched_users,
-        unmatched_users = excluded.unmatched_users, balance = excluded.balance, created_at = now()`;
+        data_start = excluded.data_start, data_end = excluded.data_end, users = excluded.users, matched_users = excluded.matched_users,
+        unmatched_users = excluded.unmatched_users, relaxed_users = excluded.relaxed_users, balance = excluded.balance, created_at = now()`;
   });
   return summary;
 }

@@ -78,6 +78,7 @@ create table if not exists ${s}.matching_run (
   id int primary key default 1 check (id = 1),
   settings jsonb not null,
   event_store_position text not null,
+  data_start date,
   data_end date,
   users int not null,
   matched_users int not null,
@@ -85,6 +86,8 @@ create table if not exists ${s}.matching_run (
   balance jsonb not null,
   created_at timestamptz not null default now()
 );
+alter table ${s}.matching_run add column if not exists data_start date;
+alter table ${s}.matching_run add column if not exists relaxed_users int not null default 0;
 create table if not exists ${s}.matched_pair (
   user_id text not null,
   control_id text not null,

@@ -36,7 +36,7 @@ export const DEFAULT_MATCHING_SETTINGS: MatchingSettings = Object.freeze({
   k: 3,
   seed: 20240601,
   ageBandYears: 5,
-  priorUseBands: Object.freeze([0, 1, 2, 3, 4, 5, 7, 10, 15, 20]),
+  priorUseBands: Object.freeze([0, 1, 3, 6, 11, 21, 41]),
   priorMonths: 12,
 });
 
@@ -60,6 +60,8 @@ export interface MatchingResult {
   sets: MatchedSet[];
   /** Users for whom no control could be found (no demographics, or an empty stratum). */
   unmatchedUsers: number;
+  /** Users with at least one control from a neighbouring prior-use band (too few in their own). */
+  relaxedUsers: number;
   balance: { before: BalanceRow[]; after: BalanceRow[] };
 }
 
@@ -80,8 +82,11 @@ interface Covariates {
  * Matches each cohort user to up to `k` non-users, without replacement, exactly on age band
  * (at the user's index date), sex, IMD quintile and prior service-use band (contacts in the
  * `priorMonths` before the user's index date, for the user and each candidate alike). Within a
- * stratum the nearest prior use, IMD decile and year of birth win; ties are broken by a seeded
- * random key, and users are processed in a seeded random order, so a seed fixes the result.
+ * stratum the nearest prior use, IMD decile and year of birth win. A stratum with fewer than `k`
+ * candidates gives fewer controls (weighted 1/m); an empty one is replaced by the nearest
+ * prior-use band that has candidates (counted in `relaxedUsers`), so the heaviest users are not
+ * silently dropped. Users are processed heaviest prior use first, ties
+ * in a seeded order, and candidate ties by a seeded key, so a seed fixes the result.
  *
  * Candidates that are cohort members, lack demographics, or died before the index date are never
  * controls. Balance is reported as standardised mean differences before matching (users against
@@ -108,51 +113,64 @@ export function matchCohort(
     else buckets.set(key, [c]);
   }
 
-  const order = [...users].sort(
+  // Hardest first: users with the most prior use have the fewest candidates. Ties in seeded order.
+  const shuffled = [...users].sort(
     (a, b) => compare(a.indexDate, b.indexDate) || compare(a.personId, b.personId),
   );
-  shuffle(order, random);
+  shuffle(shuffled, random);
+  const order = shuffled
+    .map((user, position) => ({ user, position, prior: priorUseAt(user, user.indexDate, settings) }))
+    .sort((a, b) => b.prior - a.prior || a.position - b.position);
 
   const used = new Set<string>();
   const sets: MatchedSet[] = [];
   let unmatchedUsers = 0;
-  for (const user of order) {
+  let relaxedUsers = 0;
+  for (const { user, prior: userPrior } of order) {
     if (!hasDemographics(user)) {
       unmatchedUsers++;
       continue;
     }
     const indexDay = dayNumber(user.indexDate);
     const priorFrom = dayNumberAfterMonths(user.indexDate, -settings.priorMonths);
-    const userPrior = countInRange(user.serviceDays, priorFrom, indexDay);
     const userBand = priorBand(userPrior, settings.priorUseBands);
     const indexYear = Number(user.indexDate.slice(0, 4));
     const band = Math.floor((indexYear - user.yearOfBirth!) / settings.ageBandYears);
-    const eligible: Array<{ c: Candidate; prior: number }> = [];
+    const eligible: Array<{ c: Candidate; prior: number; bandGap: number }> = [];
     for (let age = band * settings.ageBandYears; age < (band + 1) * settings.ageBandYears; age++) {
       const bucket = buckets.get(bucketKey(user.sex!, quintile(user.imdDecile!), indexYear - age));
       for (const c of bucket ?? []) {
         if (used.has(c.personId)) continue;
         if (c.deathDay !== undefined && c.deathDay !== null && c.deathDay <= indexDay) continue;
         const prior = countInRange(c.serviceDays, priorFrom, indexDay);
-        if (priorBand(prior, settings.priorUseBands) !== userBand) continue;
-        eligible.push({ c, prior });
+        const bandGap = Math.abs(priorBand(prior, settings.priorUseBands) - userBand);
+        eligible.push({ c, prior, bandGap });
       }
     }
-    eligible.sort(
+    // Exact prior-use band only; when it is empty, the nearest neighbouring band.
+    const nearestGap = eligible.reduce((m, e) => Math.min(m, e.bandGap), Number.POSITIVE_INFINITY);
+    const pool = eligible.filter((e) => e.bandGap === nearestGap);
+    pool.sort(
       (a, b) =>
+        a.bandGap - b.bandGap ||
         Math.abs(a.prior - userPrior) - Math.abs(b.prior - userPrior) ||
         Math.abs(a.c.imdDecile! - user.imdDecile!) - Math.abs(b.c.imdDecile! - user.imdDecile!) ||
         Math.abs(a.c.yearOfBirth! - user.yearOfBirth!) -
           Math.abs(b.c.yearOfBirth! - user.yearOfBirth!) ||
         a.c.tieKey - b.c.tieKey,
     );
-    const chosen = eligible.slice(0, settings.k).map((e) => e.c.personId);
+    const chosen = pool.slice(0, settings.k);
     if (chosen.length === 0) {
       unmatchedUsers++;
       continue;
     }
-    for (const id of chosen) used.add(id);
-    sets.push({ userId: user.personId, indexDate: user.indexDate, controlIds: chosen });
+    if (chosen.some((e) => e.bandGap > 0)) relaxedUsers++;
+    for (const e of chosen) used.add(e.c.personId);
+    sets.push({
+      userId: user.personId,
+      indexDate: user.indexDate,
+      controlIds: chosen.map((e) => e.c.personId),
+    });
   }
   sets.sort((a, b) => compare(a.indexDate, b.indexDate) || compare(a.userId, b.userId));
 
@@ -172,7 +190,7 @@ export function matchCohort(
       })),
     ),
   );
-  return { settings, sets, unmatchedUsers, balance: { before, after } };
+  return { settings, sets, unmatchedUsers, relaxedUsers, balance: { before, after } };
 }
 
 /** Which band a prior-use count falls in (index of the last lower bound not above it). */
@@ -230,13 +248,16 @@ function balanceTable(
   });
 }
 
-function covariates(s: MatchingSubject, indexDate: string, settings: MatchingSettings): Covariates {
-  const indexDay = dayNumber(indexDate);
-  const prior = countInRange(
+function priorUseAt(s: MatchingSubject, indexDate: string, settings: MatchingSettings): number {
+  return countInRange(
     s.serviceDays,
     dayNumberAfterMonths(indexDate, -settings.priorMonths),
-    indexDay,
+    dayNumber(indexDate),
   );
+}
+
+function covariates(s: MatchingSubject, indexDate: string, settings: MatchingSettings): Covariates {
+  const prior = priorUseAt(s, indexDate, settings);
   return {
     age: Number(indexDate.slice(0, 4)) - s.yearOfBirth!,
     female: s.sex === 'F' ? 1 : 0,

@@ -80,7 +80,15 @@ describe('matchCohort', () => {
       serviceDays: [dayNumber('2022-01-10'), dayNumber('2022-05-30')],
     };
     const dead: MatchingSubject = { ...recent, personId: 'dead', deathDay: dayNumber('2022-05-31') };
-    const r = matchCohort([user], [stale, recent, dead], { ...DEFAULT_MATCHING_SETTINGS, k: 3 });
-    expect(r.sets).toEqual([{ userId: 'user', indexDate: '2022-06-01', controlIds: ['recent'] }]);
+    const one = matchCohort([user], [stale, recent, dead], { ...DEFAULT_MATCHING_SETTINGS, k: 1 });
+    expect(one.sets).toEqual([{ userId: 'user', indexDate: '2022-06-01', controlIds: ['recent'] }]);
+    expect(one.relaxedUsers).toBe(0);
+    // With k = 3 still only the recent one: the stale one is only taken when nothing else fits.
+    const three = matchCohort([user], [stale, recent, dead], { ...DEFAULT_MATCHING_SETTINGS, k: 3 });
+    expect(three.sets[0].controlIds).toEqual(['recent']);
+    expect(three.relaxedUsers).toBe(0);
+    const onlyStale = matchCohort([user], [stale, dead], DEFAULT_MATCHING_SETTINGS);
+    expect(onlyStale.sets[0].controlIds).toEqual(['stale']);
+    expect(onlyStale.relaxedUsers).toBe(1);
   });
 });

@@ -19,6 +19,8 @@ export interface OutcomeSettings {
   afterMonths: number;
   /** ISO date the data run to (exclusive): after windows are censored here. */
   dataEnd: string;
+  /** ISO date the data start at: before windows are censored here (default: not censored). */
+  dataStart?: string;
   bootstrapReps: number;
 }
 
@@ -70,10 +72,11 @@ export function compareOutcomes(
   random: Random,
 ): OutcomeComparison {
   const dataEndDay = dayNumber(settings.dataEnd);
+  const dataStartDay = settings.dataStart ? dayNumber(settings.dataStart) : Number.NEGATIVE_INFINITY;
   const users: Exposure[] = [];
   const controls: Exposure[] = [];
   for (const s of subjects) {
-    (s.group === 'user' ? users : controls).push(exposure(s, settings, dataEndDay));
+    (s.group === 'user' ? users : controls).push(exposure(s, settings, dataStartDay, dataEndDay));
   }
   const u = rates(users);
   const c = rates(controls);
@@ -93,9 +96,14 @@ export function compareOutcomes(
   return { nUsers: users.length, nControls: controls.length, users: u, controls: c, did, ci95 };
 }
 
-function exposure(s: OutcomeSubject, settings: OutcomeSettings, dataEndDay: number): Exposure {
+function exposure(
+  s: OutcomeSubject,
+  settings: OutcomeSettings,
+  dataStartDay: number,
+  dataEndDay: number,
+): Exposure {
   const index = dayNumber(s.indexDate);
-  const from = dayNumberAfterMonths(s.indexDate, -settings.beforeMonths);
+  const from = Math.max(dayNumberAfterMonths(s.indexDate, -settings.beforeMonths), dataStartDay);
   const death = s.deathDay ?? Number.POSITIVE_INFINITY;
   const beforeEnd = Math.min(index, death);
   const afterEnd = Math.min(dayNumberAfterMonths(s.indexDate, settings.afterMonths), death, dataEndDay);

@@ -74,6 +74,16 @@ export function activityTypesOf(type: string, data: Record<string, unknown>): Ac
   }
 }
 
+/**
+ * Activity that counts as prior service use when matching: GP appointments and outpatient
+ * attendances (routine contact with services). Emergency, crisis and inpatient care are left out
+ * on purpose: matching on a count that includes an outcome's own events selects controls on
+ * chance highs of that outcome in the baseline year, which regress to the mean afterwards and
+ * bias the difference in differences towards zero. Known gap: `gp` itself (and the GP and
+ * outpatient part of `cost`) keeps that bias.
+ */
+export const PRIOR_USE_ACTIVITIES: readonly ActivityType[] = ['gp_appointment', 'outpatient_attendance'];
+
 /** The activity type an outcome measure counts (`cost` sums every costed activity instead). */
 export const MEASURE_ACTIVITY: Record<Exclude<OutcomeMeasure, 'cost'>, ActivityType> = {
   gp: 'gp_appointment',

@@ -39,14 +39,6 @@ import { EVENT_STORE_INIT_LOCK, EVENT_STORE_SCHEMA_SQL } from './postgresql-sche
 type Tx = postgres.TransactionSql<Record<string, never>>;
 type Runner = Sql | Tx;
 
-interface AppendRow {
-  k: 'e' | 's';
-  id: string | null;
-  s: string;
-  v: bigint | number;
-  n: bigint | number;
-}
-
 /** `tx_id`/`seq`, not the column names: ORDER BY would otherwise sort the text copies. */
 interface EventRow {
   tx_id: string;
@@ -64,9 +56,6 @@ interface EventRow {
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 const MAX_ATTEMPTS = 8;
 
-/** Signals that a concurrent writer stored one of our event ids meanwhile: retry the batch. */
-class RaceDetected extends Error {}
-
 /**
  * The PostgreSQL event store (schema `event_store`), on the real server or on embedded PGlite.
  * One multi-row statement per append; see the comment above for how the global order is kept.
@@ -80,6 +69,21 @@ export class PostgresqlEventStore implements EventStore {
     private readonly sql: Sql,
     private readonly options: { ownsConnection?: boolean; close?: () => Promise<void> } = {},
   ) {}
+
+  /**
+   * Whether a failed append transaction (or a caller's transaction around
+   * `appendManyInTransaction`) should simply be run again: deadlock, serialization failure, or
+   * a concurrent writer storing one of the same event ids meanwhile (unique violation).
+   */
+  static isRetryable(error: unknown): boolean {
+    const code = (error as { code?: string } | undefined)?.code;
+    return code !== undefined && RETRYABLE.has(code);
+  }
+
+  /** Whether this store writes through `sql` (so a caller may share its transactions). */
+  usesConnection(sql: Sql): boolean {
+    return this.sql === sql;
+  }
 
   async init(): Promise<void> {
     await this.sql.begin(async (tx) => {
@@ -133,7 +137,7 @@ export class PostgresqlEventStore implements EventStore {
   /**
    * Appends inside the caller's transaction (expected version 'any'), e.g. to commit a consumer
    * checkpoint together with the events. A race with a concurrent writer of the same event id
-   * throws; the caller retries its transaction. Append before writing anything else in that
+   * throws (`PostgresqlEventStore.isRetryable`); the caller retries its transaction. Append before writing anything else in that
    * transaction, so that its transaction id is taken after the stream locks (see lockStreams).
    */
   async appendManyInTransaction(tx: Tx, batches: StreamBatch[]): Promise<BatchAppendResult> {
@@ -215,122 +219,115 @@ export class PostgresqlEventStore implements EventStore {
   }
 
   /**
-   * One statement for the whole batch: dedupe ids (within the batch and against stored events),
-   * bump each stream's version by its count of new events (locking the stream rows in stream-id
-   * order so two batches cannot deadlock on them), number the events per stream, insert them in
-   * input order (`on conflict (event_id) do nothing` covers a concurrent writer of the same id).
-   * It returns inserted events plus one summary row per stream.
+   * Appends a batch in four short statements under the stream locks: look up which ids are
+   * stored already, bump each stream's version by its count of new events (in stream-id order),
+   * insert the new events in input order with the versions numbered here, and read the version
+   * of streams that got nothing new. Numbering in the client keeps every statement a simple
+   * plan (the planner cannot estimate a JSON input's size, and a single statement with window
+   * functions and joins over CTEs cost several times the inserts themselves). A concurrent
+   * writer of one of our ids (on another stream) makes the insert fail with a unique violation:
+   * the transaction is retried.
    */
   private async appendIn(tx: Tx, batches: StreamBatch[]): Promise<BatchAppendResult> {
-    const input: Record<string, unknown>[] = [];
+    const streamIds: string[] = [];
+    const seenStreams = new Set<string>();
+    const ids: string[] = [];
     for (const batch of batches) {
+      if (!seenStreams.has(batch.streamId)) {
+        seenStreams.add(batch.streamId);
+        streamIds.push(batch.streamId);
+      }
       for (const e of batch.events) {
         if (!Number.isInteger(e.schemaVersion)) {
           throw new ValidationError({ field: '/schemaVersion', reason: 'not_an_integer' });
         }
-        input.push({
-          i: input.length,
-          id: e.eventId,
-          s: batch.streamId,
-          t: e.type,
-          v: e.schemaVersion,
-          d: e.data,
-          m: e.metadata ?? {},
-        });
+        ids.push(e.eventId);
       }
     }
-    await lockStreams(tx, [...new Set(batches.map((b) => b.streamId))]);
-    const rows = await tx<AppendRow[]>`
-      with input as (
-        select * from jsonb_to_recordset(${JSON.stringify(input)}::text::jsonb)
-          as r(i int, id uuid, s text, t text, v int, d jsonb, m jsonb)
-      ),
-      first_of_id as (
-        select distinct on (id) * from input order by id, i
-      ),
-      -- A lateral lookup per id, so the plan stays an index probe even when the planner has no
-      -- statistics yet (a hash anti join would scan the whole events table).
-      fresh as (
-        select f.* from first_of_id f
-        left join lateral (
-          select true as hit from event_store.events e where e.event_id = f.id limit 1
-        ) stored on true
-        where stored.hit is null
-      ),
-      counts as (
-        select s, count(*)::bigint as n from fresh group by s
-      ),
-      bumped as (
+    await lockStreams(tx, streamIds);
+    const stored = new Set<string>();
+    if (ids.length > 0) {
+      const rows = await tx<{ id: string }[]>`
+        select event_id::text as id from event_store.events where event_id = any(${ids}::uuid[])`;
+      for (const r of rows) stored.add(r.id);
+    }
+
+    // The first occurrence of each id not stored yet is new; everything else is a duplicate.
+    const taken = new Set<string>();
+    const isFresh: boolean[] = [];
+    const fresh: { stream: string; event: EventToAppend; id: string }[] = [];
+    const counts = new Map<string, number>();
+    for (const batch of batches) {
+      for (const e of batch.events) {
+        const id = e.eventId.toLowerCase();
+        const isNew = !stored.has(id) && !taken.has(id);
+        isFresh.push(isNew);
+        if (!isNew) continue;
+        taken.add(id);
+        fresh.push({ stream: batch.streamId, event: e, id });
+        counts.set(batch.streamId, (counts.get(batch.streamId) ?? 0) + 1);
+      }
+    }
+
+    const versions = new Map<string, number>();
+    if (counts.size > 0) {
+      const bumpedIds = [...counts.keys()].sort();
+      const rows = await tx<{ stream_id: string; version: bigint | number }[]>`
         insert into event_store.streams as st (stream_id, version)
-        select s, n - 1 from counts order by s
+        select s, n - 1 from unnest(${bumpedIds}::text[], ${bumpedIds.map((id) => counts.get(id)!)}::bigint[]) as x(s, n)
+        order by s
         on conflict (stream_id) do update set version = st.version + excluded.version + 1
-        returning stream_id, version
-      ),
-      -- A one-row map instead of a join: the planner cannot estimate the input's size and
-      -- picked a nested loop over the CTEs (seconds for a batch of 5000).
-      bumped_map as materialized (
-        select jsonb_object_agg(stream_id, version) as m from bumped
-      ),
-      based as materialized (
-        select f.*, (b.m ->> f.s)::bigint as last from fresh f cross join bumped_map b
-      ),
-      numbered as (
-        select *,
-               last - count(*) over (partition by s) + row_number() over (partition by s order by i) as sv
-        from based
-      ),
-      inserted as (
+        returning stream_id, version`;
+      for (const r of rows) versions.set(r.stream_id, Number(r.version));
+      // Number each stream's new events after its previous version, in input order.
+      const next = new Map<string, number>();
+      for (const [streamId, last] of versions) next.set(streamId, last - counts.get(streamId)! + 1);
+      const input = fresh.map((f, i) => {
+        const sv = next.get(f.stream)!;
+        next.set(f.stream, sv + 1);
+        return {
+          i,
+          id: f.id,
+          s: f.stream,
+          sv,
+          t: f.event.type,
+          v: f.event.schemaVersion,
+          d: f.event.data,
+          m: f.event.metadata ?? {},
+        };
+      });
+      await tx`
         insert into event_store.events
           (event_id, stream_id, stream_version, type, schema_version, data, metadata)
-        select id, s, sv, t, v, d, m from numbered order by i
-        on conflict (event_id) do nothing
-        returning event_id, stream_id, stream_version
-      )
-      select 'e' as k, event_id::text as id, stream_id as s, stream_version as v, 0::bigint as n
-      from inserted
-      union all
-      select 's', null, x.s,
-             coalesce(b.version, (select st.version from event_store.streams st where st.stream_id = x.s), -1),
-             coalesce(c.n, 0)
-      from (select distinct s from input) x
-      left join bumped b on b.stream_id = x.s
-      left join counts c on c.s = x.s`;
-
-    const insertedByStream = new Map<string, Set<string>>();
-    const summary = new Map<string, { version: number; planned: number }>();
-    for (const row of rows) {
-      if (row.k === 'e') {
-        let set = insertedByStream.get(row.s);
-        if (!set) insertedByStream.set(row.s, (set = new Set()));
-        set.add(row.id as string);
-      } else {
-        summary.set(row.s, { version: Number(row.v), planned: Number(row.n) });
-      }
+        select id, s, sv, t, v, d, m
+        from jsonb_to_recordset(${JSON.stringify(input)}::text::jsonb)
+          as r(i int, id uuid, s text, sv bigint, t text, v int, d jsonb, m jsonb)
+        order by i`;
     }
-    for (const [streamId, { planned }] of summary) {
-      // Fewer rows than planned: a concurrent transaction committed one of our ids after our
-      // snapshot, leaving a hole in this stream's versions. Roll back and try again.
-      if ((insertedByStream.get(streamId)?.size ?? 0) !== planned) throw new RaceDetected();
+    const untouched = streamIds.filter((id) => !versions.has(id));
+    if (untouched.length > 0) {
+      for (const [id, version] of await this.streamVersions(untouched, tx)) {
+        versions.set(id, version);
+      }
     }
 
     let appended = 0;
     let duplicates = 0;
+    let occurrence = 0;
     const perStream = new Map<string, AppendResult>();
     for (const batch of batches) {
       let result = perStream.get(batch.streamId);
       if (!result) {
         result = {
           streamId: batch.streamId,
-          nextExpectedVersion: summary.get(batch.streamId)?.version ?? -1,
+          nextExpectedVersion: versions.get(batch.streamId) ?? -1,
           appended: [],
           duplicates: [],
         };
         perStream.set(batch.streamId, result);
       }
-      const inserted = insertedByStream.get(batch.streamId);
       for (const e of batch.events) {
-        const id = e.eventId.toLowerCase();
-        if (inserted?.delete(id)) {
+        if (isFresh[occurrence++]) {
           result.appended.push(e.eventId);
           appended += 1;
         } else {
@@ -342,8 +339,11 @@ export class PostgresqlEventStore implements EventStore {
     return { appended, duplicates, streams: [...perStream.values()] };
   }
 
-  private async streamVersions(streamIds: string[]): Promise<Map<string, number>> {
-    const rows = await this.sql<{ stream_id: string; version: bigint | number }[]>`
+  private async streamVersions(
+    streamIds: string[],
+    runner: Runner = this.sql,
+  ): Promise<Map<string, number>> {
+    const rows = await runner<{ stream_id: string; version: bigint | number }[]>`
       select stream_id, version from event_store.streams where stream_id = any(${streamIds})`;
     return new Map(rows.map((r) => [r.stream_id, Number(r.version)]));
   }
@@ -354,10 +354,7 @@ export class PostgresqlEventStore implements EventStore {
       try {
         return await attempt();
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        const retryable =
-          error instanceof RaceDetected || (code !== undefined && RETRYABLE.has(code));
-        if (!retryable || n >= MAX_ATTEMPTS) throw error;
+        if (!PostgresqlEventStore.isRetryable(error) || n >= MAX_ATTEMPTS) throw error;
       }
     }
   }

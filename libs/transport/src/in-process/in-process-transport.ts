@@ -13,8 +13,9 @@ export interface InProcessTransportOptions {
   /** Most messages handed to one eachBatch call (default 5000). */
   maxBatchSize?: number;
   /**
-   * Backpressure: `publish` waits while a consumer group of the topic lags this many messages
-   * behind (default 20,000), so a fast producer cannot fill memory.
+   * Backpressure: `publish` waits while a consumer group of the topic lags more than this many
+   * messages behind, summed over its partitions (default 20,000), so a fast producer cannot fill
+   * memory: what the log retains is bounded whatever the input's size.
    */
   maxLag?: number;
 }
@@ -77,7 +78,9 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
     let worst = 0;
     for (const g of t.groups) {
       if (g.members.length === 0) continue;
-      t.partitions.forEach((p, i) => (worst = Math.max(worst, p.next - g.committed![i])));
+      let behind = 0;
+      t.partitions.forEach((p, i) => (behind += p.next - g.committed![i]));
+      worst = Math.max(worst, behind);
     }
     return worst;
   };
@@ -148,34 +151,44 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
         return t.partitions.map((_, p) => p).filter((p) => p % size === index);
       };
 
+      // One batch per partition at a time (order per key holds), up to `concurrency` partitions
+      // at once, so a consumer can prepare one batch while another is being stored.
+      const concurrency = Math.max(1, sub.concurrency ?? 1);
       const loop = (async () => {
+        const inFlight = new Map<number, Promise<void>>();
         while (!member.stopped) {
-          let delivered = false;
+          let started = false;
           for (const p of assigned()) {
-            if (member.stopped) break;
-            const from = Math.max(g.committed![p], t.partitions[p].base);
+            if (member.stopped || inFlight.size >= concurrency) break;
             const log = t.partitions[p];
+            const from = Math.max(g.committed![p], log.base);
             if (from >= log.next || g.busy.has(p)) continue;
             const batch = log.messages.slice(
               from - log.base,
               Math.min(log.next, from + maxBatch) - log.base,
             );
             g.busy.add(p);
-            try {
-              await sub.eachBatch(batch);
-            } catch (error) {
-              sub.onError?.(error);
-              member.stopped = true;
-              break;
-            } finally {
-              g.busy.delete(p);
-            }
-            g.committed![p] = from + batch.length;
-            trim(t, p);
-            notify();
-            delivered = true;
+            started = true;
+            const handled = (async () => {
+              try {
+                await sub.eachBatch(batch);
+                g.committed![p] = from + batch.length;
+                trim(t, p);
+              } catch (error) {
+                // Not committed: the next subscriber of the group gets the batch again.
+                if (!member.stopped) {
+                  member.stopped = true;
+                  sub.onError?.(error);
+                }
+              } finally {
+                g.busy.delete(p);
+                inFlight.delete(p);
+                notify();
+              }
+            })();
+            inFlight.set(p, handled);
           }
-          if (!delivered && !member.stopped) {
+          if (!started && !member.stopped) {
             await new Promise<void>((r) => {
               wake.push(r);
               // A member's share changes when others join or leave; look again now and then.
@@ -183,6 +196,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
             });
           }
         }
+        await Promise.all(inFlight.values());
         g.members.splice(g.members.indexOf(member), 1);
         notify();
       })();

@@ -97,7 +97,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
           const messages: IncomingMessage[] = batch.messages.map((m) => ({
