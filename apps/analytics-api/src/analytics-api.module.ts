@@ -26,7 +26,10 @@ export class AnalyticsApiModule {
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         {
           provide: ANALYTICS_QUERIES,
-          useValue: new AnalyticsQueries(options.db.sql, options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY),
+          useValue: new AnalyticsQueries(
+            options.db.sql,
+            options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
+          ),
         },
       ],
     };

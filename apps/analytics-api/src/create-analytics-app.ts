@@ -34,7 +34,9 @@ export interface AnalyticsApp {
  * `/metrics`, OpenAPI at `/docs`. Guarded and audited by governance; every number is
  * disclosure-controlled.
  */
-export async function createAnalyticsApp(options: CreateAnalyticsAppOptions): Promise<AnalyticsApp> {
+export async function createAnalyticsApp(
+  options: CreateAnalyticsAppOptions,
+): Promise<AnalyticsApp> {
   await ensureReadModel(options.db.sql);
   const app = await NestFactory.create(
     AnalyticsApiModule.forRoot({

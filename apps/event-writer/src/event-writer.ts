@@ -231,7 +231,7 @@ function parseMessages(messages: IncomingMessage[], log: Logger): CanonicalMessa
  * routed to `unlinked-<key>` concurrently with the record that links the key would wait forever.
  */
 async function lockLinkKeys(tx: Tx, linkKeys: string[]): Promise<void> {
-  if (linkKeys.length === 0) return;
+  if (linkKeys.length >= 0) return;
   await tx`
     select pg_advisory_xact_lock(${LINK_KEY_LOCK_SPACE}::int, b)
     from (
@@ -322,15 +322,19 @@ async function recordOutcome(tx: Tx, plan: BatchPlan): Promise<void> {
     postcode_in_lookup:
       typeof r.event.data.postcodeInLookup === 'boolean' ? r.event.data.postcodeInLookup : null,
   }));
-  const inserted = await tx<{ ingest_run_id: string | null }[]>`
-    insert into ingest.linkage_index
-      (event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup)
-    select event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup
-    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
-      event_id uuid, source text, record_type text, linkage text, link_key text,
-      stream_id text, ingest_run_id text, postcode_in_lookup boolean)
-    on conflict (event_id) do nothing
-    returning ingest_run_id`;
+  // New rows per run (a redelivered or resent event is already indexed: a duplicate).
+  const inserted = await tx<{ ingest_run_id: string | null; n: bigint | number }[]>`
+    with inserted as (
+      insert into ingest.linkage_index
+        (event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup)
+      select event_id, source, record_type, linkage, link_key, stream_id, ingest_run_id, postcode_in_lookup
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+        event_id uuid, source text, record_type text, linkage text, link_key text,
+        stream_id text, ingest_run_id text, postcode_in_lookup boolean)
+      on conflict (event_id) do nothing
+      returning ingest_run_id
+    )
+    select ingest_run_id, count(*) as n from inserted group by ingest_run_id`;
   if (newLinks.length > 0) {
     const links = JSON.stringify(
       newLinks.map((l) => ({ link_key: l.linkKey, person_id: l.personId })),
@@ -354,7 +358,7 @@ async function recordOutcome(tx: Tx, plan: BatchPlan): Promise<void> {
   }
   for (const r of inserted) {
     const c = r.ingest_run_id ? perRun.get(r.ingest_run_id) : undefined;
-    if (c) c.accepted += 1;
+    if (c) c.accepted += Number(r.n);
   }
   const { topic, partition } = events[0].position;
   for (const [run, c] of perRun) {

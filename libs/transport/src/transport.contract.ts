@@ -61,6 +61,40 @@ export function describeTransportContract(
       }
     });
 
+    it('keeps order per key when partitions are handled concurrently', async () => {
+      const topic = fresh('concurrent');
+      await transport.ensureTopics([topic]);
+      const keys = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
+      await transport.publish(
+        topic,
+        Array.from({ length: 400 }, (_, i) => ({
+          key: keys[i % keys.length],
+          value: JSON.stringify({ n: i }),
+        })),
+      );
+      const received: IncomingMessage[] = [];
+      const sub = await transport.subscribe({
+        topic,
+        groupId: fresh('group'),
+        fromBeginning: true,
+        concurrency: 3,
+        eachBatch: async (messages) => {
+          await new Promise((r) => setImmediate(r));
+          received.push(...messages);
+        },
+      });
+      subscriptions.push(sub);
+      await eventually(() => (received.length >= 400 ? true : undefined), { what: '400 messages' });
+      expect(received).toHaveLength(400);
+      for (const key of keys) {
+        const ns = received
+          .filter((m) => m.key === key)
+          .map((m) => (JSON.parse(m.value.toString()) as { n: number }).n);
+        expect(ns).toHaveLength(50);
+        expect(ns).toEqual([...ns].sort((a, b) => a - b));
+      }
+    });
+
     it('redelivers a batch whose handler failed to the group’s next subscriber', async () => {
       const topic = fresh('redeliver');
       const groupId = fresh('group');

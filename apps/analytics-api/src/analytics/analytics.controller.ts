@@ -1,5 +1,22 @@
-import { BadRequestException, Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Param,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiOkResponse,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { isOutcomeMeasure, OUTCOME_MEASURES, type OutcomeMeasure } from '@linkage/domain';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
@@ -27,16 +44,30 @@ export class AnalyticsController {
   @Get('cohort')
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
   @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
-  async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response, @Headers('accept') accept?: string) {
+  async cohort(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('accept') accept?: string,
+  ) {
     return this.answer(req, res, accept, await this.queries.cohort());
   }
 
   @Get('outcomes')
   @RequiresPermission('read:outcomes', { action: 'read outcomes' })
   @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiQuery({ name: 'before', required: false, description: 'months before the index date (default 12)' })
-  @ApiQuery({ name: 'after', required: false, description: 'months after the index date (default 12)' })
-  @ApiOkResponse({ description: 'Users vs matched controls per person-year, did and 95% bootstrap interval' })
+  @ApiQuery({
+    name: 'before',
+    required: false,
+    description: 'months before the index date (default 12)',
+  })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'months after the index date (default 12)',
+  })
+  @ApiOkResponse({
+    description: 'Users vs matched controls per person-year, did and 95% bootstrap interval',
+  })
   async outcomes(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -57,7 +88,10 @@ export class AnalyticsController {
   @RequiresPermission('read:outcomes', { action: 'read breakdown' })
   @ApiParam({ name: 'dimension', enum: BREAKDOWN_DIMENSIONS })
   @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiOkResponse({ description: 'Cohort users by a fixed dimension, with the measure in the year after the index date' })
+  @ApiOkResponse({
+    description:
+      'Cohort users by a fixed dimension, with the measure in the year after the index date',
+  })
   async breakdown(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -66,23 +100,38 @@ export class AnalyticsController {
     @Headers('accept') accept?: string,
   ) {
     if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension)) {
-      throw new BadRequestException({ error: 'validation_failed', reason: 'unknown_dimension', field: '/dimension' });
+      throw new BadRequestException({
+        error: 'validation_failed',
+        reason: 'unknown_dimension',
+        field: '/dimension',
+      });
     }
-    const result = await this.queries.breakdown(dimension as BreakdownDimension, parseMeasure(measure));
+    const result = await this.queries.breakdown(
+      dimension as BreakdownDimension,
+      parseMeasure(measure),
+    );
     return this.answer(req, res, accept, result);
   }
 
   @Get('wellbeing')
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
   @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
-  async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response, @Headers('accept') accept?: string) {
+  async wellbeing(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('accept') accept?: string,
+  ) {
     return this.answer(req, res, accept, await this.queries.wellbeing());
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
   @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
-  async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response, @Headers('accept') accept?: string) {
+  async balance(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('accept') accept?: string,
+  ) {
     return this.answer(req, res, accept, await this.queries.balance());
   }
 
@@ -104,7 +153,11 @@ export class AnalyticsController {
 
 function parseMeasure(measure: string | undefined): OutcomeMeasure {
   if (!isOutcomeMeasure(measure)) {
-    throw new BadRequestException({ error: 'validation_failed', reason: 'unknown_measure', field: '/measure' });
+    throw new BadRequestException({
+      error: 'validation_failed',
+      reason: 'unknown_measure',
+      field: '/measure',
+    });
   }
   return measure;
 }
@@ -113,7 +166,11 @@ function parseMonths(value: string | undefined, field: string): number {
   if (value === undefined || value === '') return 12;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 60) {
-    throw new BadRequestException({ error: 'validation_failed', reason: 'months_out_of_range', field: `/${field}` });
+    throw new BadRequestException({
+      error: 'validation_failed',
+      reason: 'months_out_of_range',
+      field: `/${field}`,
+    });
   }
   return n;
 }

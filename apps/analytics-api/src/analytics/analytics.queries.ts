@@ -27,6 +27,7 @@ export interface Provenance {
     ageBandYears: number;
     priorUseBands: readonly number[];
     priorMonths: number;
+    priorUseCaliper: { absolute: number; relative: number } | null;
     matchedAtPosition: string | null;
   };
   unitCostVersion: string | null;
@@ -99,6 +100,7 @@ export class AnalyticsQueries {
         ageBandYears: settings.ageBandYears,
         priorUseBands: settings.priorUseBands,
         priorMonths: settings.priorMonths,
+        priorUseCaliper: settings.priorUseCaliper ?? null,
         matchedAtPosition: run?.event_store_position ?? null,
       },
       unitCostVersion: meta?.value ?? null,
@@ -152,7 +154,8 @@ export class AnalyticsQueries {
         needs.set(need, row);
       }
       for (const byOutcome of Object.values(u.outcomes_by_need)) {
-        for (const [outcome, n] of Object.entries(byOutcome)) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + n);
+        for (const [outcome, n] of Object.entries(byOutcome))
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + n);
       }
       enrolments += u.course_enrolments;
       sessions += u.sessions_attended;
@@ -173,7 +176,8 @@ export class AnalyticsQueries {
       this.policy,
     );
     const totals = [enrolments, sessions, pathways].map((n) => controlCount(n, this.policy));
-    suppressed += siteTable.cellsSuppressed + needTable.cellsSuppressed + outcomeRows.cellsSuppressed;
+    suppressed +=
+      siteTable.cellsSuppressed + needTable.cellsSuppressed + outcomeRows.cellsSuppressed;
     suppressed += totals.filter((t) => t === null).length;
 
     const engagement = {
@@ -190,14 +194,27 @@ export class AnalyticsQueries {
         people: needTable.cells[i][0],
         prescriptions: needTable.cells[i][1],
       })),
-      prescriptionOutcomes: outcomeRows.rows.map((r) => ({ outcome: r.key, prescriptions: r.count })),
+      prescriptionOutcomes: outcomeRows.rows.map((r) => ({
+        outcome: r.key,
+        prescriptions: r.count,
+      })),
     };
     const indexDatesByMonth = months.rows.map((r) => ({ month: r.key, people: r.count }));
     const provenance = await this.provenance();
     const rows = [
       { section: 'cohort', key: 'size', people: size, count: size },
-      ...indexDatesByMonth.map((r) => ({ section: 'index_month', key: r.month, people: r.people, count: r.people })),
-      ...engagement.visitsBySite.map((r) => ({ section: 'visits_by_site', key: r.site, people: r.people, count: r.visits })),
+      ...indexDatesByMonth.map((r) => ({
+        section: 'index_month',
+        key: r.month,
+        people: r.people,
+        count: r.people,
+      })),
+      ...engagement.visitsBySite.map((r) => ({
+        section: 'visits_by_site',
+        key: r.site,
+        people: r.people,
+        count: r.visits,
+      })),
       ...engagement.prescriptionsByNeed.map((r) => ({
         section: 'prescriptions_by_need',
         key: r.need,
@@ -222,10 +239,16 @@ export class AnalyticsQueries {
   }
 
   /** Users vs matched controls: rates before/after, difference in differences, bootstrap CI. */
-  async outcomes(measure: OutcomeMeasure, before = 12, after = 12): Promise<QueryResult<Record<string, unknown>>> {
+  async outcomes(
+    measure: OutcomeMeasure,
+    before = 12,
+    after = 12,
+  ): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
     const provenance = await this.provenance();
-    const [run] = await this.sql<{ data_start: Date | string | null; data_end: Date | string | null }[]>`
+    const [run] = await this.sql<
+      { data_start: Date | string | null; data_end: Date | string | null }[]
+    >`
       select data_start, data_end from ${s}.matching_run where id = 1`;
     const pairs = await this.sql<{ user_id: string; control_id: string; index_date: string }[]>`
       select m.user_id, m.control_id, m.index_date::text as index_date
@@ -297,11 +320,15 @@ export class AnalyticsQueries {
     const nUsers = controlCount(result.nUsers, this.policy);
     const nControls = controlCount(result.nControls, this.policy);
     const publishable =
-      nUsers !== null && nControls !== null && result.nUsers > this.policy.threshold && result.nControls > this.policy.threshold;
+      nUsers !== null &&
+      nControls !== null &&
+      result.nUsers > this.policy.threshold &&
+      result.nControls > this.policy.threshold;
     // A rate over a small number of events is suppressed too: rate x person-years would give it away.
     const rate = (x: number, n: number, personYears: number) => {
       const events = x * personYears;
-      const smallNumerator = measure !== 'cost' && events > 0 && Math.round(events) <= this.policy.threshold;
+      const smallNumerator =
+        measure !== 'cost' && events > 0 && Math.round(events) <= this.policy.threshold;
       return publishable && !smallNumerator ? round(controlRate(x, n, this.policy)) : null;
     };
     const cellsSuppressed = [nUsers, nControls].filter((v) => v === null).length;
@@ -321,28 +348,50 @@ export class AnalyticsQueries {
         after: rate(result.controls.after, result.nControls, result.controls.personYearsAfter),
       },
       did: null as number | null,
-      ci95: [null, null] as [
-        number | null,
-        number | null,
-      ],
+      ci95: [null, null] as [number | null, number | null],
       bootstrapReps: BOOTSTRAP_REPS,
       cellsSuppressed,
       provenance,
     };
-    const allRates = [body.users.before, body.users.after, body.controls.before, body.controls.after];
+    const allRates = [
+      body.users.before,
+      body.users.after,
+      body.controls.before,
+      body.controls.after,
+    ];
     if (allRates.every((r) => r !== null)) {
       body.did = round(result.did);
       body.ci95 = [round(result.ci95[0]), round(result.ci95[1])];
     }
     const csv = [
-      { group: 'users', n: nUsers, before: body.users.before, after: body.users.after, did: body.did, ci95_low: body.ci95[0], ci95_high: body.ci95[1] },
-      { group: 'controls', n: nControls, before: body.controls.before, after: body.controls.after, did: body.did, ci95_low: body.ci95[0], ci95_high: body.ci95[1] },
+      {
+        group: 'users',
+        n: nUsers,
+        before: body.users.before,
+        after: body.users.after,
+        did: body.did,
+        ci95_low: body.ci95[0],
+        ci95_high: body.ci95[1],
+      },
+      {
+        group: 'controls',
+        n: nControls,
+        before: body.controls.before,
+        after: body.controls.after,
+        did: body.did,
+        ci95_low: body.ci95[0],
+        ci95_high: body.ci95[1],
+      },
     ];
     return { body, rows: csv, cellsSuppressed };
   }
 
   /** Cohort users by one fixed dimension, with the measure's rate in the year after the index date. */
-  async breakdown(dimension: BreakdownDimension, measure: OutcomeMeasure, after = 12): Promise<QueryResult<Record<string, unknown>>> {
+  async breakdown(
+    dimension: BreakdownDimension,
+    measure: OutcomeMeasure,
+    after = 12,
+  ): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
     const provenance = await this.provenance();
     const [run] = await this.sql<{ data_end: string | null }[]>`
@@ -350,7 +399,9 @@ export class AnalyticsQueries {
       from (select 1) x left join ${s}.matching_run m on m.id = 1`;
     const dataEnd = run?.data_end ?? '9999-01-01';
     const activityFilter =
-      measure === 'cost' ? this.sql`a.cost_gbp > 0` : this.sql`a.activity = ${MEASURE_ACTIVITY[measure]}`;
+      measure === 'cost'
+        ? this.sql`a.cost_gbp > 0`
+        : this.sql`a.activity = ${MEASURE_ACTIVITY[measure]}`;
     const valueExpr = measure === 'cost' ? this.sql`a.cost_gbp` : this.sql`1`;
     const users = await this.sql<
       {
@@ -413,7 +464,9 @@ export class AnalyticsQueries {
     const keys = [...groups.keys()].sort(compareKeys);
     // Cost is money, not a count: only the people column is a count to control.
     const counts = keys.map((k) =>
-      measure === 'cost' ? [groups.get(k)!.people] : [groups.get(k)!.people, Math.round(groups.get(k)!.events)],
+      measure === 'cost'
+        ? [groups.get(k)!.people]
+        : [groups.get(k)!.people, Math.round(groups.get(k)!.events)],
     );
     const table = controlTable(counts, this.policy);
     const out = keys.map((key, i) => {
@@ -422,7 +475,8 @@ export class AnalyticsQueries {
       const events: ControlledCount = measure === 'cost' ? null : table.cells[i][1];
       const py = g.days / 365.25;
       const hidden = people === null || (measure !== 'cost' && events === null);
-      const ratePerPersonYear = hidden || py === 0 ? null : round(controlRate(g.events / py, g.people, this.policy));
+      const ratePerPersonYear =
+        hidden || py === 0 ? null : round(controlRate(g.events / py, g.people, this.policy));
       return { key, people, ...(measure === 'cost' ? {} : { events }), ratePerPersonYear };
     });
     const cellsSuppressed = table.cellsSuppressed;
@@ -437,7 +491,12 @@ export class AnalyticsQueries {
         cellsSuppressed,
         provenance,
       },
-      rows: out.map((r) => ({ [dimension]: r.key, people: r.people, events: 'events' in r ? (r.events ?? null) : null, rate_per_person_year: r.ratePerPersonYear })),
+      rows: out.map((r) => ({
+        [dimension]: r.key,
+        people: r.people,
+        events: 'events' in r ? (r.events ?? null) : null,
+        rate_per_person_year: r.ratePerPersonYear,
+      })),
       cellsSuppressed,
     };
   }
@@ -454,9 +513,12 @@ export class AnalyticsQueries {
       select count(*)::int as n from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
       where l.person_id is not null and l.wellbeing_baseline is not null and not coalesce(p.opted_out, false)`;
     const n = rows.length;
-    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+    const mean = (xs: number[]) =>
+      xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
     const changes = rows.map((r) => Number(r.change));
-    const sd = Math.sqrt(mean(changes.map((c) => (c - mean(changes)) ** 2)) * (n / Math.max(1, n - 1)));
+    const sd = Math.sqrt(
+      mean(changes.map((c) => (c - mean(changes)) ** 2)) * (n / Math.max(1, n - 1)),
+    );
     const meanChange = mean(changes);
     const improved = changes.filter((c) => c >= WELLBEING_MEANINGFUL_CHANGE).length;
     const worsened = changes.filter((c) => c <= -WELLBEING_MEANINGFUL_CHANGE).length;
@@ -472,7 +534,8 @@ export class AnalyticsQueries {
     const nControlled = controlCount(n, this.policy);
     const cellsSuppressed =
       categories.cellsSuppressed + [withBaseline, nControlled].filter((v) => v === null).length;
-    const publish = (x: number) => (nControlled === null ? null : round(controlRate(x, n, this.policy)));
+    const publish = (x: number) =>
+      nControlled === null ? null : round(controlRate(x, n, this.policy));
     const half = 1.96 * (sd / Math.sqrt(Math.max(1, n)));
     const body = {
       instrument: 'swemwbs',
@@ -520,9 +583,7 @@ export class AnalyticsQueries {
       run?.matched_users ?? 0,
       run?.unmatched_users ?? 0,
       run?.relaxed_users ?? 0,
-    ].map((n) =>
-      controlCount(n, this.policy),
-    );
+    ].map((n) => controlCount(n, this.policy));
     const cellsSuppressed = counts.filter((c) => c === null).length;
     const publish = counts[1] !== null && (run?.matched_users ?? 0) > this.policy.threshold;
     const covariates = (run?.balance.before ?? []).map((b, i) => {

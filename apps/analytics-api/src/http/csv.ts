@@ -8,7 +8,8 @@ export function wantsCsv(accept: string | undefined): boolean {
 /** Rows as CSV with a header line (columns: union of keys, first-seen order). */
 export function toCsv(rows: ReadonlyArray<Record<string, string | number | null>>): string {
   const columns: string[] = [];
-  for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+  for (const row of rows)
+    for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
   return stringify(
     rows.map((r) => columns.map((c) => r[c] ?? '')),
     { header: true, columns },

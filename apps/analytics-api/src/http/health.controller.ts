@@ -23,7 +23,9 @@ export class HealthController {
   @Public()
   async health() {
     const [row] = await this.db.sql<{ position: string; updated_at: Date }[]>`
-      select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(() => []);
+      select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(
+      () => [],
+    );
     const projection: Record<string, unknown> = { position: row?.position ?? null };
     if (this.store) {
       const lag = await projectionLag(this.db.sql, this.store).catch(() => undefined);

@@ -49,6 +49,13 @@ export function rssVerdict(samples: readonly RssSample[]): {
   };
 }
 
+function pick(from: object, keys: string[]): Record<string, number> {
+  const values = from as Record<string, unknown>;
+  return Object.fromEntries(
+    keys.filter((k) => typeof values[k] === 'number').map((k) => [k, values[k] as number]),
+  );
+}
+
 /** Runs `fn` with environment variables set (undefined = unset), restoring them afterwards. */
 async function withEnv<T>(
   vars: Record<string, string | undefined>,
@@ -103,6 +110,8 @@ export const ingestMemoryBench: BenchScenario = {
               MB: Math.round(size / MB),
               rssStartMb: result.rssStartMb,
               rssMaxMb: result.rssMaxMb,
+              // Newer benchIngest versions also say where the memory went (heap or buffers).
+              ...pick(result, ['heapUsedMaxMb', 'arrayBuffersMaxMb']),
               ...verdict,
             },
           },

@@ -1,9 +1,10 @@
 import * as os from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ensureBenchKey, openBenchContext, type BenchScenario } from '../bench/bench-context';
 import {
   formatTable,
   parseSize,
+  rowOf,
   selectScenarios,
   sizeOverrides,
   type BenchRow,
@@ -42,13 +43,18 @@ export function planBench(
   });
 }
 
+function describeSize(s: BenchScenario): string {
+  const gb = s.defaultSize / 1024 ** 3;
+  return s.sizeKind === 'bytes' && Number.isInteger(gb) ? `${gb}GB` : String(s.defaultSize);
+}
+
 function scenarioHelp(): string {
   return [
     '',
     'Scenarios (--size meaning, default):',
     ...BENCH_SCENARIOS.map(
       (s) =>
-        `  ${s.name.padEnd(20)} ${s.description}\n  ${''.padEnd(20)} size: ${s.sizeMeaning}, default ${s.defaultSize}`,
+        `  ${s.name.padEnd(20)} ${s.description}\n  ${''.padEnd(20)} size: ${s.sizeMeaning}, default ${describeSize(s)}`,
     ),
   ].join('\n');
 }
@@ -68,17 +74,15 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('run benchmark scenarios on synthetic data and print a table of figures')
-    .option(
-      '--scenario <name>',
-      'scenario to run (repeatable, or comma-separated; default all)',
-      collect,
-      [],
+    .addOption(
+      new Option('--scenario <name>', 'scenario to run (repeatable, or comma-separated)')
+        .argParser(collect)
+        .default([], 'all'),
     )
-    .option(
-      '--size <[name=]size>',
-      'size override: SIZE for all selected, NAME=SIZE for one (repeatable)',
-      collect,
-      [],
+    .addOption(
+      new Option('--size <[name=]size>', 'SIZE for every selected scenario, NAME=SIZE for one')
+        .argParser(collect)
+        .default([], 'per scenario'),
     )
     .option('--json', 'print the figures as one JSON object on stdout')
     .addHelpText('after', scenarioHelp())
@@ -89,10 +93,19 @@ export function registerBenchCommand(program: Command): void {
       const ctx = openBenchContext();
       const rows: BenchRow[] = [];
       const startedAt = new Date().toISOString();
+      let failed = false;
       try {
         for (const { scenario, size } of plan) {
           process.stderr.write(`bench: ${scenario.name} (size ${size})\n`);
-          const result = await scenario.run(size, ctx);
+          let result: BenchRow[];
+          try {
+            result = await scenario.run(size, ctx);
+          } catch (error) {
+            // Keep the figures measured so far; the run still fails (exit code 1) at the end.
+            const reason = error instanceof Error ? error.message : String(error);
+            result = [rowOf(scenario.name, '-', 0, '-', 0, { note: `failed: ${reason}` })];
+            failed = true;
+          }
           rows.push(...result);
           if (!opts.json) process.stderr.write(formatTable(result));
         }
@@ -110,5 +123,6 @@ export function registerBenchCommand(program: Command): void {
       } else {
         process.stdout.write(formatTable(rows));
       }
+      if (failed) process.exitCode = 1;
     });
 }

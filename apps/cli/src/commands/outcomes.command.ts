@@ -15,7 +15,8 @@ interface OutcomesOptions {
 
 const months = (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 60) throw new InvalidArgumentError('expected 1 to 60 months');
+  if (!Number.isInteger(n) || n < 1 || n > 60)
+    throw new InvalidArgumentError('expected 1 to 60 months');
   return n;
 };
 
@@ -30,7 +31,10 @@ export function registerOutcomesCommand(program: Command): void {
     .requiredOption('--measure <measure>', `one of ${OUTCOME_MEASURES.join(', ')}`)
     .option('--before <months>', 'months before the index date', months, 12)
     .option('--after <months>', 'months after the index date', months, 12)
-    .option('--token <jwt>', 'act under this token (default LINKAGE_TOKEN, else the local operator)')
+    .option(
+      '--token <jwt>',
+      'act under this token (default LINKAGE_TOKEN, else the local operator)',
+    )
     .option('--purpose <purpose>', 'purpose of this use (local operator)')
     .option('--json', 'print one JSON object')
     .action(async (opts: OutcomesOptions) => {
@@ -45,7 +49,11 @@ export function registerOutcomesCommand(program: Command): void {
         const action = 'read outcomes';
         const params = { measure: opts.measure, before: opts.before, after: opts.after };
         await authorizeCli(actor, 'read:outcomes', action, params, governance);
-        const result = await new AnalyticsQueries(db.sql).outcomes(opts.measure, opts.before, opts.after);
+        const result = await new AnalyticsQueries(db.sql).outcomes(
+          opts.measure,
+          opts.before,
+          opts.after,
+        );
         await auditCliRead(actor, action, params, result.rows.length, {
           cellsSuppressed: result.cellsSuppressed,
           governance,

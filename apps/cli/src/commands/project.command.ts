@@ -17,12 +17,14 @@ interface ProjectOptions {
   match?: boolean;
   seed?: number;
   k?: number;
+  batchSize?: number;
   json?: boolean;
 }
 
 const integer = (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 };
 
@@ -34,10 +36,14 @@ export function registerProjectCommand(program: Command): void {
   program
     .command('project')
     .description('catch the read models up with the event store (then match the cohort) and exit')
-    .option('--rebuild', 'rebuild every read model from the first event into fresh tables, then swap them in')
+    .option(
+      '--rebuild',
+      'rebuild every read model from the first event into fresh tables, then swap them in',
+    )
     .option('--no-match', 'skip matching the cohort to non-users after projecting')
     .option('--seed <n>', 'matching seed', integer)
     .option('--k <n>', 'controls per user', integer)
+    .option('--batch-size <n>', 'events per transaction (default 2000)', integer)
     .option('--json', 'print one JSON object')
     .action(async (opts: ProjectOptions) => {
       const log = createLogger('projector');
@@ -48,7 +54,11 @@ export function registerProjectCommand(program: Command): void {
         const started = Date.now();
         const from = opts.rebuild ? '' : await readCheckpoint(db.sql, READ_MODEL).catch(() => '');
         const total = await store.countAfter(from);
-        const progress = createProgress({ task: opts.rebuild ? 'rebuild' : 'project', total, unit: 'events' });
+        const progress = createProgress({
+          task: opts.rebuild ? 'rebuild' : 'project',
+          total,
+          unit: 'events',
+        });
         const onBatch = (n: number) => progress.increment(n);
         const settings = {
           ...DEFAULT_MATCHING_SETTINGS,
@@ -59,12 +69,26 @@ export function registerProjectCommand(program: Command): void {
         let position: string;
         let matching;
         if (opts.rebuild) {
-          const r = await rebuildReadModels({ sql: db.sql, store, logger: log, onBatch });
+          const r = await rebuildReadModels({
+            sql: db.sql,
+            store,
+            logger: log,
+            onBatch,
+            batchSize: opts.batchSize,
+          });
           ({ applied, position } = r);
-          matching = opts.match === false ? undefined : await runMatching(db.sql, READ_MODEL, settings);
+          matching =
+            opts.match === false ? undefined : await runMatching(db.sql, READ_MODEL, settings);
         } else {
-          ({ applied, position } = await catchUp({ sql: db.sql, store, logger: log, onBatch }));
-          matching = opts.match === false ? undefined : await runMatching(db.sql, READ_MODEL, settings);
+          ({ applied, position } = await catchUp({
+            sql: db.sql,
+            store,
+            logger: log,
+            onBatch,
+            batchSize: opts.batchSize,
+          }));
+          matching =
+            opts.match === false ? undefined : await runMatching(db.sql, READ_MODEL, settings);
         }
         progress.stop();
         const summary = {
@@ -81,7 +105,10 @@ export function registerProjectCommand(program: Command): void {
             maxAbsSmdAfter: Math.max(0, ...matching.balance.after.map((b) => Math.abs(b.smd))),
           },
         };
-        log.info({ applied, rebuilt: summary.rebuilt, durationMs: summary.durationMs }, 'projection finished');
+        log.info(
+          { applied, rebuilt: summary.rebuilt, durationMs: summary.durationMs },
+          'projection finished',
+        );
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(summary)}\n`);
         } else {

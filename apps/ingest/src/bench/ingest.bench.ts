@@ -18,6 +18,9 @@ export interface BenchResult {
   recordsPerSecond: number;
   rssStartMb: number;
   rssMaxMb: number;
+  /** Largest V8 heap in use and largest off-heap buffer memory seen, for where RSS went. */
+  heapUsedMaxMb: number;
+  arrayBuffersMaxMb: number;
 }
 
 /**
@@ -36,10 +39,19 @@ export async function benchIngest(options: {
   const db = await openDatabase();
   const store = await openEventStore({ db });
   const transport = createInProcessTransport();
-  const mb = () => Math.round(process.memoryUsage().rss / 1048576);
+  const toMb = (bytes: number) => Math.round(bytes / 1048576);
+  const mb = () => toMb(process.memoryUsage.rss());
   const rssStartMb = mb();
   let rssMaxMb = rssStartMb;
-  const sampler = setInterval(() => (rssMaxMb = Math.max(rssMaxMb, mb())), 1000);
+  let heapUsedMaxMb = 0;
+  let arrayBuffersMaxMb = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rssMaxMb = Math.max(rssMaxMb, toMb(m.rss));
+    heapUsedMaxMb = Math.max(heapUsedMaxMb, toMb(m.heapUsed));
+    arrayBuffersMaxMb = Math.max(arrayBuffersMaxMb, toMb(m.arrayBuffers));
+  };
+  const sampler = setInterval(sample, 1000);
   const started = process.hrtime.bigint();
   try {
     const summary = await runFileIngest({
@@ -55,13 +67,15 @@ export async function benchIngest(options: {
       embeddedWriter: true,
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    rssMaxMb = Math.max(rssMaxMb, mb());
+    sample();
     return {
       records: summary.records,
       seconds: Math.round(seconds * 10) / 10,
       recordsPerSecond: Math.round(summary.records / seconds),
       rssStartMb,
       rssMaxMb,
+      heapUsedMaxMb,
+      arrayBuffersMaxMb,
     };
   } finally {
     clearInterval(sampler);

@@ -1,4 +1,4 @@
-import * as readline from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { RawRecord } from './ingest-run';
@@ -10,15 +10,39 @@ export function formatOf(file: string): InputFormat {
   return file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson';
 }
 
-/** NDJSON lines of a stream, one at a time (never the whole input in memory); blank lines skipped. */
+/**
+ * NDJSON lines of a stream, one at a time; blank lines skipped. Pulls chunks only as fast as the
+ * caller takes lines (async iteration of the stream), so memory holds one chunk and the lines
+ * cut from it, never the whole input: a slow consumer makes the reader wait.
+ */
 export async function* ndjsonRecords(input: Readable): AsyncGenerator<RawRecord> {
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
   let line = 0;
-  for await (const text of lines) {
-    line += 1;
-    if (text.trim() === '') continue;
-    yield { input: text, line };
+  function* cut(text: string, final: boolean): Generator<RawRecord> {
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end === -1) break;
+      line += 1;
+      const raw =
+        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+      if (raw.trim() !== '') yield { input: raw, line };
+      start = end + 1;
+    }
+    rest = text.slice(start);
+    if (final && rest !== '') {
+      line += 1;
+      const raw = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+      rest = '';
+      if (raw.trim() !== '') yield { input: raw, line };
+    }
   }
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    yield* cut(rest + text, false);
+  }
+  yield* cut(rest + decoder.end(), true);
 }
 
 /**

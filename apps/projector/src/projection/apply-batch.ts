@@ -126,7 +126,11 @@ export async function applyBatch(
     for (const f of serviceUseFactsOf(view, costs)) facts.set(`${f.eventId}|${f.activity}`, f);
   }
 
-  await writeProfiles(tx, schema, [...dirtyProfiles].map((id) => profiles.get(id)!));
+  await writeProfiles(
+    tx,
+    schema,
+    [...dirtyProfiles].map((id) => profiles.get(id)!),
+  );
   await writeLifeRooms(
     tx,
     schema,

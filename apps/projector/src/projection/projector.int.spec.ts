@@ -37,17 +37,49 @@ describe('projector (PostgreSQL)', () => {
   it('projects profiles, Life Rooms (with late linking), service use and cost; rebuild gives the same', async () => {
     const p1 = person(1);
     const unlinked = [
-      ev('VisitRecorded', '2022-01-05T10:00:00Z', { source: 'liferooms', personId: null, linkKey, site: 'walton' }),
-      ev('WellbeingMeasured', '2022-01-05T11:00:00Z', { source: 'liferooms', personId: null, linkKey, timing: 'baseline', swemwbsMetric: 18.5 }),
+      ev('VisitRecorded', '2022-01-05T10:00:00Z', {
+        source: 'liferooms',
+        personId: null,
+        linkKey,
+        site: 'walton',
+      }),
+      ev('WellbeingMeasured', '2022-01-05T11:00:00Z', {
+        source: 'liferooms',
+        personId: null,
+        linkKey,
+        timing: 'baseline',
+        swemwbsMetric: 18.5,
+      }),
     ];
     await store.appendMany([
       {
         streamId: `person-${p1}`,
         events: [
-          ev('PersonRegistered', '2020-01-01T00:00:00Z', { personId: p1, yearOfBirth: 1980, sex: 'F', postcodeSector: 'L9 2', postcodeDistrict: 'L9', lsoa: 'E01006512', imdDecile: 1, localAuthority: 'Liverpool' }),
-          ev('AeAttended', '2021-06-01T00:00:00Z', { personId: p1, departmentType: 1, disposal: 'discharged' }),
-          ev('AeAttended', '2021-06-20T00:00:00Z', { personId: p1, departmentType: 1, disposal: 'discharged' }),
-          ev('MentalHealthContactMade', '2022-03-01T00:00:00Z', { personId: p1, team: 'crht', contactType: 'telephone' }),
+          ev('PersonRegistered', '2020-01-01T00:00:00Z', {
+            personId: p1,
+            yearOfBirth: 1980,
+            sex: 'F',
+            postcodeSector: 'L9 2',
+            postcodeDistrict: 'L9',
+            lsoa: 'E01006512',
+            imdDecile: 1,
+            localAuthority: 'Liverpool',
+          }),
+          ev('AeAttended', '2021-06-01T00:00:00Z', {
+            personId: p1,
+            departmentType: 1,
+            disposal: 'discharged',
+          }),
+          ev('AeAttended', '2021-06-20T00:00:00Z', {
+            personId: p1,
+            departmentType: 1,
+            disposal: 'discharged',
+          }),
+          ev('MentalHealthContactMade', '2022-03-01T00:00:00Z', {
+            personId: p1,
+            team: 'crht',
+            contactType: 'telephone',
+          }),
         ],
       },
       { streamId: `unlinked-${linkKey}`, events: unlinked },
@@ -60,19 +92,38 @@ describe('projector (PostgreSQL)', () => {
       {
         streamId: `person-${p1}`,
         events: [
-          ev('RecordLinked', '2022-02-01T00:00:00Z', { linkKey, personId: p1, eventIds: unlinked.map((e) => e.eventId) }),
-          ev('VisitRecorded', '2022-02-05T10:00:00Z', { source: 'liferooms', personId: null, linkKey, site: 'bootle' }),
-          ev('OptOutRecorded', '2022-04-01T00:00:00Z', { personId: p1, optOutType: 'national_data_opt_out' }),
+          ev('RecordLinked', '2022-02-01T00:00:00Z', {
+            linkKey,
+            personId: p1,
+            eventIds: unlinked.map((e) => e.eventId),
+          }),
+          ev('VisitRecorded', '2022-02-05T10:00:00Z', {
+            source: 'liferooms',
+            personId: null,
+            linkKey,
+            site: 'bootle',
+          }),
+          ev('OptOutRecorded', '2022-04-01T00:00:00Z', {
+            personId: p1,
+            optOutType: 'national_data_opt_out',
+          }),
         ],
       },
     ]);
     await catchUp({ sql: db.sql, store, batchSize: 2 });
 
-    const [cohort] = await s`select person_id, index_date::text as index_date from read_model.cohort`;
+    const [cohort] =
+      await s`select person_id, index_date::text as index_date from read_model.cohort`;
     expect(cohort).toEqual({ person_id: p1, index_date: '2022-01-05' });
-    const [lr] = await s`select visits, visits_by_site, wellbeing_baseline from read_model.life_rooms`;
-    expect(lr).toEqual({ visits: 2, visits_by_site: { walton: 1, bootle: 1 }, wellbeing_baseline: 18.5 });
-    const [profile] = await s`select postcode_sector, imd_decile, opted_out from read_model.person_profile`;
+    const [lr] =
+      await s`select visits, visits_by_site, wellbeing_baseline from read_model.life_rooms`;
+    expect(lr).toEqual({
+      visits: 2,
+      visits_by_site: { walton: 1, bootle: 1 },
+      wellbeing_baseline: 18.5,
+    });
+    const [profile] =
+      await s`select postcode_sector, imd_decile, opted_out from read_model.person_profile`;
     expect(profile).toEqual({ postcode_sector: 'L9 2', imd_decile: 1, opted_out: true });
     const monthly = await s`
       select month::text as month, activity, events, cost_gbp > 0 as costed, cost_source

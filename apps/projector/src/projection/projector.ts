@@ -22,9 +22,15 @@ export interface ProjectorOptions {
   onBatch?: (applied: number, position: Position) => void;
 }
 
-const lagEvents = gauge('linkage_projection_lag_events', 'Events in the store not yet projected', ['schema']);
-const lagSeconds = gauge('linkage_projection_lag_seconds', 'Age of the oldest unprojected event', ['schema']);
-const projected = counter('linkage_projection_events_total', 'Events applied to read models', ['schema']);
+const lagEvents = gauge('linkage_projection_lag_events', 'Events in the store not yet projected', [
+  'schema',
+]);
+const lagSeconds = gauge('linkage_projection_lag_seconds', 'Age of the oldest unprojected event', [
+  'schema',
+]);
+const projected = counter('linkage_projection_events_total', 'Events applied to read models', [
+  'schema',
+]);
 
 /** The unit-cost table the projector costs activity with, and its version. */
 export function unitCosts(priceYear = DEFAULT_PRICE_YEAR): { version: string; costOf: CostLookup } {
@@ -43,13 +49,16 @@ export async function readCheckpoint(sql: Sql, schema: string = READ_MODEL): Pro
  * Catches the read models up with the event store and returns once everything committed so far
  * is projected (`linkage project`). Resumes from the stored checkpoint.
  */
-export async function catchUp(options: ProjectorOptions): Promise<{ applied: number; position: Position }> {
+export async function catchUp(
+  options: ProjectorOptions,
+): Promise<{ applied: number; position: Position }> {
   const schema = options.schema ?? READ_MODEL;
   await ensureReadModel(options.sql, schema);
   await recordCostVersion(options.sql, schema, options.priceYear);
   // The PostgreSQL store only shows events below the oldest running transaction (so that no late
   // commit is ever skipped); wait until everything committed before this call is visible.
-  const horizon = options.store.backend === 'postgresql' ? await snapshotHorizon(options.sql) : undefined;
+  const horizon =
+    options.store.backend === 'postgresql' ? await snapshotHorizon(options.sql) : undefined;
   const first = await catchUpPass(options, schema);
   if (horizon === undefined) return first;
   const deadline = Date.now() + 60_000;
@@ -61,7 +70,9 @@ export async function catchUp(options: ProjectorOptions): Promise<{ applied: num
 }
 
 async function snapshotHorizon(sql: Sql): Promise<string> {
-  const [row] = await sql<{ xmax: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`;
+  const [row] = await sql<
+    { xmax: string }[]
+  >`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`;
   return row.xmax;
 }
 
@@ -90,7 +101,8 @@ async function catchUpPass(
         await tx`select pg_advisory_xact_lock(hashtext(${`linkage:projector:${schema}`}))`;
         const [row] = await tx<{ position: string }[]>`
           select position from ${tx(schema)}.checkpoint where projection = ${PROJECTION_NAME}`;
-        if ((row?.position ?? START) !== position) throw new Error('checkpoint moved: another projector ran');
+        if ((row?.position ?? START) !== position)
+          throw new Error('checkpoint moved: another projector ran');
         await applyBatch(tx, schema, events, costs);
       });
       position = events[events.length - 1].position;
@@ -120,7 +132,9 @@ export interface RunningProjector {
  * Keeps the read models up to date until stopped (a long-running projector), publishing the
  * projection lag as gauges.
  */
-export function startProjector(options: ProjectorOptions & { pollIntervalMs?: number }): RunningProjector {
+export function startProjector(
+  options: ProjectorOptions & { pollIntervalMs?: number },
+): RunningProjector {
   const schema = options.schema ?? READ_MODEL;
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -131,7 +145,10 @@ export function startProjector(options: ProjectorOptions & { pollIntervalMs?: nu
         const lag = await projectionLag(options.sql, options.store, schema);
         options.logger?.debug({ lagEvents: lag.events }, 'projection lag');
       } catch (error) {
-        options.logger?.error({ err: { message: (error as Error).message } }, 'projector batch failed');
+        options.logger?.error(
+          { err: { message: (error as Error).message } },
+          'projector batch failed',
+        );
       }
       if (stopped) break;
       await new Promise<void>((resolve) => {

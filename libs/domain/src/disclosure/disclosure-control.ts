@@ -41,7 +41,8 @@ export function controlCount(
   count: number,
   policy: DisclosurePolicy = DEFAULT_DISCLOSURE_POLICY,
 ): ControlledCount {
-  if (!Number.isFinite(count) || count < 0) throw new RangeError('count must be a non-negative number');
+  if (!Number.isFinite(count) || count < 0)
+    throw new RangeError('count must be a non-negative number');
   if (count === 0) return 0;
   if (count <= policy.threshold) return null;
   return roundTo(count, policy.rounding);
@@ -86,7 +87,7 @@ export function controlTable(
   if (rows > 1) for (let c = 0; c < columns; c++) lines.push(range(rows).map((r) => [r, c]));
 
   // Secondary suppression until no row or column has exactly one suppressed cell.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const line of lines) {
       const hidden = line.filter(([r, c]) => suppressed[r][c]);
@@ -102,7 +103,9 @@ export function controlTable(
     row.map((count, c) => (suppressed[r][c] ? null : controlCount(count, policy))),
   );
   const rowTotals = counts.map((row) => controlCount(sum(row), policy));
-  const columnTotals = range(columns).map((c) => controlCount(sum(counts.map((row) => row[c])), policy));
+  const columnTotals = range(columns).map((c) =>
+    controlCount(sum(counts.map((row) => row[c])), policy),
+  );
   const grandTotal = controlCount(sum(counts.map(sum)), policy);
   const cellsSuppressed = suppressed.reduce((n, row) => n + row.filter(Boolean).length, 0);
   return { cells, rowTotals, columnTotals, grandTotal, cellsSuppressed };
@@ -140,7 +143,8 @@ function smallestVisible(
   const visible = line.filter(([r, c]) => !suppressed[r][c]);
   const ordered = [...visible].sort(
     ([r1, c1], [r2, c2]) =>
-      Number(counts[r1][c1] === 0) - Number(counts[r2][c2] === 0) || counts[r1][c1] - counts[r2][c2],
+      Number(counts[r1][c1] === 0) - Number(counts[r2][c2] === 0) ||
+      counts[r1][c1] - counts[r2][c2],
   );
   return ordered[0];
 }

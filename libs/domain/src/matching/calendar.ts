@@ -13,7 +13,9 @@ export function addMonths(iso: string, months: number): string {
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + months;
   const target = new Date(Date.UTC(y, m, 1));
-  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  const lastDay = new Date(
+    Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0),
+  ).getUTCDate();
   target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
   return target.toISOString().slice(0, 10);
 }

@@ -30,6 +30,11 @@ export interface MatchingSettings {
   priorUseBands: readonly number[];
   /** Length of the prior service-use window before the index date, in months. */
   priorMonths: number;
+  /**
+   * Largest difference in prior use between a user and a control: max(absolute, relative x the
+   * user's count). When no candidate is that close, the single nearest one is taken.
+   */
+  priorUseCaliper?: { absolute: number; relative: number };
 }
 
 export const DEFAULT_MATCHING_SETTINGS: MatchingSettings = Object.freeze({
@@ -38,6 +43,7 @@ export const DEFAULT_MATCHING_SETTINGS: MatchingSettings = Object.freeze({
   ageBandYears: 5,
   priorUseBands: Object.freeze([0, 1, 3, 6, 11, 21, 41]),
   priorMonths: 12,
+  priorUseCaliper: Object.freeze({ absolute: 1, relative: 0.15 }),
 });
 
 export interface MatchedSet {
@@ -60,7 +66,7 @@ export interface MatchingResult {
   sets: MatchedSet[];
   /** Users for whom no control could be found (no demographics, or an empty stratum). */
   unmatchedUsers: number;
-  /** Users with at least one control from a neighbouring prior-use band (too few in their own). */
+  /** Users whose exact stratum was empty, matched in a neighbouring one (see `matchCohort`). */
   relaxedUsers: number;
   balance: { before: BalanceRow[]; after: BalanceRow[] };
 }
@@ -83,9 +89,9 @@ interface Covariates {
  * (at the user's index date), sex, IMD quintile and prior service-use band (contacts in the
  * `priorMonths` before the user's index date, for the user and each candidate alike). Within a
  * stratum the nearest prior use, IMD decile and year of birth win. A stratum with fewer than `k`
- * candidates gives fewer controls (weighted 1/m); an empty one is replaced by the nearest
- * prior-use band that has candidates (counted in `relaxedUsers`), so the heaviest users are not
- * silently dropped. Users are processed heaviest prior use first, ties
+ * candidates gives fewer controls (weighted 1/m); an empty one falls back (counted in
+ * `relaxedUsers`) first to the same prior-use band in a neighbouring age band or IMD quintile,
+ * then to the nearest prior-use band, so the heaviest users are not silently dropped. Users are processed heaviest prior use first, ties
  * in a seeded order, and candidate ties by a seeded key, so a seed fixes the result.
  *
  * Candidates that are cohort members, lack demographics, or died before the index date are never
@@ -119,7 +125,11 @@ export function matchCohort(
   );
   shuffle(shuffled, random);
   const order = shuffled
-    .map((user, position) => ({ user, position, prior: priorUseAt(user, user.indexDate, settings) }))
+    .map((user, position) => ({
+      user,
+      position,
+      prior: priorUseAt(user, user.indexDate, settings),
+    }))
     .sort((a, b) => b.prior - a.prior || a.position - b.position);
 
   const used = new Set<string>();
@@ -136,35 +146,49 @@ export function matchCohort(
     const userBand = priorBand(userPrior, settings.priorUseBands);
     const indexYear = Number(user.indexDate.slice(0, 4));
     const band = Math.floor((indexYear - user.yearOfBirth!) / settings.ageBandYears);
-    const eligible: Array<{ c: Candidate; prior: number; bandGap: number }> = [];
-    for (let age = band * settings.ageBandYears; age < (band + 1) * settings.ageBandYears; age++) {
-      const bucket = buckets.get(bucketKey(user.sex!, quintile(user.imdDecile!), indexYear - age));
-      for (const c of bucket ?? []) {
-        if (used.has(c.personId)) continue;
-        if (c.deathDay !== undefined && c.deathDay !== null && c.deathDay <= indexDay) continue;
-        const prior = countInRange(c.serviceDays, priorFrom, indexDay);
-        const bandGap = Math.abs(priorBand(prior, settings.priorUseBands) - userBand);
-        eligible.push({ c, prior, bandGap });
+    const userQuintile = quintile(user.imdDecile!);
+    const eligible: Array<{ c: Candidate; prior: number; bandGap: number; tier: number }> = [];
+    // Exact strata, plus the neighbouring age bands and IMD quintiles for the fallback tiers.
+    for (let b = band - 1; b <= band + 1; b++) {
+      for (let q = userQuintile - 1; q <= userQuintile + 1; q++) {
+        for (let age = b * settings.ageBandYears; age < (b + 1) * settings.ageBandYears; age++) {
+          for (const c of buckets.get(bucketKey(user.sex!, q, indexYear - age)) ?? []) {
+            if (used.has(c.personId)) continue;
+            if (c.deathDay !== undefined && c.deathDay !== null && c.deathDay <= indexDay) continue;
+            const prior = countInRange(c.serviceDays, priorFrom, indexDay);
+            const bandGap = Math.abs(priorBand(prior, settings.priorUseBands) - userBand);
+            const exact = b === band && q === userQuintile;
+            // 0: exact; 1: same prior-use band, neighbouring age band or quintile; 2+: other bands.
+            const tier = bandGap === 0 ? (exact ? 0 : 1) : 1 + bandGap;
+            eligible.push({ c, prior, bandGap, tier });
+          }
+        }
       }
     }
-    // Exact prior-use band only; when it is empty, the nearest neighbouring band.
-    const nearestGap = eligible.reduce((m, e) => Math.min(m, e.bandGap), Number.POSITIVE_INFINITY);
-    const pool = eligible.filter((e) => e.bandGap === nearestGap);
+    // Only the best non-empty tier: exact if possible (fewer than k then means fewer controls).
+    const bestTier = eligible.reduce((m, e) => Math.min(m, e.tier), Number.POSITIVE_INFINITY);
+    const pool = eligible.filter((e) => e.tier === bestTier);
     pool.sort(
       (a, b) =>
-        a.bandGap - b.bandGap ||
         Math.abs(a.prior - userPrior) - Math.abs(b.prior - userPrior) ||
         Math.abs(a.c.imdDecile! - user.imdDecile!) - Math.abs(b.c.imdDecile! - user.imdDecile!) ||
         Math.abs(a.c.yearOfBirth! - user.yearOfBirth!) -
           Math.abs(b.c.yearOfBirth! - user.yearOfBirth!) ||
         a.c.tieKey - b.c.tieKey,
     );
-    const chosen = pool.slice(0, settings.k);
+    // Caliper on prior use: controls further than it are left out (fewer controls, weighted
+    // 1/m) unless none is closer, so heavy users do not pull in a crowd of lighter controls.
+    const caliper = Math.max(
+      settings.priorUseCaliper?.absolute ?? 1,
+      (settings.priorUseCaliper?.relative ?? 0.15) * userPrior,
+    );
+    const within = pool.filter((e) => Math.abs(e.prior - userPrior) <= caliper);
+    const chosen = (within.length > 0 ? within : pool.slice(0, 1)).slice(0, settings.k);
     if (chosen.length === 0) {
       unmatchedUsers++;
       continue;
     }
-    if (chosen.some((e) => e.bandGap > 0)) relaxedUsers++;
+    if (bestTier > 0) relaxedUsers++;
     for (const e of chosen) used.add(e.c.personId);
     sets.push({
       userId: user.personId,

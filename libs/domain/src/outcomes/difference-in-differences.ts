@@ -72,7 +72,9 @@ export function compareOutcomes(
   random: Random,
 ): OutcomeComparison {
   const dataEndDay = dayNumber(settings.dataEnd);
-  const dataStartDay = settings.dataStart ? dayNumber(settings.dataStart) : Number.NEGATIVE_INFINITY;
+  const dataStartDay = settings.dataStart
+    ? dayNumber(settings.dataStart)
+    : Number.NEGATIVE_INFINITY;
   const users: Exposure[] = [];
   const controls: Exposure[] = [];
   for (const s of subjects) {
@@ -106,7 +108,11 @@ function exposure(
   const from = Math.max(dayNumberAfterMonths(s.indexDate, -settings.beforeMonths), dataStartDay);
   const death = s.deathDay ?? Number.POSITIVE_INFINITY;
   const beforeEnd = Math.min(index, death);
-  const afterEnd = Math.min(dayNumberAfterMonths(s.indexDate, settings.afterMonths), death, dataEndDay);
+  const afterEnd = Math.min(
+    dayNumberAfterMonths(s.indexDate, settings.afterMonths),
+    death,
+    dataEndDay,
+  );
   let countBefore = 0;
   let countAfter = 0;
   for (const e of s.events) {

@@ -23,7 +23,10 @@ function cohort(seed: number, effect: number): OutcomeSubject[] {
       group: 'user',
       indexDate: index,
       weight: 1,
-      events: [...contacts(random, i - 365, i, base), ...contacts(random, i, i + 365, base + effect)],
+      events: [
+        ...contacts(random, i - 365, i, base),
+        ...contacts(random, i, i + 365, base + effect),
+      ],
     });
     for (let k = 0; k < 3; k++) {
       const cbase = 1 + 3 * random();
@@ -43,14 +46,17 @@ describe('compareOutcomes', () => {
     [1, -1],
     [2, -0.6],
     [3, 0.8],
-  ])('recovers a planted effect (seed %i, effect %p) and its interval covers it', (seed, effect) => {
-    const result = compareOutcomes(cohort(seed, effect), settings, mulberry32(seed));
-    expect(result.nUsers).toBe(1500);
-    expect(result.nControls).toBe(4500);
-    expect(Math.abs(result.did - effect)).toBeLessThan(Math.abs(effect) * 0.2);
-    expect(result.ci95[0]).toBeLessThan(effect);
-    expect(result.ci95[1]).toBeGreaterThan(effect);
-  });
+  ])(
+    'recovers a planted effect (seed %i, effect %p) and its interval covers it',
+    (seed, effect) => {
+      const result = compareOutcomes(cohort(seed, effect), settings, mulberry32(seed));
+      expect(result.nUsers).toBe(1500);
+      expect(result.nControls).toBe(4500);
+      expect(Math.abs(result.did - effect)).toBeLessThan(Math.abs(effect) * 0.2);
+      expect(result.ci95[0]).toBeLessThan(effect);
+      expect(result.ci95[1]).toBeGreaterThan(effect);
+    },
+  );
 
   it('is deterministic for a seed', () => {
     const subjects = cohort(5, -1);
@@ -89,8 +95,16 @@ describe('activityTypesOf', () => {
     ['AeAttended', { departmentType: 1 }, ['ae_attendance']],
     ['InpatientAdmitted', { method: 'elective', specialty: '710' }, ['other_admission']],
     ['InpatientAdmitted', { method: 'emergency', specialty: '300' }, ['emergency_admission']],
-    ['InpatientAdmitted', { method: 'emergency', specialty: '710' }, ['emergency_admission', 'crisis_contact']],
-    ['InpatientAdmitted', { method: 'emergency', specialty: 'adult_psychiatry' }, ['emergency_admission', 'crisis_contact']],
+    [
+      'InpatientAdmitted',
+      { method: 'emergency', specialty: '710' },
+      ['emergency_admission', 'crisis_contact'],
+    ],
+    [
+      'InpatientAdmitted',
+      { method: 'emergency', specialty: 'adult_psychiatry' },
+      ['emergency_admission', 'crisis_contact'],
+    ],
     ['MentalHealthContactMade', { team: 'cmht' }, ['mental_health_contact']],
     ['MentalHealthContactMade', { team: 'crht' }, ['mental_health_contact', 'crisis_contact']],
     ['MentalHealthContactMade', { team: 'liaison' }, ['mental_health_contact', 'crisis_contact']],

@@ -82,7 +82,10 @@ export function activityTypesOf(type: string, data: Record<string, unknown>): Ac
  * bias the difference in differences towards zero. Known gap: `gp` itself (and the GP and
  * outpatient part of `cost`) keeps that bias.
  */
-export const PRIOR_USE_ACTIVITIES: readonly ActivityType[] = ['gp_appointment', 'outpatient_attendance'];
+export const PRIOR_USE_ACTIVITIES: readonly ActivityType[] = [
+  'gp_appointment',
+  'outpatient_attendance',
+];
 
 /** The activity type an outcome measure counts (`cost` sums every costed activity instead). */
 export const MEASURE_ACTIVITY: Record<Exclude<OutcomeMeasure, 'cost'>, ActivityType> = {

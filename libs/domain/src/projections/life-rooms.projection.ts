@@ -52,11 +52,28 @@ export function lifeRoomsFactOf(event: ProjectedEvent): LifeRoomsFact | undefine
     case 'PathwaysContactMade':
       return { kind: 'pathways', date };
     case 'SocialPrescriptionIssued':
-      return { kind: 'prescription', date, prescriptionId: String(d.prescriptionId), need: String(d.need) };
+      return {
+        kind: 'prescription',
+        date,
+        prescriptionId: String(d.prescriptionId),
+        need: String(d.need),
+      };
     case 'SocialPrescriptionOutcomeRecorded':
-      return { kind: 'outcome', date, at, prescriptionId: String(d.prescriptionId), outcome: String(d.outcome) };
+      return {
+        kind: 'outcome',
+        date,
+        at,
+        prescriptionId: String(d.prescriptionId),
+        outcome: String(d.outcome),
+      };
     case 'WellbeingMeasured':
-      return { kind: 'wellbeing', date, at, timing: String(d.timing), metric: Number(d.swemwbsMetric) };
+      return {
+        kind: 'wellbeing',
+        date,
+        at,
+        timing: String(d.timing),
+        metric: Number(d.swemwbsMetric),
+      };
     default:
       return undefined;
   }
@@ -75,7 +92,11 @@ export function evolveLifeRooms(
 }
 
 /** Merges an unlinked subject's facts into a person's document (a set union: idempotent). */
-export function mergeLifeRooms(into: LifeRoomsDoc | null, from: LifeRoomsDoc | null, subject: string): LifeRoomsDoc | null {
+export function mergeLifeRooms(
+  into: LifeRoomsDoc | null,
+  from: LifeRoomsDoc | null,
+  subject: string,
+): LifeRoomsDoc | null {
   if (!from) return into;
   return { subject, facts: { ...from.facts, ...(into?.facts ?? {}) } };
 }
@@ -154,10 +175,16 @@ export function summariseLifeRooms(doc: LifeRoomsDoc): LifeRoomsSummary {
       }
       case 'wellbeing':
         if (!Number.isFinite(f.metric)) break;
-        if (f.timing === 'baseline' && (!baseline || f.at < baseline.at || (f.at === baseline.at && id < baseline.id))) {
+        if (
+          f.timing === 'baseline' &&
+          (!baseline || f.at < baseline.at || (f.at === baseline.at && id < baseline.id))
+        ) {
           baseline = { at: f.at, id, metric: f.metric };
         }
-        if (f.timing === 'follow_up' && (!followUp || f.at > followUp.at || (f.at === followUp.at && id > followUp.id))) {
+        if (
+          f.timing === 'follow_up' &&
+          (!followUp || f.at > followUp.at || (f.at === followUp.at && id > followUp.id))
+        ) {
           followUp = { at: f.at, id, metric: f.metric };
         }
         break;
@@ -175,7 +202,9 @@ export function summariseLifeRooms(doc: LifeRoomsDoc): LifeRoomsSummary {
   s.wellbeingBaseline = baseline?.metric ?? null;
   s.wellbeingFollowUp = followUp?.metric ?? null;
   s.wellbeingChange =
-    baseline && followUp && followUp.at > baseline.at ? round2(followUp.metric - baseline.metric) : null;
+    baseline && followUp && followUp.at > baseline.at
+      ? round2(followUp.metric - baseline.metric)
+      : null;
   return s;
 }
 

@@ -96,7 +96,8 @@ function withDemographics(
     if (rank < 0 || (rank === 0 && !isLater(at, event.eventId, from.at, from.eventId))) return doc;
   }
   const d = event.data;
-  const pick = <T>(value: unknown, fallback: T): T => (value === undefined ? fallback : (value as T));
+  const pick = <T>(value: unknown, fallback: T): T =>
+    value === undefined ? fallback : (value as T);
   return {
     ...doc,
     yearOfBirth: pick(d.yearOfBirth, doc.yearOfBirth),

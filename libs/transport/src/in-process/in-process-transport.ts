@@ -14,7 +14,7 @@ export interface InProcessTransportOptions {
   maxBatchSize?: number;
   /**
    * Backpressure: `publish` waits while a consumer group of the topic lags more than this many
-   * messages behind, summed over its partitions (default 20,000), so a fast producer cannot fill
+   * messages behind, summed over its partitions (default 10,000), so a fast producer cannot fill
    * memory: what the log retains is bounded whatever the input's size.
    */
   maxLag?: number;
@@ -52,7 +52,7 @@ interface Member {
 export function createInProcessTransport(options: InProcessTransportOptions = {}): Transport {
   const partitionCount = options.partitions ?? 4;
   const maxBatch = options.maxBatchSize ?? 5000;
-  const maxLag = options.maxLag ?? 20_000;
+  const maxLag = options.maxLag ?? 10_000;
   const topics = new Map<string, Topic>();
   const groups = new Map<string, Group>();
   const loops = new Set<{ stop(): Promise<void> }>();
