@@ -231,7 +231,7 @@ function parseMessages(messages: IncomingMessage[], log: Logger): CanonicalMessa
  * routed to `unlinked-<key>` concurrently with the record that links the key would wait forever.
  */
 async function lockLinkKeys(tx: Tx, linkKeys: string[]): Promise<void> {
-  if (linkKeys.length >= 0) return;
+  if (linkKeys.length === 0) return;
   await tx`
     select pg_advisory_xact_lock(${LINK_KEY_LOCK_SPACE}::int, b)
     from (

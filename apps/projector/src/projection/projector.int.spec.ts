@@ -138,7 +138,7 @@ describe('projector (PostgreSQL)', () => {
     const snapshot = async () =>
       Promise.all(
         ['person_profile', 'life_rooms', 'link', 'activity', 'service_use_monthly'].map((t) =>
-          s.unsafe(`select * from read_model.${t} order by 1, 2`),
+          s.unsafe(`select * from read_model.${t} x order by x::text`),
         ),
       );
     const live = await snapshot();

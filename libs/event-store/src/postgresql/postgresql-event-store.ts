@@ -58,7 +58,8 @@ const MAX_ATTEMPTS = 8;
 
 /**
  * The PostgreSQL event store (schema `event_store`), on the real server or on embedded PGlite.
- * One multi-row statement per append; see the comment above for how the global order is kept.
+ * A few multi-row statements per append (see `appendIn`); see the comment above for how the
+ * global order is kept.
  */
 export class PostgresqlEventStore implements EventStore {
   readonly backend = 'postgresql' as const;
@@ -137,8 +138,9 @@ export class PostgresqlEventStore implements EventStore {
   /**
    * Appends inside the caller's transaction (expected version 'any'), e.g. to commit a consumer
    * checkpoint together with the events. A race with a concurrent writer of the same event id
-   * throws (`PostgresqlEventStore.isRetryable`); the caller retries its transaction. Append before writing anything else in that
-   * transaction, so that its transaction id is taken after the stream locks (see lockStreams).
+   * throws (`PostgresqlEventStore.isRetryable`); the caller retries its transaction. Append
+   * before writing anything else in that transaction, so that its transaction id is taken after
+   * the stream locks (see lockStreams).
    */
   async appendManyInTransaction(tx: Tx, batches: StreamBatch[]): Promise<BatchAppendResult> {
     return this.appendIn(tx, batches);

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { openDatabase, type Database } from '@linkage/database';
+import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
+import { createFreshDatabase } from '@linkage/testing';
+import { catchUp, rebuildReadModels, runMatching } from '../../../projector/src';
+import { AnalyticsQueries } from './analytics.queries';
+
+const person = (n: number) => n.toString(16).padStart(32, '0');
+
+function ev(type: string, at: string, data: Record<string, unknown>): EventToAppend {
+  return {
+    eventId: randomUUID(),
+    type,
+    schemaVersion: 1,
+    data: { occurredAt: at, source: 'cipha', ...data },
+    metadata: { receivedAt: at },
+  };
+}
+
+const registered = (p: string) =>
+  ev('PersonRegistered', '2020-01-01T00:00:00Z', {
+    personId: p,
+    yearOfBirth: 1980,
+    sex: 'F',
+    postcodeSector: 'L9 2',
+    postcodeDistrict: 'L9',
+    lsoa: 'E01006512',
+    imdDecile: 2,
+    localAuthority: 'Liverpool',
+  });
+
+describe('National Data Opt-out in analytic outputs', () => {
+  let fresh: { url: string; drop: () => Promise<void> };
+  let db: Database;
+  let store: PostgresqlEventStore;
+  // Exact counts (no suppression, no rounding) so that one person is visible in the test.
+  const exact = () => new AnalyticsQueries(db.sql, { threshold: 0, rounding: 1 });
+  const cohortSize = async () => (await exact().cohort()).body.size;
+
+  beforeAll(async () => {
+    fresh = await createFreshDatabase('linkage_optout');
+    db = await openDatabase({ url: fresh.url });
+    store = new PostgresqlEventStore(db.sql);
+    await store.init();
+    const batches = [1, 2].map((n) => ({
+      streamId: `person-${person(n)}`,
+      events: [
+        registered(person(n)),
+        ev('VisitRecorded', '2022-03-01T10:00:00Z', {
+          source: 'liferooms',
+          personId: person(n),
+          linkKey: null,
+          site: 'walton',
+          purpose: 'social',
+        }),
+      ],
+    }));
+    await store.appendMany(batches);
+    await catchUp({ sql: db.sql, store });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await fresh?.drop();
+  });
+
+  it('leaves an opted-out person out from then on, also after a rebuild; a withdrawal brings them back', async () => {
+    expect(await cohortSize()).toBe(2);
+    await store.appendToStream(`person-${person(1)}`, [
+      ev('OptOutRecorded', '2023-01-01T00:00:00Z', {
+        personId: person(1),
+        optOutType: 'national_data_opt_out',
+      }),
+    ]);
+    await catchUp({ sql: db.sql, store });
+    expect(await cohortSize()).toBe(1);
+    await rebuildReadModels({ sql: db.sql, store });
+    expect(await cohortSize()).toBe(1);
+    const matching = await runMatching(db.sql);
+    expect(matching.users).toBe(1);
+
+    await store.appendToStream(`person-${person(1)}`, [
+      ev('OptOutWithdrawn', '2023-06-01T00:00:00Z', {
+        personId: person(1),
+        optOutType: 'national_data_opt_out',
+      }),
+    ]);
+    await catchUp({ sql: db.sql, store });
+    expect(await cohortSize()).toBe(2);
+  });
+});
