@@ -12,7 +12,12 @@ import {
   ensureGovernanceSchema,
   mintToken,
 } from '@linkage/governance';
-import { DEFAULT_COHORT, DEFAULT_SEED, generatePopulation, type Manifest } from '@linkage/synthetic';
+import {
+  DEFAULT_COHORT,
+  DEFAULT_SEED,
+  generatePopulation,
+  type Manifest,
+} from '@linkage/synthetic';
 import { createProgress } from '@linkage/observability';
 import {
   createIngestApp,
@@ -21,7 +26,7 @@ import {
   type IngestRuntime,
   type IngestSummary,
 } from '../../../ingest/src';
-import { catchUp, runMatching, type MatchingSummary } from '../../../projector/src';
+import { catchUp, runMatching, startProjector, type MatchingSummary } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
 
@@ -180,11 +185,18 @@ async function runDemo(options: DemoOptions): Promise<void> {
     };
     printSummary(summary, manifest, options.json === true);
     if (!options.once) {
+      // Records posted to the ingest API while serving reach the read models too.
+      const projector = startProjector({
+        sql: runtime.db.sql,
+        store: runtime.store,
+        logger: runtime.logger,
+      });
       process.stderr.write('Serving; press Ctrl-C to stop.\n');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await projector.stop();
     }
   } finally {
     await analytics?.close();
@@ -289,7 +301,9 @@ function printSummary(
     'linkage demo: done',
     `  records in           ${s.records}`,
     `  events stored        ${s.eventsStored} (duplicates ${s.duplicates})`,
-    `  rejected             ${s.rejected}: ${Object.entries(s.rejectedByReason as Record<string, number>)
+    `  rejected             ${s.rejected}: ${Object.entries(
+      s.rejectedByReason as Record<string, number>,
+    )
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
     `  planted dirt         ${JSON.stringify(

@@ -4,9 +4,24 @@ import { ConfigurationError } from '@linkage/common';
 import { startEventWriter } from '../../../event-writer/src/event-writer';
 import { createIngestApp } from '../../../ingest/src/http/ingest-app';
 import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
+import { startProjector } from '../../../projector/src';
+import { createAnalyticsApp } from '../../../analytics-api/src';
+import { createGovernanceApp } from '../../../governance-api/src';
 
-const SERVICES = ['ingest', 'event-writer'] as const;
+const SERVICES = [
+  'ingest',
+  'event-writer',
+  'projector',
+  'analytics-api',
+  'governance-api',
+] as const;
 type Service = (typeof SERVICES)[number];
+
+interface Ports {
+  ingest: number;
+  analytics: number;
+  governance: number;
+}
 
 /**
  * `linkage serve`: the ingest HTTP API (with raw-topic consumers) and the event writer, together
@@ -16,29 +31,48 @@ type Service = (typeof SERVICES)[number];
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run services: ingest (HTTP + raw topics) and event-writer')
+    .description(
+      'run the services (ingest, event-writer, projector, analytics-api, governance-api): all in one process, or each named one in its own',
+    )
     .option('--services <list>', `comma-separated: ${SERVICES.join(', ')}`)
-    .option('--port <port>', 'ingest HTTP port (default LINKAGE_INGEST_PORT or 3001)', (v) =>
+    .option('--port <port>', 'ingest HTTP port (default LINKAGE_INGEST_PORT or 3002)', (v) =>
       Number.parseInt(v, 10),
     )
-    .action(async (opts: { services?: string; port?: number }) => {
-      const port = opts.port ?? Number(process.env.LINKAGE_INGEST_PORT ?? 3001);
-      if (!opts.services) return serveInProcess([...SERVICES], port);
-      const services = opts.services
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      for (const s of services) {
-        if (!(SERVICES as readonly string[]).includes(s)) {
-          throw new ConfigurationError(`unknown service ${s}`, 'unknown_service');
+    .option('--analytics-port <port>', 'analytics API port (default 3000)', (v) =>
+      Number.parseInt(v, 10),
+    )
+    .option('--governance-port <port>', 'governance API port (default 3001)', (v) =>
+      Number.parseInt(v, 10),
+    )
+    .action(
+      async (opts: {
+        services?: string;
+        port?: number;
+        analyticsPort?: number;
+        governancePort?: number;
+      }) => {
+        const port: Ports = {
+          ingest: opts.port ?? Number(process.env.LINKAGE_INGEST_PORT ?? 3002),
+          analytics: opts.analyticsPort ?? Number(process.env.LINKAGE_ANALYTICS_PORT ?? 3000),
+          governance: opts.governancePort ?? Number(process.env.LINKAGE_GOVERNANCE_PORT ?? 3001),
+        };
+        if (!opts.services) return serveInProcess([...SERVICES], port);
+        const services = opts.services
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const s of services) {
+          if (!(SERVICES as readonly string[]).includes(s)) {
+            throw new ConfigurationError(`unknown service ${s}`, 'unknown_service');
+          }
         }
-      }
-      if (services.length === 1) return serveInProcess(services as Service[], port);
-      return superviseChildren(services as Service[], port);
-    });
+        if (services.length === 1) return serveInProcess(services as Service[], port);
+        return superviseChildren(services as Service[], port);
+      },
+    );
 }
 
-async function serveInProcess(services: Service[], port: number): Promise<void> {
+async function serveInProcess(services: Service[], port: Ports): Promise<void> {
   const runtime = await openIngestRuntime(services.join('+'));
   const log = runtime.logger;
   const stops: (() => Promise<void>)[] = [];
@@ -51,12 +85,30 @@ async function serveInProcess(services: Service[], port: number): Promise<void> 
       log.warn('in-process transport without the event writer here: nothing will be stored');
     }
     const app = await createIngestApp(runtime);
-    await app.listen(port, '127.0.0.1');
+    await app.listen(port.ingest, '127.0.0.1');
     log.info(
       { port: (app.getHttpServer().address() as { port: number }).port },
       'ingest listening',
     );
     stops.unshift(() => app.close());
+  }
+  if (services.includes('projector')) {
+    const projector = startProjector({ sql: runtime.db.sql, store: runtime.store, logger: log });
+    stops.push(() => projector.stop());
+  }
+  if (services.includes('analytics-api')) {
+    const analytics = await createAnalyticsApp({
+      db: runtime.db,
+      store: runtime.store,
+      port: port.analytics,
+    });
+    log.info({ url: analytics.url }, 'analytics API listening');
+    stops.unshift(() => analytics.close());
+  }
+  if (services.includes('governance-api')) {
+    const governance = await createGovernanceApp({ db: runtime.db, port: port.governance });
+    log.info({ port: port.governance }, 'governance API listening');
+    stops.unshift(() => governance.close());
   }
   log.info({ services, transport: runtime.transport.kind }, 'serving');
   await new Promise<void>((resolve) => {
@@ -68,11 +120,22 @@ async function serveInProcess(services: Service[], port: number): Promise<void> 
   await runtime.close();
 }
 
-async function superviseChildren(services: Service[], port: number): Promise<void> {
+async function superviseChildren(services: Service[], port: Ports): Promise<void> {
   const children: ChildProcess[] = services.map((service) =>
     spawn(
       process.execPath,
-      [process.argv[1], 'serve', '--services', service, '--port', String(port)],
+      [
+        process.argv[1],
+        'serve',
+        '--services',
+        service,
+        '--port',
+        String(port.ingest),
+        '--analytics-port',
+        String(port.analytics),
+        '--governance-port',
+        String(port.governance),
+      ],
       {
         stdio: ['ignore', 'inherit', 'inherit'],
         env: process.env,
