@@ -23,7 +23,9 @@ function newestSourceMtime(dir) {
 function isStale() {
   if (!fs.existsSync(stamp)) return true;
   const built = fs.statSync(stamp).mtimeMs;
-  return sourceDirs.some((d) => fs.existsSync(path.join(root, d)) && newestSourceMtime(path.join(root, d)) > built);
+  return sourceDirs.some(
+    (d) => fs.existsSync(path.join(root, d)) && newestSourceMtime(path.join(root, d)) > built,
+  );
 }
 
 function build() {
@@ -32,7 +34,17 @@ function build() {
   const dirs = sourceDirs.filter((d) => fs.existsSync(path.join(root, d)));
   const result = spawnSync(
     swc,
-    [...dirs, '-d', 'dist', '--copy-files', '--quiet', '--ignore', '**/*.spec.ts', '--config-file', '.swcrc'],
+    [
+      ...dirs,
+      '-d',
+      'dist',
+      '--copy-files',
+      '--quiet',
+      '--ignore',
+      '**/*.spec.ts',
+      '--config-file',
+      '.swcrc',
+    ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (result.status !== 0) throw new Error(`swc build failed with status ${result.status}`);

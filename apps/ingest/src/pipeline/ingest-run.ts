@@ -41,6 +41,9 @@ export interface IngestRunOptions {
   onBatch?: (recordsRead: number) => void;
 }
 
+/** Records between turns of the event loop (see the read loop). */
+const YIELD_EVERY = 128;
+
 const records = counter('linkage_ingest_records_total', 'Records read by ingest', [
   'source',
   'outcome',
@@ -105,6 +108,9 @@ export async function ingestRecords(
   };
   for await (const item of items) {
     read += 1;
+    // Let I/O callbacks run now and then: the loop otherwise only yields to microtasks, and a
+    // writer in this process (its database replies) would wait for a whole batch of edge work.
+    if (read % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
     if (result.ok) {
       const e = result.event;
