@@ -78,7 +78,7 @@ async function snapshotHorizon(sql: Sql): Promise<string> {
 
 async function isVisible(sql: Sql, horizon: string): Promise<boolean> {
   const [row] = await sql<{ ok: boolean }[]>`
-    select pg_snapshot_xmin(pg_current_snapshot()) >= ${horizon}::xid8 as ok`;
+    select event_store.visible_horizon() >= ${horizon}::xid8 as ok`;
   return row.ok;
 }
 

@@ -101,6 +101,33 @@ describe('postgresql event store: a transaction that commits late', () => {
     expect(sequence(delivered[0].position) < sequence(delivered[1].position)).toBe(true);
   });
 
+  it('is not held back by a transaction open in another database of the same server', async () => {
+    const other = await createFreshDatabase('linkage_es_other');
+    const otherDb = await openDatabase({ url: other.url, max: 1 });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const hasXid = new Promise<void>((resolve) => (started = resolve));
+    const elsewhere = otherDb.sql.begin(async (tx) => {
+      await tx`select pg_current_xact_id()`; // takes a transaction id, as a writer would
+      started();
+      await released;
+    });
+    try {
+      await hasXid;
+      const head = await store.headPosition();
+      const e = event('E', { elsewhere: true });
+      await store.appendToStream('not-held-back', [e]);
+      const after = await store.readAll({ from: head });
+      expect(after.map((x) => x.eventId)).toEqual([e.eventId]);
+    } finally {
+      release();
+      await elsewhere;
+      await otherDb.close();
+      await other.drop();
+    }
+  });
+
   it('moves on past a transaction that rolls back, delivering only what committed', async () => {
     const head = await store.headPosition();
     const delivered: StoredEvent[] = [];

@@ -32,7 +32,9 @@ import { EVENT_STORE_INIT_LOCK, EVENT_STORE_SCHEMA_SQL } from './postgresql-sche
  * `(transaction_id, global_position)` therefore yields a prefix that only grows at its end, and
  * a checkpoint (the position string encodes both numbers) can never be overtaken by a late
  * commit. The price: while a writing transaction is open, events of later transactions wait
- * (a long transaction anywhere in the database holds back subscribers; keep writes short).
+ * (a long transaction in the database holds back subscribers; keep writes short). Transactions
+ * known to run in other databases of the same server are left out of the bound
+ * (`event_store.visible_horizon()` in `postgresql-schema.ts`), so they hold nothing back.
  * The same idea as event-driven-io/emmett's PostgreSQL store.
  */
 
@@ -181,7 +183,7 @@ export class PostgresqlEventStore implements EventStore {
     const [row] = await this.sql<{ tx_id: string; seq: string }[]>`
       select transaction_id::text as tx_id, global_position::text as seq
       from event_store.events
-      where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      where transaction_id < event_store.visible_horizon()
       order by transaction_id desc, global_position desc
       limit 1`;
     return row ? encodePosition(row.tx_id, row.seq) : START;
@@ -192,7 +194,7 @@ export class PostgresqlEventStore implements EventStore {
     const [row] = await this.sql<{ n: bigint | number }[]>`
       select count(*) as n
       from event_store.events
-      where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      where transaction_id < event_store.visible_horizon()
         and (transaction_id, global_position) > (${transactionId.toString()}::xid8, ${globalPosition.toString()}::bigint)`;
     return Number(row.n);
   }
@@ -213,7 +215,7 @@ export class PostgresqlEventStore implements EventStore {
       select transaction_id::text as tx_id, global_position::text as seq, event_id::text, stream_id,
              stream_version, type, schema_version, data, metadata, recorded_at
       from event_store.events
-      where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      where transaction_id < event_store.visible_horizon()
         and (transaction_id, global_position) > (${transactionId.toString()}::xid8, ${globalPosition.toString()}::bigint)
       order by transaction_id, global_position
       limit ${maxCount}`;

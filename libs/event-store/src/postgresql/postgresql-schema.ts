@@ -33,6 +33,23 @@ create table if not exists event_store.events (
 
 create index if not exists events_transaction_order_idx
   on event_store.events (transaction_id, global_position);
+
+-- The readers' bound: the oldest transaction still running that could write to this database.
+-- Like pg_snapshot_xmin(pg_current_snapshot()), but a transaction known to run in ANOTHER
+-- database (pg_stat_activity) is left out, since it can never write our events; one that has
+-- ended or cannot be placed still counts, so the bound is never later than it may be.
+create or replace function event_store.visible_horizon() returns xid8
+language sql stable as $$
+  select coalesce(
+    (select min(running)
+       from pg_snapshot_xip(pg_current_snapshot()) as running
+      where not exists (
+        select 1 from pg_stat_activity other
+         where other.backend_xid is not null
+           and other.datname is distinct from current_database()
+           and other.backend_xid::text::bigint = running::text::bigint % 4294967296)),
+    pg_snapshot_xmax(pg_current_snapshot()))
+$$;
 `;
 
 /** Serialises concurrent `init()` calls (two apps starting at once on a fresh database). */
