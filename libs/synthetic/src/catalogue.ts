@@ -286,19 +286,9 @@ export const COURSES: readonly Course[] = COURSE_TITLES.map((title, i) => ({
   sessions: 4 + (i % 5),
 }));
 
-export const NEEDS = [
-  'housing',
-  'debt',
-  'benefits',
-  'employment',
-  'food',
-  'fuel',
-  'isolation',
-  'education',
-  'volunteering',
-  'physical_activity',
-  'other',
-] as const;
+// The contract's list: generated prescriptions use exactly the needs ingest accepts.
+export { NEEDS } from '@linkage/contracts';
+import { NEEDS } from '@linkage/contracts';
 export type Need = (typeof NEEDS)[number];
 
 export const PROVIDER_COUNT = 120;

@@ -3,22 +3,10 @@
  * always with a valid modulus-11 check digit, so no real person's number can appear.
  */
 
-/** The modulus-11 check digit of a 9-digit stem, or undefined when it would be 10 (unusable). */
-export function nhsCheckDigit(stem: string): number | undefined {
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(stem[i]) * (10 - i);
-  const check = 11 - (sum % 11);
-  if (check === 11) return 0;
-  if (check === 10) return undefined;
-  return check;
-}
+// One definition of the check digit for the service and its test data.
+import { isValidNhsNumber, nhsCheckDigit } from '@linkage/pseudonymisation';
 
-/** True when a 10-digit number (spaces allowed) has a valid check digit. */
-export function isValidNhsNumber(value: string): boolean {
-  const digits = value.replace(/ /g, '');
-  if (!/^\d{10}$/.test(digits)) return false;
-  return nhsCheckDigit(digits.slice(0, 9)) === Number(digits[9]);
-}
+export { isValidNhsNumber, nhsCheckDigit };
 
 const RANGE = 1_000_000; // stems 999000000-999999999
 const MULTIPLIER = 7_919; // coprime with 10^6, so i -> (i * M + offset) mod 10^6 is a permutation
