@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AuditTrail, auditOptOutProcessed, OPT_OUT_PROCESSED_ACTION } from '@linkage/governance';
 import { openDatabase, type Database } from '@linkage/database';
 import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
 import { createFreshDatabase } from '@linkage/testing';
@@ -86,5 +90,35 @@ describe('National Data Opt-out in analytic outputs', () => {
     ]);
     await catchUp({ sql: db.sql, store });
     expect(await cohortSize()).toBe(2);
+  });
+
+  it('audits the processing of opt-outs: counts only, never a pseudonym', async () => {
+    const audit = await AuditTrail.open(db.sql, {
+      headFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-optout-')), 'head.json'),
+    });
+    await store.appendToStream(`person-${person(2)}`, [
+      ev('OptOutRecorded', '2024-01-01T00:00:00Z', {
+        personId: person(2),
+        optOutType: 'national_data_opt_out',
+      }),
+    ]);
+    await catchUp({
+      sql: db.sql,
+      store,
+      onOptOutsProcessed: async (c) => {
+        await auditOptOutProcessed(audit, {
+          optOutsRecorded: c.recorded,
+          optOutsWithdrawn: c.withdrawn,
+        });
+      },
+    });
+    const { entries } = await audit.search(
+      { action: OPT_OUT_PROCESSED_ACTION },
+      { page: 1, pageSize: 10 },
+    );
+    expect(entries).toHaveLength(1);
+    expect(entries[0].parameters).toEqual({ optOutsRecorded: 1, optOutsWithdrawn: 0 });
+    expect(JSON.stringify(entries)).not.toContain(person(2));
+    expect((await audit.verify()).intact).toBe(true);
   });
 });

@@ -5,6 +5,8 @@ import type { INestApplication } from '@nestjs/common';
 import { dataDir } from '@linkage/common';
 import { createDemoKey, demoKeyPath } from '@linkage/pseudonymisation';
 import {
+  auditActorAction,
+  auditOptOutProcessed,
   AuditTrail,
   createDemoJwtSecret,
   demoJwtKeyFile,
@@ -29,6 +31,8 @@ import {
 import { catchUp, runMatching, startProjector, type MatchingSummary } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
+import { resolveCliActor } from './cli-context';
+import { INGEST_ACTION } from './ingest.command';
 
 export const DEMO_DSA = 'DSA-LIFEROOMS-CIPHA-DEMO';
 export const DEMO_PURPOSE = 'service-evaluation';
@@ -82,30 +86,73 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const apps: INestApplication[] = [];
   let analytics: AnalyticsApp | undefined;
   try {
+    // The demo acts as the local operator; every run and change it makes is audited.
+    await ensureGovernanceSchema(runtime.db.sql);
+    const audit = await AuditTrail.open(runtime.db.sql, { headSecret: jwtKey });
+    const actor = await resolveCliActor({ purpose: DEMO_PURPOSE });
+    const onOptOutsProcessed = async (c: { recorded: number; withdrawn: number }) => {
+      await auditOptOutProcessed(audit, {
+        actor: actor.user,
+        optOutsRecorded: c.recorded,
+        optOutsWithdrawn: c.withdrawn,
+      });
+    };
     const summaries: IngestSummary[] = [];
     for (const source of ['liferooms', 'cipha'] as const) {
-      summaries.push(
-        await runFileIngest({
-          ...runtime,
+      const summary = await runFileIngest({
+        ...runtime,
+        source,
+        files: [path.join(dir, 'demo', 'source', `${source}.ndjson`)],
+        store: runtime.store,
+        embeddedWriter: true,
+      });
+      summaries.push(summary);
+      await auditActorAction(
+        audit,
+        actor,
+        INGEST_ACTION,
+        {
           source,
-          files: [path.join(dir, 'demo', 'source', `${source}.ndjson`)],
-          store: runtime.store,
-          embeddedWriter: true,
-        }),
+          files: 1,
+          ingestRunId: summary.ingestRunId,
+          accepted: summary.accepted,
+          duplicates: summary.duplicates,
+          rejected: summary.rejected,
+        },
+        { resultSize: summary.records },
       );
     }
-    const projected = await project(runtime);
+    const projected = await project(runtime, onOptOutsProcessed);
+    await auditActorAction(
+      audit,
+      actor,
+      'project.run',
+      { rebuilt: false },
+      { resultSize: projected },
+    );
     const matching = await runMatching(runtime.db.sql);
+    await auditActorAction(
+      audit,
+      actor,
+      'matching.run',
+      { k: matching.settings.k, seed: matching.settings.seed },
+      { resultSize: matching.users },
+    );
 
-    await ensureGovernanceSchema(runtime.db.sql);
     const registry = new DsaRegistry(runtime.db.sql);
     const until = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
-    await registry.add({
+    const dsaDefinition = {
       ref: DEMO_DSA,
       purposes: [DEMO_PURPOSE],
       roles: ['analyst', 'governance-officer', 'segmentation-job', 'ingest', 'admin'],
       until,
-    } as Parameters<DsaRegistry['add']>[0]);
+    } as Parameters<DsaRegistry['add']>[0];
+    const { created } = await registry.add(dsaDefinition);
+    await auditActorAction(audit, actor, created ? 'dsa.added' : 'dsa.amended', {
+      ref: DEMO_DSA,
+      purposes: DEMO_PURPOSE,
+      until,
+    });
     const analystToken = mintToken(
       { user: 'demo-analyst', role: 'analyst', purpose: DEMO_PURPOSE, dsa: DEMO_DSA, ttl: '8h' },
       jwtKey,
@@ -120,20 +167,16 @@ async function runDemo(options: DemoOptions): Promise<void> {
       },
       jwtKey,
     ).token;
-    const audit = await AuditTrail.open(runtime.db.sql);
     for (const [user, role] of [
       ['demo-analyst', 'analyst'],
       ['demo-governance-officer', 'governance-officer'],
     ]) {
-      await audit.record({
-        actor: process.env.USER ?? 'operator',
-        role: 'admin',
-        purpose: DEMO_PURPOSE,
+      await auditActorAction(audit, actor, 'token.minted', {
+        user,
+        role,
         dsa: DEMO_DSA,
-        action: 'token.minted',
-        parameters: { user, role, ttl: '8h' },
-        outcome: 'ok',
-      } as Parameters<AuditTrail['record']>[0]);
+        ttl: '8h',
+      });
     }
 
     const basePort = Number(options.port);
@@ -190,6 +233,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         sql: runtime.db.sql,
         store: runtime.store,
         logger: runtime.logger,
+        onOptOutsProcessed,
       });
       process.stderr.write('Serving; press Ctrl-C to stop.\n');
       await new Promise<void>((resolve) => {
@@ -217,7 +261,10 @@ async function generateOnce(out: string, options: DemoOptions): Promise<Manifest
   return generatePopulation({ cohort: Number(options.cohort), seed: options.seed }, out);
 }
 
-async function project(runtime: IngestRuntime): Promise<number> {
+async function project(
+  runtime: IngestRuntime,
+  onOptOutsProcessed: (c: { recorded: number; withdrawn: number }) => Promise<void>,
+): Promise<number> {
   const progress = createProgress({ task: 'project', unit: 'events' });
   const total = await runtime.store.countAfter('');
   if (total !== undefined) progress.setTotal(total);
@@ -227,6 +274,7 @@ async function project(runtime: IngestRuntime): Promise<number> {
       store: runtime.store,
       logger: runtime.logger,
       onBatch: (applied) => progress.increment(applied),
+      onOptOutsProcessed,
     });
     return result.applied;
   } finally {

@@ -11,6 +11,8 @@ import {
   runMatching,
   READ_MODEL,
 } from '../../../projector/src';
+import { auditOptOutProcessed } from '@linkage/governance';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 interface ProjectOptions {
   rebuild?: boolean;
@@ -19,6 +21,8 @@ interface ProjectOptions {
   k?: number;
   batchSize?: number;
   json?: boolean;
+  token?: string;
+  purpose?: string;
 }
 
 const integer = (value: string) => {
@@ -45,12 +49,29 @@ export function registerProjectCommand(program: Command): void {
     .option('--k <n>', 'controls per user', integer)
     .option('--batch-size <n>', 'events per transaction (default 2000)', integer)
     .option('--json', 'print one JSON object')
+    .option(
+      '--token <token>',
+      'act under this token (default LINKAGE_TOKEN, else the local operator)',
+    )
+    .option('--purpose <purpose>', 'purpose of the local operator (default LINKAGE_PURPOSE)')
     .action(async (opts: ProjectOptions) => {
       const log = createLogger('projector');
       const embedded = !process.env.DATABASE_URL;
       const db = await openDatabase(embedded ? { max: 1 } : {});
       const store = await openEventStore({ db });
+      const governance = await openCliGovernance(db);
       try {
+        // A projection run and a rebuild read every event: audited like any other data access.
+        const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
+        const action = opts.rebuild ? 'project.rebuild' : 'project.run';
+        await authorizeCli(actor, 'admin:operations', action, {}, governance);
+        const onOptOutsProcessed = async (c: { recorded: number; withdrawn: number }) => {
+          await auditOptOutProcessed(governance.audit, {
+            actor: actor.user,
+            optOutsRecorded: c.recorded,
+            optOutsWithdrawn: c.withdrawn,
+          });
+        };
         const started = Date.now();
         const from = opts.rebuild ? '' : await readCheckpoint(db.sql, READ_MODEL).catch(() => '');
         const total = await store.countAfter(from);
@@ -74,6 +95,7 @@ export function registerProjectCommand(program: Command): void {
             store,
             logger: log,
             onBatch,
+            onOptOutsProcessed,
             batchSize: opts.batchSize,
           });
           ({ applied, position } = r);
@@ -85,6 +107,7 @@ export function registerProjectCommand(program: Command): void {
             store,
             logger: log,
             onBatch,
+            onOptOutsProcessed,
             batchSize: opts.batchSize,
           }));
           matching =
@@ -109,6 +132,16 @@ export function registerProjectCommand(program: Command): void {
           { applied, rebuilt: summary.rebuilt, durationMs: summary.durationMs },
           'projection finished',
         );
+        await auditCliRead(actor, action, { rebuilt: summary.rebuilt }, applied, { governance });
+        if (summary.matching) {
+          await auditCliRead(
+            actor,
+            'matching.run',
+            { k: summary.matching.k, seed: summary.matching.seed },
+            summary.matching.users,
+            { governance },
+          );
+        }
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(summary)}\n`);
         } else {
@@ -120,6 +153,7 @@ export function registerProjectCommand(program: Command): void {
           );
         }
       } finally {
+        await governance.close();
         await store.close();
         await db.close();
       }

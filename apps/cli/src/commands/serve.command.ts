@@ -5,6 +5,7 @@ import { startEventWriter } from '../../../event-writer/src/event-writer';
 import { createIngestApp } from '../../../ingest/src/http/ingest-app';
 import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
 import { startProjector } from '../../../projector/src';
+import { AuditTrail, auditOptOutProcessed } from '@linkage/governance';
 import { createAnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
 
@@ -93,7 +94,20 @@ async function serveInProcess(services: Service[], port: Ports): Promise<void> {
     stops.unshift(() => app.close());
   }
   if (services.includes('projector')) {
-    const projector = startProjector({ sql: runtime.db.sql, store: runtime.store, logger: log });
+    const audit = await AuditTrail.open(runtime.db.sql);
+    const projector = startProjector({
+      sql: runtime.db.sql,
+      store: runtime.store,
+      logger: log,
+      // Processing a National Data Opt-out is itself audited.
+      onOptOutsProcessed: async (c) => {
+        await auditOptOutProcessed(audit, {
+          actor: 'projector',
+          optOutsRecorded: c.recorded,
+          optOutsWithdrawn: c.withdrawn,
+        });
+      },
+    });
     stops.push(() => projector.stop());
   }
   if (services.includes('analytics-api')) {

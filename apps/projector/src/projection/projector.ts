@@ -20,6 +20,11 @@ export interface ProjectorOptions {
   logger?: Logger;
   /** Called after each committed batch (progress bars). */
   onBatch?: (applied: number, position: Position) => void;
+  /**
+   * Called after a committed batch that held National Data Opt-out events, so the caller can
+   * audit their processing (the projector itself knows nothing of governance).
+   */
+  onOptOutsProcessed?: (counts: { recorded: number; withdrawn: number }) => Promise<void>;
 }
 
 const lagEvents = gauge('linkage_projection_lag_events', 'Events in the store not yet projected', [
@@ -109,6 +114,9 @@ async function catchUpPass(
       applied += events.length;
       projected.inc({ schema }, events.length);
       options.onBatch?.(events.length, position);
+      const recorded = events.filter((e) => e.type === 'OptOutRecorded').length;
+      const withdrawn = events.filter((e) => e.type === 'OptOutWithdrawn').length;
+      if (recorded + withdrawn > 0) await options.onOptOutsProcessed?.({ recorded, withdrawn });
     },
     onCaughtUp: () => caughtUp(),
     onError: (error) => {
