@@ -123,7 +123,7 @@ describe('CSV ingest', () => {
       record_id: 'hand-1',
       record_type: 'wellbeing_measure',
       occurred_at: '2024-05-01T10:00:00+01:00',
-      nhs_number: '943 476 5919',
+      nhs_number: '999 476 5914',
       sex: 'F',
       postcode: 'l92af',
       instrument: 'swemwbs',

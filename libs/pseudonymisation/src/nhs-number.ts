@@ -3,7 +3,7 @@
  * Numbers starting 999 are reserved for testing; they are valid numbers and pass here.
  */
 
-/** Strips spaces and hyphens (`943 476 5919`, `943-476-5919` -> `9434765919`). */
+/** Strips spaces and hyphens (`999 476 5914`, `999-476-5914` -> `9994765914`). */
 export function normaliseNhsNumber(input: string): string {
   return input.replace(/[\s-]/g, '');
 }

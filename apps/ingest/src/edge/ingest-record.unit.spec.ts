@@ -15,7 +15,7 @@ const ctx = {
 };
 
 // Identifiers that must never come out of the edge.
-const NHS = '943 476 5919';
+const NHS = '999 476 5914';
 const IDENTITY = {
   nhs_number: NHS,
   given_name: 'Zebedee',
@@ -28,7 +28,7 @@ const IDENTITY = {
 function leaks(text: string): string[] {
   const found: string[] = [];
   const compact = text.replace(/[\s-]/g, '').toLowerCase();
-  if (compact.includes('9434765919')) found.push('nhs_number');
+  if (compact.includes('9994765914')) found.push('nhs_number');
   if (/zebedee/i.test(text)) found.push('given_name');
   if (/quillan|smythe/i.test(text)) found.push('family_name');
   if (text.includes('1983-07-14') || text.includes('14/07/1983')) found.push('date_of_birth');
@@ -93,7 +93,7 @@ describe('ingestRecord', () => {
       expect(validateCanonicalEvent(event)).toEqual({ ok: true, event });
       expect(leaks(JSON.stringify(event))).toEqual([]);
       expect(event.eventId).toBe(eventIdFor(source, `${recordType}-1`));
-      expect(event.data.personId).toBe(pseudonymiser.personId('9434765919'));
+      expect(event.data.personId).toBe(pseudonymiser.personId('9994765914'));
       expect(event.data.occurredAt).toBe('2024-05-01T08:30:00.000Z');
       expect(event.metadata).toEqual({
         receivedAt: now.toISOString(),
@@ -229,8 +229,8 @@ describe('ingestRecord', () => {
 
   describe('rejections', () => {
     const bad: [string, unknown, string, string][] = [
-      ['not JSON', 'Zebedee 943 476 5919 {', '', 'not_json'],
-      ['a JSON array', '["9434765919"]', '', 'not_json'],
+      ['not JSON', 'Zebedee 999 476 5914 {', '', 'not_json'],
+      ['a JSON array', '["9994765914"]', '', 'not_json'],
       [
         'a bad NHS number',
         {
@@ -239,7 +239,7 @@ describe('ingestRecord', () => {
           site: 'walton',
           purpose: 'it',
           occurred_at: '2024-05-01T09:30:00Z',
-          nhs_number: '943 476 5918',
+          nhs_number: '999 476 5913',
         },
         '/nhs_number',
         'invalid_nhs_number',
@@ -284,7 +284,7 @@ describe('ingestRecord', () => {
       expect(r.rejection).toMatchObject({ source: 'liferooms', line: 3, field, reason });
       const text = JSON.stringify(r.rejection);
       expect(leaks(text)).toEqual([]);
-      expect(text).not.toMatch(/2083|9434765918|street/i);
+      expect(text).not.toMatch(/2083|9994765913|street/i);
     });
 
     it('names the record id only when it is a well-formed one', () => {

@@ -118,8 +118,8 @@ describe('controlTable', () => {
   it('never leaves exactly one suppressed cell in a row or column (property)', () => {
     let seed = 42;
     const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
     };
     for (let trial = 0; trial < 200; trial++) {
       const rows = 1 + Math.floor(next() * 5);
