@@ -12,6 +12,7 @@ import {
   demoJwtKeyFile,
   DsaRegistry,
   ensureGovernanceSchema,
+  type DsaDefinition,
   mintToken,
 } from '@linkage/governance';
 import {
@@ -45,6 +46,25 @@ interface DemoOptions {
   json?: boolean;
 }
 
+interface DemoSummary {
+  records: number;
+  eventsStored: number;
+  duplicates: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  linkRate: number | null;
+  eventsProjected: number;
+  cohort: number;
+  matchedUsers: number;
+  maxAbsSmdAfterMatching: number | null;
+  headline: HeadlineOutcome[];
+  urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
+  tokens: { analyst: string; governanceOfficer: string };
+  dsa: string;
+  purpose: string;
+  durationSeconds: number;
+}
+
 interface HeadlineOutcome {
   measure: string;
   did: number | null;
@@ -63,7 +83,11 @@ export function registerDemo(program: Command): void {
     .option('--once', 'exit after printing the summary')
     .option('--cohort <n>', 'Life Rooms users in the synthetic population', String(DEFAULT_COHORT))
     .option('--seed <seed>', 'generator seed', DEFAULT_SEED)
-    .option('--port <port>', 'first of three API ports (analytics, governance, ingest)', '3000')
+    .option(
+      '--port <port>',
+      'first of three API ports (analytics, governance, ingest); 0 for any free ones',
+      '3000',
+    )
     .option('--json', 'print the summary as one JSON object on the last line of stdout')
     .action(async (options: DemoOptions) => {
       await runDemo(options);
@@ -141,12 +165,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
 
     const registry = new DsaRegistry(runtime.db.sql);
     const until = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
-    const dsaDefinition = {
+    const dsaDefinition: DsaDefinition = {
       ref: DEMO_DSA,
       purposes: [DEMO_PURPOSE],
       roles: ['analyst', 'governance-officer', 'segmentation-job', 'ingest', 'admin'],
-      until,
-    } as Parameters<DsaRegistry['add']>[0];
+      validUntil: until,
+    };
     const { created } = await registry.add(dsaDefinition);
     await auditActorAction(audit, actor, created ? 'dsa.added' : 'dsa.amended', {
       ref: DEMO_DSA,
@@ -180,6 +204,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     }
 
     const basePort = Number(options.port);
+    const portAfter = (offset: number) => (basePort === 0 ? 0 : basePort + offset);
     analytics = await createAnalyticsApp({
       db: runtime.db,
       store: runtime.store,
@@ -188,7 +213,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     });
     const governance = await createGovernanceApp({
       db: runtime.db,
-      port: await freePort(basePort + 1),
+      port: await freePort(portAfter(1)),
       jwtSecret: jwtKey,
     });
     apps.push(governance);
@@ -199,11 +224,11 @@ async function runDemo(options: DemoOptions): Promise<void> {
       rawTopics: false,
       governance: { jwtSecret: jwtKey },
     });
-    await ingest.listen(await freePort(basePort + 2), '127.0.0.1');
+    await ingest.listen(await freePort(portAfter(2)), '127.0.0.1');
     apps.push(ingest);
 
     const headline = await headlineOutcomes(analytics.url!, analystToken, manifest);
-    const summary = {
+    const summary: DemoSummary = {
       records: summaries.reduce((n, s) => n + s.records, 0),
       eventsStored: summaries.reduce((n, s) => n + s.accepted, 0),
       duplicates: summaries.reduce((n, s) => n + s.duplicates, 0),
@@ -216,7 +241,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       maxAbsSmdAfterMatching: maxAbsSmd(matching),
       headline,
       urls: {
-        analytics: analytics.url,
+        analytics: analytics.url!,
         analyticsDocs: `${analytics.url}/docs`,
         governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
         ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
@@ -254,7 +279,7 @@ async function generateOnce(out: string, options: DemoOptions): Promise<Manifest
   const manifestFile = path.join(out, 'manifest.json');
   if (fs.existsSync(manifestFile)) {
     const existing = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
-    const p = existing.parameters as unknown as { cohort?: number; seed?: string };
+    const p = existing.parameters;
     if (p.cohort === Number(options.cohort) && p.seed === options.seed) return existing;
   }
   fs.mkdirSync(out, { recursive: true });
@@ -288,14 +313,12 @@ async function headlineOutcomes(
   manifest: Manifest,
 ): Promise<HeadlineOutcome[]> {
   const out: HeadlineOutcome[] = [];
-  for (const measure of ['crisis', 'ae']) {
+  for (const measure of ['crisis', 'ae'] as const) {
     const response = await fetch(`${url}/v1/outcomes?measure=${measure}`, {
       headers: { authorization: `Bearer ${token}` },
     });
     const body = (await response.json()) as Partial<HeadlineOutcome>;
-    const truth = (manifest.effects as Record<string, { trueEffect?: number } | undefined>)[
-      measure
-    ];
+    const truth = manifest.effects[measure];
     out.push({
       measure,
       did: body.did ?? null,
@@ -325,7 +348,9 @@ function maxAbsSmd(matching: MatchingSummary): number | null {
   return after.length ? Math.max(...after) : null;
 }
 
+/** The preferred port when it is free, else any free port (0); port 0 asks for any. */
 async function freePort(preferred: number): Promise<number> {
+  if (preferred === 0) return 0;
   const net = await import('node:net');
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -334,32 +359,21 @@ async function freePort(preferred: number): Promise<number> {
   });
 }
 
-function printSummary(
-  summary: Record<string, unknown> & { headline: HeadlineOutcome[] },
-  manifest: Manifest,
-  json: boolean,
-): void {
+function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    process.stdout.write(`${JSON.stringify(s)}\n`);
     return;
   }
-  const s = summary as Record<string, never> & typeof summary;
   const lines = [
     '',
     'linkage demo: done',
     `  records in           ${s.records}`,
     `  events stored        ${s.eventsStored} (duplicates ${s.duplicates})`,
-    `  rejected             ${s.rejected}: ${Object.entries(
-      s.rejectedByReason as Record<string, number>,
-    )
+    `  rejected             ${s.rejected}: ${Object.entries(s.rejectedByReason)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
     `  planted dirt         ${JSON.stringify(
-      Object.fromEntries(
-        Object.entries(
-          (manifest.dirt as unknown as { planted: Record<string, { count: number }> }).planted,
-        ).map(([k, v]) => [k, v.count]),
-      ),
+      Object.fromEntries(Object.entries(manifest.dirt.planted).map(([k, v]) => [k, v.count])),
     )}`,
     `  link rate            ${s.linkRate}%`,
     `  cohort               ${s.cohort} (matched ${s.matchedUsers}; max |SMD| after matching ${s.maxAbsSmdAfterMatching})`,
@@ -367,13 +381,13 @@ function printSummary(
       (h) =>
         `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
     ),
-    `  analytics API        ${(s.urls as Record<string, string>).analytics}  (OpenAPI: ${(s.urls as Record<string, string>).analyticsDocs})`,
-    `  governance API       ${(s.urls as Record<string, string>).governance}`,
-    `  ingest API           ${(s.urls as Record<string, string>).ingest}`,
+    `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
+    `  governance API       ${s.urls.governance}`,
+    `  ingest API           ${s.urls.ingest}`,
     `  DSA / purpose        ${s.dsa} / ${s.purpose}`,
-    `  analyst token        ${(s.tokens as Record<string, string>).analyst}`,
-    `  officer token        ${(s.tokens as Record<string, string>).governanceOfficer}`,
-    `  try                  curl -H "Authorization: Bearer $TOKEN" '${(s.urls as Record<string, string>).analytics}/v1/outcomes?measure=crisis'`,
+    `  analyst token        ${s.tokens.analyst}`,
+    `  officer token        ${s.tokens.governanceOfficer}`,
+    `  try                  curl -H "Authorization: Bearer $TOKEN" '${s.urls.analytics}/v1/outcomes?measure=crisis'`,
     `  took                 ${s.durationSeconds} s`,
     '',
   ];
