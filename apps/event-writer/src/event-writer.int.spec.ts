@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '@linkage/database';
-import { openEventStore, type EventStore, type StoredEvent } from '@linkage/event-store';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import { openEventStore, type EventStore } from '@linkage/event-store';
+import { createFreshDatabase, eventually, readEntireLogWhenComplete } from '@linkage/testing';
 import { createInProcessTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { capturedLogger } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
@@ -99,19 +99,7 @@ describe('event writer: concurrent batches, one transaction each', () => {
     expect(Number(counts.accepted)).toBe(events.length);
     expect(Number(counts.duplicates)).toBe(resent.length);
 
-    const stored = await eventually(
-      async () => {
-        const all: StoredEvent[] = [];
-        for (;;) {
-          const page = await store.readAll({ from: all.at(-1)?.position, maxCount: 1000 });
-          if (page.length === 0) break;
-          all.push(...page);
-        }
-        const [{ n }] = await db.sql<{ n: bigint }[]>`select count(*) as n from event_store.events`;
-        return all.length === Number(n) ? all : undefined;
-      },
-      { what: 'the global order to show every stored event' },
-    );
+    const stored = await readEntireLogWhenComplete(store, db.sql);
     const linkedIds = new Set(
       stored.filter((e) => e.type === 'RecordLinked').flatMap((e) => e.data.eventIds as string[]),
     );

@@ -1,2 +1,3 @@
 export * from './backend-report';
 export * from './postgres';
+export * from './event-log';

@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type Database } from '@linkage/database';
-import { openEventStore, type EventStore, type StoredEvent } from '@linkage/event-store';
+import { openEventStore, type EventStore } from '@linkage/event-store';
 import type { Progress } from '@linkage/observability';
 import { loadPostcodeLookup } from '@linkage/reference';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import { createFreshDatabase, eventually, readEntireLogWhenComplete } from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { startEventWriter, type EventWriter } from '../../../event-writer/src/event-writer';
 import { listDeadLetters } from '../reports/dead-letters';
@@ -23,27 +23,6 @@ import { runFileIngest } from './run-file-ingest';
 
 const brokers = process.env.KAFKA_BROKERS;
 if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
-
-/**
- * Every stored event in global order. The global order shows a committed event only once no
- * older transaction anywhere on the server is still open (see the PostgreSQL event store), and
- * other test files share the server: wait until the readable log covers every stored row.
- */
-async function readAllEvents(store: EventStore, db: Database): Promise<StoredEvent[]> {
-  return eventually(
-    async () => {
-      const all: StoredEvent[] = [];
-      for (;;) {
-        const page = await store.readAll({ from: all.at(-1)?.position, maxCount: 1000 });
-        if (page.length === 0) break;
-        all.push(...page);
-      }
-      const [{ n }] = await db.sql<{ n: bigint }[]>`select count(*) as n from event_store.events`;
-      return all.length === Number(n) ? all : undefined;
-    },
-    { what: 'the global order to show every stored event' },
-  );
-}
 
 describe('file ingest through Kafka into PostgreSQL', () => {
   const prefix = `t${randomBytes(4).toString('hex')}.`;
@@ -143,7 +122,7 @@ describe('file ingest through Kafka into PostgreSQL', () => {
       waitTimeoutMs: 30_000,
     });
     expect(summary).toMatchObject({ accepted: 40, duplicates: 0, rejected: 0 });
-    const events = await readAllEvents(store, db);
+    const events = await readEntireLogWhenComplete(store, db.sql);
     // A walk-in either found its person already linked (then it is on the person stream) or
     // waited in unlinked-<linkKey> until the visit with NHS number linked it (RecordLinked).
     const covered = new Set(
@@ -169,7 +148,7 @@ describe('file ingest through Kafka into PostgreSQL', () => {
   });
 
   it('stores nothing the second time the same file is ingested', async () => {
-    const storedBefore = (await readAllEvents(store, db)).length;
+    const storedBefore = (await readEntireLogWhenComplete(store, db.sql)).length;
     const reported: number[] = [];
     let total = 0;
     const summary = await ingest({
@@ -184,11 +163,13 @@ describe('file ingest through Kafka into PostgreSQL', () => {
     expect(Math.max(...reported)).toBe(total);
     expect(summary.accepted).toBe(0);
     expect(summary.duplicates).toBe(40 + 1); // 20 people x 2 cipha records, plus the resend
-    expect((await readAllEvents(store, db)).length).toBe(storedBefore);
+    expect((await readEntireLogWhenComplete(store, db.sql)).length).toBe(storedBefore);
   });
 
   it('stores every valid cipha record exactly once, one stream per person', async () => {
-    const events = (await readAllEvents(store, db)).filter((e) => e.data.source === 'cipha');
+    const events = (await readEntireLogWhenComplete(store, db.sql)).filter(
+      (e) => e.data.source === 'cipha',
+    );
     expect(events).toHaveLength(40);
     expect(new Set(events.map((e) => e.eventId)).size).toBe(40);
     expect(new Set(events.map((e) => e.streamId)).size).toBe(20);
