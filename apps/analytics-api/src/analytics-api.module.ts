@@ -4,7 +4,7 @@ import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domai
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
-import { AnalyticsQueries } from './analytics/analytics.queries';
+import { CachedAnalyticsQueries } from './analytics/answer-cache';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
 
 export interface AnalyticsModuleOptions {
@@ -26,7 +26,7 @@ export class AnalyticsApiModule {
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         {
           provide: ANALYTICS_QUERIES,
-          useValue: new AnalyticsQueries(
+          useValue: new CachedAnalyticsQueries(
             options.db.sql,
             options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
           ),

@@ -171,7 +171,7 @@ function apiSeconds(): number {
 export async function benchPipeline(
   cohort: number,
   ctx: BenchContext,
-  options: { apiSeconds?: number; apiRoutes?: string[] } = {},
+  options: { apiSeconds?: number; apiRoutes?: string[]; apiRequests?: number } = {},
 ): Promise<BenchRow[]> {
   const dir = path.join(ctx.tmpDir, `pipeline-${cohort}`);
   const manifest = await generatePopulation({ cohort, progress: 'off' }, dir);
@@ -217,6 +217,7 @@ export async function benchPipeline(
         const api = await loadAnalyticsApi(target.db, store, dir, {
           seconds: options.apiSeconds ?? apiSeconds(),
           routes: options.apiRoutes,
+          requests: options.apiRequests,
         });
         const apiPeak = memory.stop();
         mark('api done');
