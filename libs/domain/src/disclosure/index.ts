@@ -1,1 +1,2 @@
 export * from './disclosure-control';
+export * from './publishing-gate';
