@@ -37,6 +37,13 @@
  * ledger (see the `differencing` rule).
  */
 
+import {
+  EMPTY_RELEASE_LEDGER,
+  findDifferencing,
+  type ReleasedPopulation,
+  type ReleaseLedgerState,
+} from './released-cell-ledger';
+
 /** The rules by which a cell is withheld: stable codes, shown to users in `suppressed` lists. */
 export const SUPPRESSION_RULES = [
   /** A count from 1 to the threshold. */
@@ -159,6 +166,8 @@ export function publishingPolicy(
 interface StatisticBase {
   /** Cells (names in the same request) this one is computed from: suppressed with any of them. */
   readonly dependsOn?: readonly string[];
+  /** The population (a name in `GateRequest.populations`) the statistic describes. */
+  readonly population?: string;
 }
 
 /**
@@ -226,6 +235,11 @@ export interface GateRequest {
    * breakdown. No line keeps exactly one suppressed cell.
    */
   readonly lines?: ReadonlyArray<readonly string[]>;
+  /**
+   * Name -> population (with member tags) the cells describe, in result order, for the
+   * differencing check against the released-cell ledger and within the result.
+   */
+  readonly populations?: Readonly<Record<string, ReleasedPopulation>>;
 }
 
 /** One gated cell: the published value, or the rule that withheld it (never the value). */
@@ -252,16 +266,22 @@ export interface GateResult {
   readonly cells: Readonly<Record<string, GatedCell>>;
   /** Every withheld cell, in request order. */
   readonly suppressed: readonly SuppressedCell[];
+  /** The request's populations with at least one published cell: what to record in the ledger. */
+  readonly released: readonly ReleasedPopulation[];
 }
 
 /**
  * Gates a set of statistics: each cell comes back published (rounded as its kind requires) or
- * suppressed with the rule that withheld it. Throws a `RangeError` for a malformed request (a
- * negative or fractional count, a line or dependency naming an unknown or non-count cell).
+ * suppressed with the rule that withheld it. With a `ledger` (what the DSA was given before), a
+ * population that differs from a released one (or an earlier one of this request) by 1 to the
+ * count threshold has all its cells withheld (`differencing`). Throws a `RangeError` for a
+ * malformed request (a negative or fractional count, a line, dependency or population naming an
+ * unknown cell or population).
  */
 export function applyPublishingGate(
   request: GateRequest,
   policy: PublishingPolicy = DEFAULT_PUBLISHING_POLICY,
+  ledger: ReleaseLedgerState = EMPTY_RELEASE_LEDGER,
 ): GateResult {
   const names = Object.keys(request.cells);
   const decided = new Map<string, GatedCell>();
@@ -299,7 +319,23 @@ export function applyPublishingGate(
     if (stat.kind !== 'count') decided.set(name, gateStatistic(stat, policy));
   }
 
-  // 4. Dependencies, until stable (a dependency may itself depend on another cell).
+  // 4. Differencing against what was released before (and within this request).
+  const populations = request.populations ?? {};
+  for (const name of names) {
+    const population = request.cells[name].population;
+    if (population !== undefined && !(population in populations))
+      throw new RangeError(`${name} describes unknown population ${population}`);
+  }
+  const conflicting = new Set(
+    findDifferencing(populations, ledger, policy.countThreshold).map((c) => c.population),
+  );
+  for (const name of names) {
+    const population = request.cells[name].population;
+    if (population === undefined || !conflicting.has(population)) continue;
+    decided.set(name, withheld(decided.get(name)!.kind, 'differencing'));
+  }
+
+  // 5. Dependencies, until stable (a dependency may itself depend on another cell).
   for (const name of names) {
     for (const dep of request.cells[name].dependsOn ?? []) {
       if (!(dep in request.cells)) throw new RangeError(`${name} depends on unknown cell ${dep}`);
@@ -325,7 +361,13 @@ export function applyPublishingGate(
     cells[name] = cell;
     if (!cell.published) suppressed.push({ cell: name, kind: cell.kind, rule: cell.rule });
   }
-  return { policyVersion: policy.version, cells, suppressed };
+  const releasedNames = new Set(
+    names.filter((name) => cells[name].published).map((name) => request.cells[name].population),
+  );
+  const released = Object.entries(populations)
+    .filter(([name]) => releasedNames.has(name))
+    .map(([, population]) => population);
+  return { policyVersion: policy.version, cells, suppressed, released };
 }
 
 /**
