@@ -15,6 +15,10 @@ type Answer = QueryResult<Record<string, unknown>>;
  * one computation (50 analysts opening the same page cost one bootstrap, not 50). Any projected
  * event (an opt-out too), a new matching run or new unit costs change the version, and the next
  * question is computed afresh. Every call is still guarded and audited by the controller.
+ *
+ * Only sound while an answer does not depend on who asks: once the publishing gate consults a
+ * per-DSA released-cell ledger, cache the computation before the gate (or key by DSA and
+ * ledger version), never the gated answer.
  */
 export class CachedAnalyticsQueries extends AnalyticsQueries {
   private readonly answers = new Map<string, Promise<Answer>>();
