@@ -1,8 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Database } from '@linkage/database';
-import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
+import {
+  DEFAULT_PUBLISHING_POLICY,
+  type DisclosurePolicy,
+  type PublishingPolicy,
+} from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceModule } from '@linkage/governance';
+import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries } from './analytics/analytics.queries';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
@@ -11,7 +15,8 @@ export interface AnalyticsModuleOptions {
   db: Database;
   store?: EventStore;
   jwtSecret?: Buffer;
-  disclosurePolicy?: DisclosurePolicy;
+  /** The publishing gate's policy (count rules alone are accepted for older callers). */
+  disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
 }
 
 @Module({})
@@ -28,7 +33,9 @@ export class AnalyticsApiModule {
           provide: ANALYTICS_QUERIES,
           useValue: new AnalyticsQueries(
             options.db.sql,
-            options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
+            options.disclosurePolicy ?? DEFAULT_PUBLISHING_POLICY,
+            'read_model',
+            new ReleasedCellLedger(options.db.sql),
           ),
         },
       ],
