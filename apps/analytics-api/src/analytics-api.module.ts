@@ -1,14 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Database } from '@linkage/database';
-import {
-  DEFAULT_PUBLISHING_POLICY,
-  type DisclosurePolicy,
-  type PublishingPolicy,
-} from '@linkage/domain';
+import { type DisclosurePolicy, type PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
-import { AnalyticsQueries } from './analytics/analytics.queries';
+import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
 
 export interface AnalyticsModuleOptions {
@@ -33,7 +29,7 @@ export class AnalyticsApiModule {
           provide: ANALYTICS_QUERIES,
           useValue: new AnalyticsQueries(
             options.db.sql,
-            options.disclosurePolicy ?? DEFAULT_PUBLISHING_POLICY,
+            options.disclosurePolicy ?? configuredPublishingPolicy(),
             'read_model',
             new ReleasedCellLedger(options.db.sql),
           ),

@@ -5,7 +5,7 @@ import {
   compareOutcomes,
   dayNumber,
   DEFAULT_MATCHING_SETTINGS,
-  DEFAULT_PUBLISHING_POLICY,
+  parsePublishingPolicy,
   EMPTY_RELEASE_LEDGER,
   MEASURE_ACTIVITY,
   mulberry32,
@@ -116,6 +116,11 @@ function assertOnWindowGrid(months: number, field: string): void {
 
 const DAYS_PER_YEAR = 365.25;
 
+/** The publishing policy from configuration: `LINKAGE_PUBLISHING_POLICY` (JSON) or the default. */
+export function configuredPublishingPolicy(env: NodeJS.ProcessEnv = process.env): PublishingPolicy {
+  return parsePublishingPolicy(env.LINKAGE_PUBLISHING_POLICY);
+}
+
 export const BREAKDOWN_DIMENSIONS = [
   'postcode-sector',
   'postcode-district',
@@ -155,7 +160,7 @@ export class AnalyticsQueries {
    */
   constructor(
     private readonly sql: Sql,
-    policy: PublishingPolicy | DisclosurePolicy = DEFAULT_PUBLISHING_POLICY,
+    policy: PublishingPolicy | DisclosurePolicy = configuredPublishingPolicy(),
     private readonly schema = 'read_model',
     private readonly ledger?: ReleaseLedgerPort,
   ) {
