@@ -189,7 +189,17 @@ export async function benchPipeline(
     const target = (await ctx.freshPostgresql()) ?? (await ctx.freshPglite());
     const store = await openEventStore({ db: target.db });
     try {
-      const run = await runPipeline(target.db, store, population, transport);
+      let run: PipelineRun;
+      try {
+        run = await runPipeline(target.db, store, population, transport);
+      } catch (error) {
+        // Keep the other transport's figures: one failed run is a row, not a lost scenario.
+        const reason = error instanceof Error ? error.message : String(error);
+        pipelineRows.push(
+          rowOf('pipeline', transport, 0, 'records', 0, { note: `failed: ${reason}` }),
+        );
+        continue;
+      }
       mark(`ran ${JSON.stringify(run)}`);
       if (copyPerSecond === undefined && target.kind === 'postgresql') {
         copyPerSecond = await copyCeilingOfStoredEvents(target.db, path.join(dir, 'ceiling'));
