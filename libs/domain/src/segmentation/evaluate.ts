@@ -96,7 +96,8 @@ export function evaluateCriterion(
       (c.age.below === undefined || age < c.age.below);
     return leaf(holds, describeCriterion(c));
   }
-  if ('sex' in c) return leaf(facts.sex !== null && c.sex.includes(facts.sex), describeCriterion(c));
+  if ('sex' in c)
+    return leaf(facts.sex !== null && c.sex.includes(facts.sex), describeCriterion(c));
   if ('imdDecile' in c) {
     const d = facts.imdDecile;
     const holds =
@@ -186,9 +187,9 @@ export function describeCriterion(c: Criterion): string {
   if ('always' in c) return 'always';
   if ('lifeRoomsUser' in c) return 'lifeRoomsUser';
   if ('not' in c) return `not(${describeCriterion(c.not)})`;
-  if ('all' in c) return `all(${c.all.map(describe).join(',')})`;
-  if ('any' in c) return `any(${c.any.map(describe).join(',')})`;
-  return `atLeast ${c.atLeast} of(${c.of.map(describe).join(',')})`;
+  if ('all' in c) return `all(${c.all.map(describeCriterion).join(',')})`;
+  if ('any' in c) return `any(${c.any.map(describeCriterion).join(',')})`;
+  return `atLeast ${c.atLeast} of(${c.of.map(describeCriterion).join(',')})`;
 }
 
 /**
