@@ -25,8 +25,17 @@ export function ageOn(yearOfBirth: number, asOf: string): number {
 
 /** The first day inside a window of `months` ending on `asOf`: the window is (asOf - months, asOf]. */
 function windowStart(asOf: string, months: number): string {
-  return addMonths(asOf, -months);
+  const key = `${asOf}|${months}`;
+  let start = windowStarts.get(key);
+  if (start === undefined) {
+    start = addMonths(asOf, -months);
+    // A memo of pure results (bounded): rules evaluate millions of dates against few windows.
+    if (windowStarts.size > 10_000) windowStarts.clear();
+    windowStarts.set(key, start);
+  }
+  return start;
 }
+const windowStarts = new Map<string, string>();
 
 const inWindow = (date: string, asOf: string, months: number) =>
   date > windowStart(asOf, months) && date <= asOf;

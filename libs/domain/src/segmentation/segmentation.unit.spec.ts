@@ -21,7 +21,7 @@ const vocabulary: RulesetVocabulary = {
   prescriptionOutcomes: PRESCRIPTION_OUTCOMES,
   sexes: SEXES,
 };
-const RULESETS = path.join(__dirname, '..', '..', '..', '..', 'rulesets');
+const RULESETS = path.join(__dirname, '..', '..', '..', 'segmentation', 'rulesets');
 function shipped(id: string): Ruleset {
   const result = validateRuleset(
     JSON.parse(fs.readFileSync(path.join(RULESETS, `${id}.json`), 'utf8')),

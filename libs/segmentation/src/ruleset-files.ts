@@ -19,9 +19,9 @@ export const RULESET_VOCABULARY: RulesetVocabulary = {
   sexes: SEXES,
 };
 
-/** The shipped rulesets: `<project>/rulesets/<id>.json`. */
+/** The shipped rulesets: `<project>/libs/segmentation/rulesets/<id>.json`. */
 export function rulesetsDir(): string {
-  return path.join(projectRoot(), 'rulesets');
+  return path.join(projectRoot(), 'libs', 'segmentation', 'rulesets');
 }
 
 export const SHIPPED_RULESETS = ['bridges-to-health', 'system-p', 'operational'] as const;
