@@ -243,6 +243,8 @@ export class AnalyticsQueries {
     measure: OutcomeMeasure,
     before = 12,
     after = 12,
+    /** Only these users (and their matched controls): a segment's Life Rooms lens. */
+    usersAmong?: readonly string[],
   ): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
     const provenance = await this.provenance();
@@ -258,7 +260,9 @@ export class AnalyticsQueries {
       where not pu.opted_out and not pc.opted_out
       order by m.user_id, m.rank`;
     const sets = new Map<string, { indexDate: string; controls: string[] }>();
+    const among = usersAmong && new Set(usersAmong);
     for (const p of pairs) {
+      if (among && !among.has(p.user_id)) continue;
       const set = sets.get(p.user_id) ?? { indexDate: p.index_date, controls: [] };
       set.controls.push(p.control_id);
       sets.set(p.user_id, set);

@@ -30,9 +30,15 @@ export interface SegmentMemberRemoved {
 
 export type SegmentMembershipEvent = SegmentMemberAssigned | SegmentMemberRemoved;
 
-/** Current members of every segment of one ruleset: segment -> person -> criteria that placed them. */
+/** A current member: the run that placed them and the criteria it matched. */
+export interface Membership {
+  runId: string;
+  criteria: string[];
+}
+
+/** Current members of every segment of one ruleset: segment -> person -> membership. */
 export interface MembershipState {
-  members: Map<string, Map<string, string[]>>;
+  members: Map<string, Map<string, Membership>>;
 }
 
 export const initialMembershipState = (): MembershipState => ({ members: new Map() });
@@ -47,7 +53,7 @@ export function evolveMembership(
     case 'SegmentMemberAssigned': {
       let members = state.members.get(segment);
       if (!members) state.members.set(segment, (members = new Map()));
-      members.set(personId, event.data.criteria);
+      members.set(personId, { runId: event.data.runId, criteria: event.data.criteria });
       return state;
     }
     case 'SegmentMemberRemoved':
