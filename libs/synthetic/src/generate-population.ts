@@ -284,7 +284,7 @@ export async function generatePopulation(
     rulesets: truth.result(),
     notes: [
       'Members per segment and subsegment as of the last day of the window, from the records ingest accepts, by the shipped rulesets; opted-out people (current status) and the dead are in none.',
-      'Life Rooms records without an NHS number count only where their identity matches an accepted record with one (exact link key).',
+      'Every accepted Life Rooms record counts for its person, with or without an NHS number (perfect linkage); a Life Rooms record the service leaves unlinked can change the segments of that one person only.',
     ],
   };
   fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');

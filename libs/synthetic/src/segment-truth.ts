@@ -33,10 +33,9 @@ const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpp
  * adds (validation, pseudonymisation, the event store, the read models in PostgreSQL, the run
  * job) is what a run over the extracts tests against this.
  *
- * Life Rooms records sent without an NHS number count when linkage can attribute them exactly:
- * their names, date of birth and postcode equal those of an accepted record of the person that
- * has an NHS number. Those with a changed name or postcode are left out (they link only by fuzzy
- * matching or clerical review).
+ * Every accepted Life Rooms record counts for its person, with or without an NHS number: the
+ * truth assumes perfect linkage. A run recovers it exactly when every Life Rooms record reached
+ * its person in the read models; each record left unlinked can move its one person only.
  */
 export class SegmentTruth {
   private readonly counts = new Map<string, Record<string, number>>();
@@ -53,11 +52,6 @@ export class SegmentTruth {
   /** Adds one person from the records written for them (every source). */
   addPerson(written: readonly WrittenRecord[]): void {
     const accepted = written.filter((w) => w.outcome !== 'rejected');
-    const linkablePostcodes = new Set(
-      accepted
-        .filter((w) => w.draft.source === 'liferooms' && w.outcome === 'valid')
-        .map((w) => w.draft.identity?.postcode),
-    );
     const events: ProjectedEvent[] = [];
     const lifeRooms: ProjectedEvent[] = [];
     for (const w of accepted) {
@@ -65,12 +59,7 @@ export class SegmentTruth {
       const event = this.toEvent(w, withNhs);
       if (!event) continue;
       if (withNhs) events.push(event);
-      if (w.draft.source !== 'liferooms') continue;
-      if (
-        withNhs ||
-        (w.outcome === 'no_nhs_number_exact' && linkablePostcodes.has(w.draft.identity?.postcode))
-      )
-        lifeRooms.push(event);
+      if (w.draft.source === 'liferooms') lifeRooms.push(event);
     }
     const facts = personFactsFromEvents(events, lifeRooms);
     if (!facts) return;
