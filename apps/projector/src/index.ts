@@ -6,3 +6,4 @@ export * from './read-model/read-model.schema';
 export * from './segmentation/segmentation.schema';
 export * from './segmentation/load-person-facts';
 export * from './segmentation/run-segmentation';
+export * from './segmentation/segmentation-schedule';
