@@ -1,6 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Database } from '@linkage/database';
-import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
+import {
+  DEFAULT_DISCLOSURE_POLICY,
+  publishingPolicy,
+  type DisclosurePolicy,
+} from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
@@ -31,7 +35,11 @@ export class AnalyticsApiModule {
         { provide: ANALYTICS_QUERIES, useValue: analytics },
         {
           provide: SEGMENT_QUERIES,
-          useValue: new SegmentQueries(options.db.sql, analytics, policy),
+          useValue: new SegmentQueries(
+            options.db.sql,
+            analytics,
+            publishingPolicy({ countThreshold: policy.threshold, countRounding: policy.rounding }),
+          ),
         },
       ],
     };

@@ -200,7 +200,13 @@ describe('segmentation over an ingested population', () => {
         expect([path, res.status]).toEqual([path, 200]);
         const text = await res.text();
         expect(text).not.toMatch(PSEUDONYM);
-        walk(JSON.parse(text), (key, v) => {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        expect([path, body.provenance]).toEqual([
+          path,
+          expect.objectContaining({ publishingPolicy: 'publishing-policy/1' }),
+        ]);
+        expect([path, Array.isArray(body.suppressed)]).toEqual([path, true]);
+        walk(body, (key, v) => {
           if (COUNT_KEY.test(key) && typeof v === 'number' && key !== 'changeSincePreviousRun')
             expect([path, key, v >= 1 && v <= 7, v % 5]).toEqual([path, key, false, 0]);
         });
@@ -227,7 +233,7 @@ describe('segmentation over an ingested population', () => {
       }
     });
 
-    it('gives the Life Rooms lens and areas that add up to the published total', async () => {
+    it('gives the Life Rooms lens, with an outcome estimate only for segments large enough', async () => {
       const body = (await (await get('/v1/segments/bridges-to-health.generally-well')).json()) as {
         size: number;
         lifeRooms: { members: number; lifeRoomsUsers: number | null; outcome: unknown };

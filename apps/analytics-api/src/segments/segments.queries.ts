@@ -1,18 +1,40 @@
 import type { Sql } from '@linkage/database';
 import {
-  controlCount,
-  controlTable,
-  DEFAULT_DISCLOSURE_POLICY,
+  applyPublishingGate,
+  DEFAULT_PUBLISHING_POLICY,
   isOutcomeMeasure,
+  publishedValue,
   segmentKeysOf,
-  type ControlledCount,
-  type DisclosurePolicy,
+  type GateResult,
   type OutcomeMeasure,
+  type PublishingPolicy,
   type Ruleset,
+  type Statistic,
+  type SuppressedCell,
 } from '@linkage/domain';
 import { NotFoundError } from '@linkage/common';
 import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import type { AnalyticsQueries } from '../analytics/analytics.queries';
+
+/**
+ * Passes raw counts through the publishing gate (one pure function for every published number):
+ * `cells` are named raw counts, `lines` the cells that add up along a row or column.
+ */
+function gateCounts(
+  counts: Record<string, number>,
+  lines: string[][],
+  policy: PublishingPolicy,
+): { value: (cell: string) => number | null; result: GateResult } {
+  const cells: Record<string, Statistic> = {};
+  for (const [name, value] of Object.entries(counts)) cells[name] = { kind: 'count', value };
+  const result = applyPublishingGate({ cells, lines }, policy);
+  return { value: (cell) => publishedValue(result, cell), result };
+}
+
+/** A published change: the difference of two published sizes (never of raw counts). */
+function change(now: number | null, before: number | null | undefined): number | null {
+  return now === null || before === null || before === undefined ? null : now - before;
+}
 
 /** A report: the JSON body, its CSV rows, and what the audit entry records. */
 export interface SegmentResult {
@@ -59,7 +81,7 @@ export interface SegmentProvenance {
   asOf: string;
   runFinishedAt: string;
   readModelPosition: string;
-  disclosurePolicy: DisclosurePolicy;
+  publishingPolicy: string;
 }
 
 /**
@@ -74,7 +96,7 @@ export class SegmentQueries {
   constructor(
     private readonly sql: Sql,
     private readonly outcomes: AnalyticsQueries,
-    private readonly policy: DisclosurePolicy = DEFAULT_DISCLOSURE_POLICY,
+    private readonly policy: PublishingPolicy = DEFAULT_PUBLISHING_POLICY,
   ) {}
 
   private ruleset(id: string): Ruleset | undefined {
@@ -106,7 +128,7 @@ export class SegmentQueries {
       asOf: run.as_of,
       runFinishedAt: run.finished_at.toISOString(),
       readModelPosition: run.read_model_position,
-      disclosurePolicy: this.policy,
+      publishingPolicy: this.policy.version,
     };
   }
 
@@ -137,9 +159,14 @@ export class SegmentQueries {
   /** Every segment of the shipped rulesets (or one ruleset) with its size at the latest run and the change since the run before. */
   async list(rulesetId?: string): Promise<SegmentResult> {
     const ids = rulesetId ? [rulesetId] : [...SHIPPED_RULESETS];
-    const segments: Record<string, unknown>[] = [];
+    const raw: Record<string, number> = {};
+    const entries: {
+      key: ReturnType<typeof segmentKeysOf>[number];
+      ruleset: Ruleset;
+      latest?: RunRow;
+      previous?: RunRow;
+    }[] = [];
     const runsOut: SegmentProvenance[] = [];
-    let suppressed = 0;
     for (const id of ids) {
       const ruleset = this.ruleset(id);
       if (!ruleset) throw new NotFoundError('ruleset');
@@ -148,37 +175,45 @@ export class SegmentQueries {
       const previous = runs[runs.length - 2];
       if (latest) runsOut.push(this.provenance(latest));
       for (const key of segmentKeysOf(ruleset)) {
-        const size = latest ? controlCount(latest.sizes[key.key] ?? 0, this.policy) : null;
-        const before = previous ? controlCount(previous.sizes[key.key] ?? 0, this.policy) : null;
-        if (latest && size === null) suppressed++;
-        segments.push({
-          id: key.key,
-          ruleset: id,
-          rulesetVersion: ruleset.version,
-          name: key.name,
-          parent: key.parent,
-          size,
-          changeSincePreviousRun: size !== null && before !== null ? size - before : null,
-          lastRunAsOf: latest?.as_of ?? null,
-        });
+        entries.push({ key, ruleset, latest, previous });
+        if (latest) raw[`${key.key}/size`] = latest.sizes[key.key] ?? 0;
+        if (previous) raw[`${key.key}/previous`] = previous.sizes[key.key] ?? 0;
       }
     }
+    // Sizes of segments overlap (subsegments, independent rulesets): no line adds up, so each
+    // size is gated as a count on its own.
+    const gated = gateCounts(raw, [], this.policy);
+    const get = (cell: string) => (cell in raw ? gated.value(cell) : null);
+    const segments = entries.map(({ key, ruleset, latest }) => {
+      const size = get(`${key.key}/size`);
+      return {
+        id: key.key,
+        ruleset: ruleset.id,
+        rulesetVersion: ruleset.version,
+        name: key.name,
+        parent: key.parent,
+        size,
+        changeSincePreviousRun: change(size, get(`${key.key}/previous`)),
+        lastRunAsOf: latest?.as_of ?? null,
+      };
+    });
+    const suppressed = gated.result.suppressed.filter((c) => c.cell.endsWith('/size'));
     return {
       body: {
         segments,
-        runs: runsOut,
-        cellsSuppressed: suppressed,
-        provenance: { runs: runsOut, disclosurePolicy: this.policy },
+        suppressed: suppressed.map(publicSuppressed),
+        cellsSuppressed: suppressed.length,
+        provenance: { runs: runsOut, publishingPolicy: gated.result.policyVersion },
       },
       rows: segments.map((s) => ({
-        id: s.id as string,
-        ruleset: s.ruleset as string,
-        name: s.name as string,
-        size: s.size as ControlledCount,
-        change_since_previous_run: s.changeSincePreviousRun as number | null,
-        last_run_as_of: s.lastRunAsOf as string | null,
+        id: s.id,
+        ruleset: s.ruleset,
+        name: s.name,
+        size: s.size,
+        change_since_previous_run: s.changeSincePreviousRun,
+        last_run_as_of: s.lastRunAsOf,
       })),
-      cellsSuppressed: suppressed,
+      cellsSuppressed: suppressed.length,
     };
   }
 
@@ -191,7 +226,12 @@ export class SegmentQueries {
     const rows = await this.members(id);
     const users = rows.reduce((a, r) => a + r.users, 0);
     const others = rows.reduce((a, r) => a + r.others, 0);
-    const table = controlTable([[users, others]], this.policy);
+    // Members = users + non-users: one line, so neither part can be worked out from the total.
+    const gated = gateCounts(
+      { size: latest.sizes[id] ?? 0, members: users + others, users, others },
+      [['users', 'others']],
+      this.policy,
+    );
     const rule = ruleset.segments.find((s) => key.key.split('.')[1] === s.id)!;
     let outcome: Record<string, unknown> | null = null;
     let outcomeWithheld: string | null = null;
@@ -211,9 +251,9 @@ export class SegmentQueries {
       outcome = estimate;
     }
     const lens = {
-      members: table.grandTotal,
-      lifeRoomsUsers: table.cells[0][0],
-      nonUsers: table.cells[0][1],
+      members: gated.value('members'),
+      lifeRoomsUsers: gated.value('users'),
+      nonUsers: gated.value('others'),
       outcomeMeasure: m,
       outcome,
       outcomeWithheld,
@@ -229,9 +269,10 @@ export class SegmentQueries {
       criteria: key.parent
         ? rule.subsegments?.find((s) => s.id === id.split('.')[2])?.criteria
         : rule.criteria,
-      size: controlCount(latest.sizes[id] ?? 0, this.policy),
+      size: gated.value('size'),
       lifeRooms: lens,
-      cellsSuppressed: table.cellsSuppressed,
+      suppressed: gated.result.suppressed.map(publicSuppressed),
+      cellsSuppressed: gated.result.suppressed.length,
       provenance: this.provenance(latest),
     };
     return {
@@ -247,7 +288,7 @@ export class SegmentQueries {
           outcome_withheld: outcomeWithheld,
         },
       ],
-      cellsSuppressed: table.cellsSuppressed,
+      cellsSuppressed: gated.result.suppressed.length,
     };
   }
 
@@ -255,24 +296,38 @@ export class SegmentQueries {
   async areas(id: string, level: SegmentAreaLevel): Promise<SegmentResult> {
     const { latest } = await this.segment(id);
     const rows = await this.members(id, AREA_COLUMN[level]);
-    const table = controlTable(
-      rows.map((r) => [r.users, r.others]),
-      this.policy,
-    );
-    const areas = rows.map((r, i) => ({
-      area: r.area === null ? 'unknown' : String(r.area),
-      members: table.rowTotals[i],
-      lifeRoomsUsers: table.cells[i][0],
-      nonUsers: table.cells[i][1],
+    const names = rows.map((r) => (r.area === null ? 'unknown' : String(r.area)));
+    const raw: Record<string, number> = {};
+    rows.forEach((r, i) => {
+      raw[`areas/${names[i]}/users`] = r.users;
+      raw[`areas/${names[i]}/others`] = r.others;
+      raw[`areas/${names[i]}/members`] = r.users + r.others;
+    });
+    raw.totalMembers = rows.reduce((a, r) => a + r.users + r.others, 0);
+    raw.totalUsers = rows.reduce((a, r) => a + r.users, 0);
+    // Rows (users + non-users = members) and columns (users and non-users over the areas).
+    const lines = [
+      ...names.map((n) => [`areas/${n}/users`, `areas/${n}/others`]),
+      names.map((n) => `areas/${n}/users`),
+      names.map((n) => `areas/${n}/others`),
+    ].filter((line) => line.length > 1);
+    const gated = gateCounts(raw, lines, this.policy);
+    const areas = names.map((n) => ({
+      area: n,
+      members: gated.value(`areas/${n}/members`),
+      lifeRoomsUsers: gated.value(`areas/${n}/users`),
+      nonUsers: gated.value(`areas/${n}/others`),
     }));
+    const suppressed = gated.result.suppressed;
     return {
       body: {
         id,
         level,
         areas,
-        totalMembers: table.grandTotal,
-        totalLifeRoomsUsers: table.columnTotals[0] ?? 0,
-        cellsSuppressed: table.cellsSuppressed,
+        totalMembers: gated.value('totalMembers'),
+        totalLifeRoomsUsers: gated.value('totalUsers'),
+        suppressed: suppressed.map(publicSuppressed),
+        cellsSuppressed: suppressed.length,
         provenance: this.provenance(latest),
       },
       rows: areas.map((a) => ({
@@ -281,32 +336,35 @@ export class SegmentQueries {
         life_rooms_users: a.lifeRoomsUsers,
         non_users: a.nonUsers,
       })),
-      cellsSuppressed: table.cellsSuppressed,
+      cellsSuppressed: suppressed.length,
     };
   }
 
   /** The segment's size at every run, and the change since the run before (of published numbers). */
   async trend(id: string): Promise<SegmentResult> {
     const { runs, latest } = await this.segment(id);
-    let suppressed = 0;
-    let previous: ControlledCount | undefined;
-    const points = runs.map((run) => {
-      const size = controlCount(run.sizes[id] ?? 0, this.policy);
-      if (size === null) suppressed++;
-      const change =
-        previous === undefined || previous === null || size === null ? null : size - previous;
-      previous = size;
+    const raw = Object.fromEntries(runs.map((run, i) => [`runs/${i}/size`, run.sizes[id] ?? 0]));
+    const gated = gateCounts(raw, [], this.policy);
+    const points = runs.map((run, i) => {
+      const size = gated.value(`runs/${i}/size`);
       return {
         runId: run.run_id,
         rulesetVersion: run.ruleset_version,
         asOf: run.as_of,
         finishedAt: run.finished_at.toISOString(),
         size,
-        changeSincePreviousRun: change,
+        changeSincePreviousRun: i === 0 ? null : change(size, gated.value(`runs/${i - 1}/size`)),
       };
     });
+    const suppressed = gated.result.suppressed.length;
     return {
-      body: { id, runs: points, cellsSuppressed: suppressed, provenance: this.provenance(latest) },
+      body: {
+        id,
+        runs: points,
+        suppressed: gated.result.suppressed.map(publicSuppressed),
+        cellsSuppressed: suppressed,
+        provenance: this.provenance(latest),
+      },
       rows: points.map((p) => ({
         run_id: p.runId,
         ruleset_version: p.rulesetVersion,
@@ -317,4 +375,9 @@ export class SegmentQueries {
       cellsSuppressed: suppressed,
     };
   }
+}
+
+/** A withheld cell as users see it: where and by which rule, never the value. */
+function publicSuppressed(c: SuppressedCell): { cell: string; rule: string } {
+  return { cell: c.cell, rule: c.rule };
 }
