@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
-import { openEventStore } from '@linkage/event-store';
+import { openEventStore, type EventStore } from '@linkage/event-store';
 import { createProgress } from '@linkage/observability';
 import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { runSegmentation, type SegmentationRunSummary } from '../../../projector/src';
@@ -42,10 +42,10 @@ export async function runSegmentsCli(
   rulesets: string[],
   asOf: string,
   actorName: string,
-  options: { progress?: boolean } = {},
+  options: { progress?: boolean; store?: EventStore } = {},
 ): Promise<SegmentationRunSummary[]> {
   const loaded = rulesets.map(loadRuleset); // refuse a malformed ruleset before any work
-  const store = await openEventStore({ db });
+  const store = options.store ?? (await openEventStore({ db }));
   const log = createLogger('segmentation');
   try {
     const out: SegmentationRunSummary[] = [];
@@ -76,7 +76,7 @@ export async function runSegmentsCli(
     }
     return out;
   } finally {
-    await store.close();
+    if (!options.store) await store.close();
   }
 }
 
@@ -238,4 +238,21 @@ function printSegments(segments: SegmentLine[]): void {
       `  ${s.parent ? '  ' : ''}${s.id.padEnd(s.parent ? 58 : 60)} ${size.padStart(8)}${change}\n`,
     );
   }
+}
+
+/** A segment size as the API publishes it (gated). */
+export interface PublishedSegment {
+  id: string;
+  parent: string | null;
+  size: number | null;
+}
+
+/** The published sizes of every shipped segment, read through the analytics API (gated, audited). */
+export async function publishedSegments(url: string, token: string): Promise<PublishedSegment[]> {
+  const response = await fetch(`${url}/v1/segments`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) return [];
+  const body = (await response.json()) as { segments: PublishedSegment[] };
+  return body.segments.map(({ id, parent, size }) => ({ id, parent, size }));
 }
