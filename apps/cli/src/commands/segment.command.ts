@@ -209,7 +209,7 @@ export function registerSegmentCommand(program: Command): void {
         for (const row of result.rows)
           process.stdout.write(
             Object.entries(row)
-              .map(([k, v]) => `${k}=${v ?? 'suppressed'}`)
+              .map(([k, v]) => `${k}=${v ?? (k.startsWith('change') ? 'n/a' : 'suppressed')}`)
               .join('  ') + '\n',
           );
     } finally {
