@@ -7,6 +7,8 @@ import {
   segmentKeysOf,
   type GateResult,
   type OutcomeMeasure,
+  publishingPolicy,
+  type DisclosurePolicy,
   type PublishingPolicy,
   type Ruleset,
   type Statistic,
@@ -96,8 +98,15 @@ export class SegmentQueries {
   constructor(
     private readonly sql: Sql,
     private readonly outcomes: AnalyticsQueries,
-    private readonly policy: PublishingPolicy = DEFAULT_PUBLISHING_POLICY,
-  ) {}
+    policy: PublishingPolicy | DisclosurePolicy = DEFAULT_PUBLISHING_POLICY,
+  ) {
+    // Count rules alone (older callers) become a publishing policy, as in AnalyticsQueries.
+    this.policy =
+      'version' in policy
+        ? policy
+        : publishingPolicy({ countThreshold: policy.threshold, countRounding: policy.rounding });
+  }
+  private readonly policy: PublishingPolicy;
 
   private ruleset(id: string): Ruleset | undefined {
     if (!this.rulesets.has(id)) {
@@ -245,6 +254,7 @@ export class SegmentQueries {
         m,
         12,
         12,
+        undefined,
         memberIds.map((r) => r.person_id),
       );
       const { provenance: _ignored, ...estimate } = result.body;
