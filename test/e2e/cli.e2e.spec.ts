@@ -32,6 +32,7 @@ const VERBS = [
   'outcomes',
   'bench',
   'release',
+  'segment',
 ];
 
 interface CliResult {

@@ -32,6 +32,7 @@ export const EVENT_TYPE_BY_RECORD_TYPE = {
     death: 'PersonDied',
     opt_out: 'OptOutRecorded',
     opt_in: 'OptOutWithdrawn',
+    condition: 'ConditionRecorded',
   },
 } as const satisfies {
   liferooms: Record<LiferoomsRecordType, string>;
@@ -59,6 +60,7 @@ export const EVENT_SCHEMAS = {
   PersonDied: cipha.PersonDied,
   OptOutRecorded: cipha.OptOutRecorded,
   OptOutWithdrawn: cipha.OptOutWithdrawn,
+  ConditionRecorded: cipha.ConditionRecorded,
   RecordLinked,
 } as const satisfies Record<string, TObject>;
 

@@ -309,6 +309,8 @@ export class AnalyticsQueries {
     before = 12,
     after = 12,
     audience?: Audience,
+    /** Only these users (and their matched controls): a segment's Life Rooms lens. */
+    usersAmong?: readonly string[],
   ): Promise<QueryResult<Record<string, unknown>>> {
     assertOnWindowGrid(before, 'before');
     assertOnWindowGrid(after, 'after');
@@ -326,7 +328,9 @@ export class AnalyticsQueries {
       where not pu.opted_out and not pc.opted_out
       order by m.user_id, m.rank`;
     const sets = new Map<string, { indexDate: string; controls: string[] }>();
+    const among = usersAmong && new Set(usersAmong);
     for (const p of pairs) {
+      if (among && !among.has(p.user_id)) continue;
       const set = sets.get(p.user_id) ?? { indexDate: p.index_date, controls: [] };
       set.controls.push(p.control_id);
       sets.set(p.user_id, set);

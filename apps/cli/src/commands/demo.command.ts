@@ -34,6 +34,8 @@ import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/sr
 import { createGovernanceApp } from '../../../governance-api/src';
 import { resolveCliActor } from './cli-context';
 import { INGEST_ACTION } from './ingest.command';
+import { publishedSegments, runSegmentsCli, type PublishedSegment } from './segment.command';
+import { SHIPPED_RULESETS } from '@linkage/segmentation';
 import { gateMatchingSummary } from './demo-publication';
 
 export const DEMO_DSA = 'DSA-LIFEROOMS-CIPHA-DEMO';
@@ -61,6 +63,8 @@ interface DemoSummary {
   maxAbsSmdAfterMatching: number | null;
   publishingPolicyVersion: string;
   headline: HeadlineOutcome[];
+  /** Segment sizes as published (through the publishing gate), as of the data's last day. */
+  segments: PublishedSegment[];
   urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
   tokens: { analyst: string; governanceOfficer: string };
   dsa: string;
@@ -166,6 +170,24 @@ async function runDemo(options: DemoOptions): Promise<void> {
       { resultSize: matching.users },
     );
 
+    // Segments as of the last day of the generated data (segment.command.ts), audited.
+    const segmentRuns = await runSegmentsCli(
+      runtime.db,
+      [...SHIPPED_RULESETS],
+      manifest.parameters.endDate,
+      actor.user,
+      { store: runtime.store },
+    );
+    for (const run of segmentRuns) {
+      await auditActorAction(
+        audit,
+        actor,
+        'segment.run',
+        { ruleset: run.rulesetId, version: run.rulesetVersion, runId: run.runId, asOf: run.asOf },
+        { resultSize: run.persons },
+      );
+    }
+
     const registry = new DsaRegistry(runtime.db.sql);
     const until = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
     const dsaDefinition: DsaDefinition = {
@@ -238,6 +260,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     apps.push(ingest);
 
     const headline = await headlineOutcomes(analytics.url!, analystToken, manifest);
+    const segments = await publishedSegments(analytics.url!, analystToken);
     const gated = gateMatchingSummary(matching);
     const summary: DemoSummary = {
       records: summaries.reduce((n, s) => n + s.records, 0),
@@ -252,6 +275,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       maxAbsSmdAfterMatching: gated.maxAbsSmdAfterMatching,
       publishingPolicyVersion: gated.policyVersion,
       headline,
+      segments,
       urls: {
         analytics: analytics.url!,
         analyticsDocs: `${analytics.url}/docs`,
@@ -388,6 +412,9 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
       (h) =>
         `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
     ),
+    ...s.segments
+      .filter((g) => g.parent === null)
+      .map((g) => `  segment              ${g.id.padEnd(45)} ${g.size ?? 'suppressed'}`),
     `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
     `  governance API       ${s.urls.governance}`,
     `  ingest API           ${s.urls.ingest}`,
