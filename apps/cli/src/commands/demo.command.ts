@@ -18,6 +18,7 @@ import {
 import {
   DEFAULT_COHORT,
   DEFAULT_SEED,
+  DEMO_THREATS,
   generatePopulation,
   type Manifest,
 } from '@linkage/synthetic';
@@ -280,10 +281,21 @@ async function generateOnce(out: string, options: DemoOptions): Promise<Manifest
   if (fs.existsSync(manifestFile)) {
     const existing = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
     const p = existing.parameters;
-    if (p.cohort === Number(options.cohort) && p.seed === options.seed) return existing;
+    const threats = p.threats ?? { dipShare: 0, driftSd: 0 };
+    if (
+      p.cohort === Number(options.cohort) &&
+      p.seed === options.seed &&
+      threats.dipShare === DEMO_THREATS.dipShare &&
+      threats.driftSd === DEMO_THREATS.driftSd
+    )
+      return existing;
   }
   fs.mkdirSync(out, { recursive: true });
-  return generatePopulation({ cohort: Number(options.cohort), seed: options.seed }, out);
+  // The demo population carries both threats to a naive design (pre-index dip, drifting need).
+  return generatePopulation(
+    { cohort: Number(options.cohort), seed: options.seed, threats: DEMO_THREATS },
+    out,
+  );
 }
 
 async function project(
