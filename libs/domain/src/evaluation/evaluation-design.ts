@@ -73,7 +73,7 @@ export const DEFAULT_EVALUATION_DESIGN: EvaluationDesign = Object.freeze({
       Object.freeze([-24, -18]) as MonthWindow,
       Object.freeze([-18, -12]) as MonthWindow,
     ]),
-    caliper: 0.5,
+    caliper: 0.2,
   }),
   followUp: Object.freeze([0, 12]) as MonthWindow,
   baseline: Object.freeze([-12, -3]) as MonthWindow,

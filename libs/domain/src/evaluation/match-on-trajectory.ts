@@ -1,4 +1,5 @@
 import { mulberry32 } from '../matching/seeded-random';
+import { fitLogistic } from './logistic-regression';
 import {
   addMonthsToDay,
   DataSpan,
@@ -10,25 +11,28 @@ import {
 
 /**
  * How the matched comparison is built. Chosen by what the diagnostics and the validity study
- * show (docs/VALIDITY.md):
+ * showed (docs/VALIDITY.md):
  *
- * - **Exact strata** on sex, age band at the index date and IMD quintile of the registration in
- *   force at the index date: these are cheap to match exactly and a reviewer checks them first.
- * - **Nearest neighbour on the pre-index trajectory** inside the stratum: the rates of every
- *   outcome family in each matching window, as log(1 + rate) standardised by the users' SD, with
- *   a root-mean-square distance (a diagonal Mahalanobis distance) and a caliper. One noisy
- *   12-month count selected controls whose use was transiently high; several families over two
- *   windows pin down a person's level of need far better. A propensity score was not used: it
- *   balances on average but lets a heavy user take a light control, and the baseline outcome
- *   rates are exactly what must balance here. Coarsened exact matching on 16 rates leaves most
- *   strata empty at this cohort size.
- * - **Matching windows end before the DiD baseline starts**: matching on the very counts the
- *   difference in differences uses as its baseline builds regression to the mean into the
- *   estimate (controls picked for a chance high fall back afterwards; users, picked for high
- *   need, do not). The baseline window is then a fresh measurement for both groups, and any
- *   remaining level difference is removed by the difference in differences. See
- *   `DEFAULT_EVALUATION_DESIGN` for the windows.
- * - Without replacement, so matched sets are independent clusters for the bootstrap.
+ * - **Covariates as of the index date**: age, sex, the IMD decile of the registration in force
+ *   on that day (not the latest one), and the **pre-index trajectory**: the rate of every outcome
+ *   family in each matching window (log(1 + rate)), so a person is matched on their history of
+ *   use, not on one noisy 12-month count that picked controls whose use was transiently high.
+ * - **Propensity score, nearest neighbour on its logit, exact on sex, with replacement, caliper
+ *   0.2 SD**. Tried first: exact strata (sex x 5-year age band x IMD quintile) plus nearest
+ *   neighbour on the standardised trajectory (a diagonal Mahalanobis distance), without
+ *   replacement. It left |SMD| of 0.2-0.4 on the baseline rates: strata held ~50 candidates and
+ *   16 noisy rates cannot all be close at once. The score weighs each rate by how much it
+ *   predicts Life Rooms use, which is what balance needs.
+ * - **With replacement**: users are chosen for high need, and high-need non-users are scarce
+ *   (about one per heavy user at 5 non-users per user). Without replacement the heaviest users
+ *   got light controls or none, and a caliper that drops them changes the question (the effect
+ *   on the treated): the validity study showed a crisis effect biased 70% towards zero that
+ *   way. A control used by several users counts in each of their sets.
+ * - **Matching windows end before the DiD baseline starts** (`DEFAULT_EVALUATION_DESIGN`):
+ *   matching on the very counts the difference in differences uses as its baseline builds
+ *   regression to the mean into the estimate (controls picked for a chance high fall back
+ *   afterwards; users, picked for high need, do not). The baseline is then a fresh measurement
+ *   for both groups, and a remaining level difference is removed by the differencing.
  */
 export interface TrajectoryMatchingSettings {
   /** Controls per user (at most). */
@@ -39,7 +43,7 @@ export interface TrajectoryMatchingSettings {
   families: readonly string[];
   /** Pre-index windows the trajectory is measured in (months relative to the index date). */
   windows: readonly MonthWindow[];
-  /** Largest root-mean-square standardised distance of a control from its user. */
+  /** Largest distance of a control from its user, in SDs of the logit of the propensity score. */
   caliper: number;
 }
 
@@ -63,12 +67,9 @@ export interface TrajectoryMatchingResult {
   unmatchedUsers: number;
   /** Matched users with fewer than k controls. */
   partialUsers: number;
+  /** Users whose nearest control was beyond the caliper (matched to that one control). */
+  outsideCaliperUsers: number;
   balance: { before: BalanceRowV2[]; after: BalanceRowV2[] };
-}
-
-interface Candidate {
-  s: EvaluationSubject;
-  tieKey: number;
 }
 
 /** Covariates at an index day: age, sex, IMD decile and the trajectory rates. */
@@ -95,10 +96,11 @@ export function covariatesAt(
 }
 
 /**
- * Matches each cohort user to up to k non-users (see `TrajectoryMatchingSettings` for the
- * method and why). Pure and deterministic for a seed: candidates are ordered by person id, ties
- * by a seeded key, users processed heaviest pre-index use first (they have the fewest close
- * candidates), ties in a seeded order.
+ * Matches each cohort user to their k nearest non-users of the same sex on the logit of a
+ * propensity score fitted on age, sex, IMD decile at the index date and the pre-index
+ * trajectory (see `TrajectoryMatchingSettings` for why). Pure and deterministic for a seed:
+ * candidates are ordered by person id and given a pseudo index date drawn (seeded) from the
+ * users' index dates, so their trajectories are measured over the same calendar as the users'.
  */
 export function matchOnTrajectory(
   users: readonly EvaluationSubject[],
@@ -108,89 +110,99 @@ export function matchOnTrajectory(
 ): TrajectoryMatchingResult {
   const random = mulberry32(settings.seed);
   const userIds = new Set(users.map((u) => u.personId));
-  const pool: Candidate[] = [...candidates]
+  const eligibleUsers = users
+    .filter((u) => u.indexDay !== null && hasDemographics(u))
+    .sort((a, b) => compare(a.personId, b.personId));
+  const pool = [...candidates]
     .filter((c) => !userIds.has(c.personId) && c.indexDay === null && hasDemographics(c))
     .sort((a, b) => compare(a.personId, b.personId))
-    .map((s) => ({ s, tieKey: random() }));
-  // Buckets by sex, year of birth and every IMD quintile the person was ever registered in; the
-  // quintile in force at the user's index date is checked on retrieval.
-  const buckets = new Map<string, Candidate[]>();
-  for (const c of pool) {
-    const quintiles = new Set(c.s.registrations.map((r) => quintile(r.imdDecile)));
-    quintiles.delete(0);
-    for (const q of quintiles) {
-      const key = `${c.s.sex}|${c.s.yearOfBirth}|${q}`;
-      const list = buckets.get(key);
-      if (list) list.push(c);
-      else buckets.set(key, [c]);
-    }
-  }
-  const features = featureNames(settings);
-  const userVectors = new Map<string, number[]>();
-  const eligibleUsers = users.filter(
-    (u) => u.indexDay !== null && hasDemographics(u) && imdDecileAt(u, u.indexDay) !== null,
-  );
-  for (const u of eligibleUsers)
-    userVectors.set(u.personId, vectorAt(u, u.indexDay!, settings, span));
-  const scale = features.map((_, j) => {
-    const sd = standardDeviation(eligibleUsers.map((u) => userVectors.get(u.personId)![j]));
-    return sd > 0 ? 1 / sd : 0;
-  });
-  const shuffled = [...eligibleUsers].sort((a, b) => compare(a.personId, b.personId));
-  shuffle(shuffled, random);
-  const order = shuffled
-    .map((user, position) => ({
-      user,
-      position,
-      load: userVectors.get(user.personId)!.reduce((sum, x, j) => sum + x * scale[j], 0),
+    .map((s) => ({
+      s,
+      pseudoIndexDay: eligibleUsers.length
+        ? eligibleUsers[Math.floor(random() * eligibleUsers.length)].indexDay!
+        : 0,
+      tieKey: random(),
+      score: 0,
     }))
-    .sort((a, b) => b.load - a.load || a.position - b.position);
+    .filter((c) => c.s.deathDay === null || c.s.deathDay > c.pseudoIndexDay);
+  const rowOf = (s: EvaluationSubject, day: number) => {
+    const age = yearOf(day) - s.yearOfBirth!;
+    const imd = imdDecileAt(s, day);
+    const trajectory = vectorAt(s, day, settings, span);
+    // log(1 + rate) per window for the shape, and the rate itself over all windows so the
+    // heavy tail (the users who matter most for totals) balances on the scale SMDs are read on.
+    const families = settings.families.length;
+    const raw = settings.families.map((_, f) => {
+      let sum = 0;
+      for (let w = 0; w < trajectory.length; w += families) sum += Math.expm1(trajectory[w + f]);
+      return sum / (trajectory.length / families);
+    });
+    return [
+      age,
+      age * age,
+      s.sex === 'F' ? 1 : 0,
+      imd ?? 5.5,
+      imd === null ? 1 : 0,
+      ...trajectory,
+      ...raw,
+    ];
+  };
+  const userRows = eligibleUsers.map((u) => rowOf(u, u.indexDay!));
+  const poolRows = pool.map((c) => rowOf(c.s, c.pseudoIndexDay));
+  const logit = fitLogistic(
+    [...userRows, ...poolRows],
+    [...userRows.map(() => 1), ...poolRows.map(() => 0)],
+  );
+  const userScores = userRows.map(logit);
+  pool.forEach((c, i) => (c.score = logit(poolRows[i])));
+  const allScores = [...userScores, ...pool.map((c) => c.score)];
+  const caliper = settings.caliper * standardDeviation(allScores);
+  const bySex = new Map<string, typeof pool>();
+  for (const c of pool) {
+    const list = bySex.get(c.s.sex!);
+    if (list) list.push(c);
+    else bySex.set(c.s.sex!, [c]);
+  }
+  for (const list of bySex.values()) list.sort((a, b) => a.score - b.score || a.tieKey - b.tieKey);
 
-  const used = new Set<string>();
   const sets: TrajectoryMatchedSet[] = [];
   let unmatched = users.length - eligibleUsers.length;
   let partial = 0;
-  for (const { user } of order) {
+  let outsideCaliper = 0;
+  eligibleUsers.forEach((user, i) => {
     const indexDay = user.indexDay!;
-    const indexYear = yearOf(indexDay);
-    const band = Math.floor((indexYear - user.yearOfBirth!) / settings.ageBandYears);
-    const q = quintile(imdDecileAt(user, indexDay));
-    const target = userVectors.get(user.personId)!;
-    const near: Array<{ c: Candidate; d: number }> = [];
-    for (let age = band * settings.ageBandYears; age < (band + 1) * settings.ageBandYears; age++) {
-      for (const c of buckets.get(`${user.sex}|${indexYear - age}|${q}`) ?? []) {
-        if (used.has(c.s.personId)) continue;
-        if (c.s.deathDay !== null && c.s.deathDay <= indexDay) continue;
-        if (quintile(imdDecileAt(c.s, indexDay)) !== q) continue;
-        const v = vectorAt(c.s, indexDay, settings, span);
-        let sum = 0;
-        for (let j = 0; j < v.length; j++) sum += ((v[j] - target[j]) * scale[j]) ** 2;
-        const d = Math.sqrt(sum / Math.max(1, v.length));
-        if (d <= settings.caliper) near.push({ c, d });
-      }
+    const score = userScores[i];
+    const list = bySex.get(user.sex!) ?? [];
+    const usable = (c: (typeof pool)[number]) => c.s.deathDay === null || c.s.deathDay > indexDay;
+    // Walk outwards from the user's score: the k nearest living candidates.
+    let lo = lowerBoundBy(list, score) - 1;
+    let hi = lo + 1;
+    const chosen: Array<{ c: (typeof pool)[number]; d: number }> = [];
+    while (chosen.length < settings.k && (lo >= 0 || hi < list.length)) {
+      const dl = lo >= 0 ? score - list[lo].score : Number.POSITIVE_INFINITY;
+      const dh = hi < list.length ? list[hi].score - score : Number.POSITIVE_INFINITY;
+      const next = dl <= dh ? list[lo--] : list[hi++];
+      if (usable(next)) chosen.push({ c: next, d: Math.min(dl, dh) });
     }
-    near.sort((a, b) => a.d - b.d || a.c.tieKey - b.c.tieKey);
-    const chosen = near.slice(0, settings.k);
-    if (chosen.length === 0) {
+    // Within the caliper if possible; otherwise the single nearest, counted, so that the
+    // heaviest users are not dropped: dropping them changes the question (effect on the treated).
+    const within = chosen.filter((e) => e.d <= caliper);
+    const taken = within.length > 0 ? within : chosen.slice(0, 1);
+    if (taken.length === 0) {
       unmatched++;
-      continue;
+      return;
     }
-    if (chosen.length < settings.k) partial++;
-    for (const e of chosen) used.add(e.c.s.personId);
-    sets.push({
-      userId: user.personId,
-      indexDay,
-      controlIds: chosen.map((e) => e.c.s.personId),
-    });
-  }
+    if (within.length === 0) outsideCaliper++;
+    if (taken.length < settings.k) partial++;
+    sets.push({ userId: user.personId, indexDay, controlIds: taken.map((e) => e.c.s.personId) });
+  });
   sets.sort((a, b) => a.indexDay - b.indexDay || compare(a.userId, b.userId));
 
   const byId = new Map(pool.map((c) => [c.s.personId, c.s] as const));
   const usersById = new Map(users.map((u) => [u.personId, u] as const));
-  const medianIndex = median(eligibleUsers.map((u) => u.indexDay!)) ?? 0;
   const before = balanceTable(
     eligibleUsers.map((u) => ({ x: covariatesAt(u, u.indexDay!, settings, span), w: 1 })),
-    pool.map((c) => ({ x: covariatesAt(c.s, medianIndex, settings, span), w: 1 })),
+    pool.map((c) => ({ x: covariatesAt(c.s, c.pseudoIndexDay, settings, span), w: 1 })),
   );
   const after = balanceTable(
     sets.map((set) => ({
@@ -209,12 +221,37 @@ export function matchOnTrajectory(
     sets,
     unmatchedUsers: unmatched,
     partialUsers: partial,
+    outsideCaliperUsers: outsideCaliper,
     balance: { before, after },
   };
 }
 
-function featureNames(settings: TrajectoryMatchingSettings): string[] {
-  return settings.windows.flatMap(([a, b]) => settings.families.map((f) => `${f}:${a}:${b}`));
+function lowerBoundBy(list: ReadonlyArray<{ score: number }>, x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].score < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const boundsCache = new WeakMap<TrajectoryMatchingSettings, Map<number, number[]>>();
+
+/** Day boundaries of the matching windows for an index day (cached: many candidates share it). */
+function windowBounds(indexDay: number, settings: TrajectoryMatchingSettings): number[] {
+  let byDay = boundsCache.get(settings);
+  if (!byDay) boundsCache.set(settings, (byDay = new Map()));
+  let bounds = byDay.get(indexDay);
+  if (!bounds) {
+    bounds = settings.windows.flatMap(([from, to]) => [
+      addMonthsToDay(indexDay, from),
+      addMonthsToDay(indexDay, to),
+    ]);
+    byDay.set(indexDay, bounds);
+  }
+  return bounds;
 }
 
 function vectorAt(
@@ -223,12 +260,11 @@ function vectorAt(
   settings: TrajectoryMatchingSettings,
   span: DataSpan,
 ): number[] {
+  const bounds = windowBounds(indexDay, settings);
   const out: number[] = [];
-  for (const [from, to] of settings.windows) {
-    const a = addMonthsToDay(indexDay, from);
-    const b = addMonthsToDay(indexDay, to);
+  for (let w = 0; w < bounds.length; w += 2) {
     for (const f of settings.families) {
-      const e = eventsIn(s, f, a, b, span);
+      const e = eventsIn(s, f, bounds[w], bounds[w + 1], span);
       out.push(e.years > 0 ? Math.log1p(e.events / e.years) : 0);
     }
   }
@@ -285,19 +321,6 @@ function quintile(decile: number | null): number {
 
 function yearOf(day: number): number {
   return new Date(day * 86_400_000).getUTCFullYear();
-}
-
-function shuffle<T>(items: T[], random: () => number): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-}
-
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function compare(a: string, b: string): number {
