@@ -160,7 +160,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       audit,
       actor,
       'matching.run',
-      { k: matching.settings.k, seed: matching.settings.seed },
+      { k: matching.settings.matching.k, seed: matching.settings.matching.seed },
       { resultSize: matching.users },
     );
 

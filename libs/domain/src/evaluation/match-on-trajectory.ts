@@ -314,11 +314,6 @@ function hasDemographics(s: EvaluationSubject): boolean {
   return s.yearOfBirth !== null && s.sex !== null && s.registrations.length > 0;
 }
 
-/** IMD quintile (1 = most deprived) from the decile; 0 when unknown. */
-function quintile(decile: number | null): number {
-  return decile === null ? 0 : Math.ceil(decile / 2);
-}
-
 function yearOf(day: number): number {
   return new Date(day * 86_400_000).getUTCFullYear();
 }
