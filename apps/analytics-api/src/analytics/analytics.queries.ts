@@ -405,7 +405,7 @@ export class AnalyticsQueries {
       did: null as number | null,
       ci95: [null, null] as [number | null, number | null],
       bootstrapReps: BOOTSTRAP_REPS,
-      bootstrap: 'matched sets resampled as clusters',
+      bootstrap: 'users and distinct controls resampled (controls are matched with replacement)',
       diagnostics: null as null | ReturnType<AnalyticsQueries['diagnostics']>,
       cellsSuppressed,
       provenance,

@@ -73,6 +73,14 @@ interface HeadlineOutcome {
   nUsers: number | null;
   nControls: number | null;
   trueEffect?: number;
+  /** Which diagnostics passed beside the estimate (balance, pre-trend, negative control). */
+  diagnostics?: HeadlineDiagnostics | null;
+}
+
+interface HeadlineDiagnostics {
+  balance: { passed: boolean };
+  preTrend: { passed: boolean };
+  negativeControl: { passed: boolean };
 }
 
 export function registerDemo(program: Command): void {
@@ -338,6 +346,7 @@ async function headlineOutcomes(
       nUsers: body.nUsers ?? null,
       nControls: body.nControls ?? null,
       trueEffect: truth?.trueEffect,
+      diagnostics: body.diagnostics ?? null,
     });
   }
   return out;
@@ -353,6 +362,13 @@ function linkRate(summaries: IngestSummary[]): number | null {
   const linked = summaries.reduce((n, s) => n + s.linked, 0);
   const unlinked = summaries.reduce((n, s) => n + s.unlinked, 0);
   return linked + unlinked === 0 ? null : Math.round((linked / (linked + unlinked)) * 10000) / 100;
+}
+
+/** The diagnostics' verdicts, shown next to the headline estimate. */
+function verdicts(d: HeadlineDiagnostics | null | undefined): string {
+  if (!d) return '';
+  const v = (ok: boolean) => (ok ? 'pass' : 'FAIL');
+  return `; balance ${v(d.balance.passed)}, pre-trend ${v(d.preTrend.passed)}, negative control ${v(d.negativeControl.passed)}`;
 }
 
 function maxAbsSmd(matching: MatchingSummary): number | null {
@@ -391,7 +407,7 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
     `  cohort               ${s.cohort} (matched ${s.matchedUsers}; max |SMD| after matching ${s.maxAbsSmdAfterMatching})`,
     ...s.headline.map(
       (h) =>
-        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
+        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}${verdicts(h.diagnostics)}`,
     ),
     `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
     `  governance API       ${s.urls.governance}`,

@@ -46,10 +46,14 @@ export function registerValidityCommand(program: Command): void {
         return s;
       });
       const runs: ValidityRun[] = [];
-      for (const scenario of scenarios) {
-        for (let i = 1; i <= opts.seeds; i++) {
-          runs.push(...runValiditySeed(scenario, `validity-${i}`, opts.cohort));
-          process.stderr.write(`validity: ${scenario.name} seed ${i}/${opts.seeds}\n`);
+      // Seeds outermost, so a stopped run still has every scenario at the seeds it reached.
+      for (let i = 1; i <= opts.seeds; i++) {
+        for (const scenario of scenarios) {
+          const seedRuns = runValiditySeed(scenario, `validity-${i}`, opts.cohort);
+          runs.push(...seedRuns);
+          process.stderr.write(
+            `${JSON.stringify({ progress: `${scenario.name} seed ${i}/${opts.seeds}`, runs: seedRuns })}\n`,
+          );
         }
       }
       const summary = summariseValidity(runs);
