@@ -122,7 +122,6 @@ export function matchOnTrajectory(
         ? eligibleUsers[Math.floor(random() * eligibleUsers.length)].indexDay!
         : 0,
       tieKey: random(),
-      score: 0,
     }))
     .filter((c) => c.s.deathDay === null || c.s.deathDay > c.pseudoIndexDay);
   const rowOf = (s: EvaluationSubject, day: number) => {
@@ -147,23 +146,39 @@ export function matchOnTrajectory(
       ...raw,
     ];
   };
-  const userRows = eligibleUsers.map((u) => rowOf(u, u.indexDay!));
-  const poolRows = pool.map((c) => rowOf(c.s, c.pseudoIndexDay));
+  // Trajectories are measured from the first day of the index month: a control scored there
+  // has its matching windows end no later than the user's, so nothing of the DiD baseline leaks
+  // into who is chosen (scoring controls at another date let the selection reach into the
+  // baseline and build regression to the mean back in).
+  const userMonth = eligibleUsers.map((u) => monthStartOf(u.indexDay!));
+  const userRows = eligibleUsers.map((u, i) => rowOf(u, userMonth[i]));
+  const poolRows = pool.map((c) => rowOf(c.s, monthStartOf(c.pseudoIndexDay)));
   const logit = fitLogistic(
     [...userRows, ...poolRows],
     [...userRows.map(() => 1), ...poolRows.map(() => 0)],
   );
   const userScores = userRows.map(logit);
-  pool.forEach((c, i) => (c.score = logit(poolRows[i])));
-  const allScores = [...userScores, ...pool.map((c) => c.score)];
-  const caliper = settings.caliper * standardDeviation(allScores);
-  const bySex = new Map<string, typeof pool>();
-  for (const c of pool) {
-    const list = bySex.get(c.s.sex!);
-    if (list) list.push(c);
-    else bySex.set(c.s.sex!, [c]);
-  }
-  for (const list of bySex.values()) list.sort((a, b) => a.score - b.score || a.tieKey - b.tieKey);
+  const caliper =
+    settings.caliper * standardDeviation([...userScores, ...poolRows.map((r) => logit(r))]);
+  // Candidates scored at each index month, sorted by score within sex.
+  type Scored = { c: (typeof pool)[number]; score: number };
+  const byMonth = new Map<number, Map<string, Scored[]>>();
+  const listsAt = (month: number) => {
+    let bySex = byMonth.get(month);
+    if (bySex) return bySex;
+    bySex = new Map();
+    for (const c of pool) {
+      const entry = { c, score: logit(rowOf(c.s, month)) };
+      const list = bySex.get(c.s.sex!);
+      if (list) list.push(entry);
+      else bySex.set(c.s.sex!, [entry]);
+    }
+    for (const list of bySex.values()) {
+      list.sort((a, b) => a.score - b.score || a.c.tieKey - b.c.tieKey);
+    }
+    byMonth.set(month, bySex);
+    return bySex;
+  };
 
   const sets: TrajectoryMatchedSet[] = [];
   let unmatched = users.length - eligibleUsers.length;
@@ -172,12 +187,12 @@ export function matchOnTrajectory(
   eligibleUsers.forEach((user, i) => {
     const indexDay = user.indexDay!;
     const score = userScores[i];
-    const list = bySex.get(user.sex!) ?? [];
-    const usable = (c: (typeof pool)[number]) => c.s.deathDay === null || c.s.deathDay > indexDay;
+    const list = listsAt(userMonth[i]).get(user.sex!) ?? [];
+    const usable = (e: Scored) => e.c.s.deathDay === null || e.c.s.deathDay > indexDay;
     // Walk outwards from the user's score: the k nearest living candidates.
     let lo = lowerBoundBy(list, score) - 1;
     let hi = lo + 1;
-    const chosen: Array<{ c: (typeof pool)[number]; d: number }> = [];
+    const chosen: Array<{ c: Scored; d: number }> = [];
     while (chosen.length < settings.k && (lo >= 0 || hi < list.length)) {
       const dl = lo >= 0 ? score - list[lo].score : Number.POSITIVE_INFINITY;
       const dh = hi < list.length ? list[hi].score - score : Number.POSITIVE_INFINITY;
@@ -194,7 +209,11 @@ export function matchOnTrajectory(
     }
     if (within.length === 0) outsideCaliper++;
     if (taken.length < settings.k) partial++;
-    sets.push({ userId: user.personId, indexDay, controlIds: taken.map((e) => e.c.s.personId) });
+    sets.push({
+      userId: user.personId,
+      indexDay,
+      controlIds: taken.map((e) => e.c.c.s.personId),
+    });
   });
   sets.sort((a, b) => a.indexDay - b.indexDay || compare(a.userId, b.userId));
 
@@ -224,6 +243,12 @@ export function matchOnTrajectory(
     outsideCaliperUsers: outsideCaliper,
     balance: { before, after },
   };
+}
+
+/** Day number of the first day of the month that contains `day`. */
+function monthStartOf(day: number): number {
+  const d = new Date(day * 86_400_000);
+  return Math.floor(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 86_400_000);
 }
 
 function lowerBoundBy(list: ReadonlyArray<{ score: number }>, x: number): number {
