@@ -1,7 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '@linkage/database';
 import { isOutcomeMeasure, OUTCOME_MEASURES } from '@linkage/domain';
-import { AnalyticsQueries } from '../../../analytics-api/src/analytics/analytics.queries';
+import {
+  AnalyticsQueries,
+  isOnWindowGrid,
+  OUTCOME_WINDOW_GRID_MONTHS,
+} from '../../../analytics-api/src/analytics/analytics.queries';
+import { ReleasedCellLedger } from '@linkage/governance';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 interface OutcomesOptions {
@@ -19,6 +24,10 @@ const months = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 60)
     throw new InvalidArgumentError('expected 1 to 60 months');
+  if (!isOnWindowGrid(n))
+    throw new InvalidArgumentError(
+      `expected a multiple of ${OUTCOME_WINDOW_GRID_MONTHS} months (windows come from a grid)`,
+    );
   return n;
 };
 
@@ -69,9 +78,17 @@ export function registerOutcomesCommand(program: Command): void {
           eventStudy: Boolean(opts.eventStudy),
         };
         await authorizeCli(actor, 'read:outcomes', action, params, governance);
-        const queries = new AnalyticsQueries(db.sql);
+        const queries = new AnalyticsQueries(
+          db.sql,
+          undefined,
+          undefined,
+          new ReleasedCellLedger(db.sql),
+        );
         if (opts.eventStudy) {
-          const series = await queries.eventStudy(opts.measure);
+          const series = await queries.eventStudy(opts.measure, {
+            dsa: actor.dsa,
+            output: `linkage outcomes --measure ${opts.measure} --event-study`,
+          });
           await auditCliRead(actor, action, params, series.rows.length, {
             cellsSuppressed: series.cellsSuppressed,
             governance,
@@ -97,7 +114,16 @@ export function registerOutcomesCommand(program: Command): void {
         if (opts.washout >= opts.before) {
           throw new InvalidArgumentError('--washout must be shorter than --before');
         }
-        const result = await queries.outcomes(opts.measure, opts.before, opts.after, opts.washout);
+        const result = await queries.outcomes(
+          opts.measure,
+          opts.before,
+          opts.after,
+          {
+            dsa: actor.dsa,
+            output: `linkage outcomes --measure ${opts.measure} --before ${opts.before} --after ${opts.after} --washout ${opts.washout}`,
+          },
+          opts.washout,
+        );
         await auditCliRead(actor, action, params, result.rows.length, {
           cellsSuppressed: result.cellsSuppressed,
           governance,
@@ -111,7 +137,8 @@ export function registerOutcomesCommand(program: Command): void {
           process.stdout.write(`${JSON.stringify(result.body)}\n`);
           return;
         }
-        const f = (x: number | null) => (x === null ? 'suppressed' : x.toFixed(4));
+        // Numbers as the gate published them (its rounding), never re-padded to more digits.
+        const f = (x: number | null) => (x === null ? 'suppressed' : String(x));
         process.stdout.write(
           [
             `measure ${b.measure} (${b.unit}), ${b.before} months before / ${b.after} after the index date`,
@@ -119,6 +146,7 @@ export function registerOutcomesCommand(program: Command): void {
             `controls n=${b.nControls ?? 'suppressed'}  before ${f(b.controls.before)}  after ${f(b.controls.after)}`,
             `difference in differences ${f(b.did as number | null)}  95% CI [${f(b.ci95[0])}, ${f(b.ci95[1])}]`,
             ...diagnosticLines(b.diagnostics as Diagnostics | null),
+            `suppressed ${result.suppressed.map((c) => `${c.cell} (${c.rule})`).join(', ') || 'none'}; policy ${result.body.provenance.publishingPolicy.version}`,
           ].join('\n') + '\n',
         );
       } finally {
