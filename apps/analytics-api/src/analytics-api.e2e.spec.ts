@@ -149,7 +149,8 @@ describe('analytics API end to end', () => {
       expect([path, problems]).toEqual([path, []]);
     }
     expect(statistics).toBeGreaterThan(500);
-  });
+    // ~70 endpoints, each outcome with its placebo and negative-control bootstraps.
+  }, 180_000);
 
   it('publishes means to the precision their group supports and estimates only with their rates', async () => {
     const wellbeing = (await (await get('/v1/wellbeing')).json()) as Record<string, number | null>;
