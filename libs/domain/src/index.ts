@@ -4,3 +4,4 @@ export * from './matching';
 export * from './outcomes';
 export * from './projections';
 export * from './segmentation';
+export * from './evaluation';

@@ -24,7 +24,9 @@ import {
   isMeasure,
 } from './rates';
 import { createRng, pickOne } from './random';
+import { NO_THREATS, ThreatOptions } from './threats';
 import {
+  SystemContext,
   emptyTally,
   optOutRecords,
   registrations,
@@ -53,6 +55,8 @@ export interface GenerateOptions {
    * switching mortality off. Not for analysis runs.
    */
   model?: { annualRates?: Partial<Record<Channel, number>>; mortality?: boolean };
+  /** Pre-index dip and need drift (see `threats.ts`); both off by default. */
+  threats?: Partial<Pick<ThreatOptions, 'dipShare' | 'driftSd'>>;
 }
 
 export const DEFAULT_COHORT = 6000;
@@ -62,7 +66,7 @@ export const DEFAULT_END_DATE = '2025-03-31';
 export const NON_USERS_PER_USER = 5;
 const MAX_PERSONS = 800_000; // the 999 test range holds ~909k valid numbers
 
-interface Resolved {
+export interface Resolved {
   persons: number;
   cohort: number;
   years: number;
@@ -71,13 +75,14 @@ interface Resolved {
   effects: Partial<Record<Measure, number>>;
   dirt: Record<DirtKey, number>;
   endDate: string;
+  threats: ThreatOptions;
 }
 
 function invalid(field: string, reason: string): never {
   throw new ValidationError({ field, reason });
 }
 
-function resolve(options: GenerateOptions): Resolved {
+export function resolve(options: GenerateOptions): Resolved {
   const cohort = options.cohort ?? DEFAULT_COHORT;
   if (!Number.isInteger(cohort) || cohort < 1) invalid('/cohort', 'out_of_range');
   const persons = options.persons ?? cohort * (1 + NON_USERS_PER_USER);
@@ -108,6 +113,12 @@ function resolve(options: GenerateOptions): Resolved {
   if (perRecord > 1) invalid('/dirt', 'shares_exceed_one');
   if (dirt.no_nhs_number_typo + dirt.no_nhs_number_changed_postcode > 1)
     invalid('/dirt', 'shares_exceed_one');
+  const dipShare = options.threats?.dipShare ?? NO_THREATS.dipShare;
+  if (typeof dipShare !== 'number' || !(dipShare >= 0 && dipShare <= 1))
+    invalid('/threats/dipShare', 'out_of_range');
+  const driftSd = options.threats?.driftSd ?? NO_THREATS.driftSd;
+  if (typeof driftSd !== 'number' || !(driftSd >= 0 && driftSd <= 0.5))
+    invalid('/threats/driftSd', 'out_of_range');
   return {
     persons,
     cohort,
@@ -117,7 +128,48 @@ function resolve(options: GenerateOptions): Resolved {
     effects,
     dirt,
     endDate,
+    threats: { ...NO_THREATS, dipShare, driftSd },
   };
+}
+
+/** The people, their index dates and the simulation context: shared by file and in-memory runs. */
+export function planPopulation(p: Resolved, model: GenerateOptions['model'] = {}) {
+  const postcodes = currentPostcodes();
+  const endMs = (parseDate(p.endDate) as number) + DAY_MS; // exclusive
+  const startMs = addYears(endMs, -p.years);
+  const months = p.years * 12;
+  const monthStarts = Array.from({ length: months + 1 }, (_, m) => addMonths(startMs, m));
+
+  const nhsNumbers = new NhsNumberSequence(Math.floor(createRng(p.seed, 'nhs')() * 1_000_000));
+  const people: Person[] = [];
+  for (let i = 0; i < p.persons; i++) {
+    people.push(samplePerson({ seed: p.seed, startMs, endMs, postcodes }, i, nhsNumbers.take()));
+  }
+  // Index dates leave a baseline before (24 months in a 4-year window: the evaluation matches
+  // on months -24..-13 and takes its DiD baseline from -12..-4) and a 12-month follow-up after.
+  const indexFrom = addMonths(startMs, Math.min(24, Math.floor(((months - 12) * 2) / 3)));
+  const indexTo = addMonths(endMs, -12);
+  const users = selectCohort(people, p.cohort);
+  for (const index of users) {
+    const person = people[index];
+    const day =
+      indexFrom + Math.floor(person.indexDraw * ((indexTo - indexFrom) / DAY_MS)) * DAY_MS;
+    person.indexMs =
+      day + 9 * 3_600_000 + Math.floor(((person.indexDraw * 1e6) % 1) * 9 * 60) * 60_000;
+  }
+  const fixedRates = model.annualRates;
+  const systemContext: SystemContext = {
+    seed: p.seed,
+    startMs,
+    endMs,
+    monthStarts,
+    multipliers: channelMultipliers(p.effects),
+    effects: p.effects,
+    rate: fixedRates ? (c: Channel) => fixedRates[c] ?? 0 : annualRate,
+    mortality: model.mortality ?? true,
+    threats: p.threats,
+  };
+  return { postcodes, startMs, endMs, people, users, systemContext };
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -138,28 +190,10 @@ export async function generatePopulation(
 ): Promise<Manifest> {
   const p = resolve(options);
   const log = createLogger('synthetic');
-  const postcodes = currentPostcodes();
-  const endMs = (parseDate(p.endDate) as number) + DAY_MS; // exclusive
-  const startMs = addYears(endMs, -p.years);
-  const months = p.years * 12;
-  const monthStarts = Array.from({ length: months + 1 }, (_, m) => addMonths(startMs, m));
-
-  const nhsNumbers = new NhsNumberSequence(Math.floor(createRng(p.seed, 'nhs')() * 1_000_000));
-  const people: Person[] = [];
-  for (let i = 0; i < p.persons; i++) {
-    people.push(samplePerson({ seed: p.seed, startMs, endMs, postcodes }, i, nhsNumbers.take()));
-  }
-  // Index dates leave a baseline before (up to 12 months) and a full 12-month follow-up after.
-  const indexFrom = addMonths(startMs, Math.min(12, Math.floor((months - 12) / 2)));
-  const indexTo = addMonths(endMs, -12);
-  const users = selectCohort(people, p.cohort);
-  for (const index of users) {
-    const person = people[index];
-    const day =
-      indexFrom + Math.floor(person.indexDraw * ((indexTo - indexFrom) / DAY_MS)) * DAY_MS;
-    person.indexMs =
-      day + 9 * 3_600_000 + Math.floor(((person.indexDraw * 1e6) % 1) * 9 * 60) * 60_000;
-  }
+  const { postcodes, startMs, endMs, people, users, systemContext } = planPopulation(
+    p,
+    options.model,
+  );
 
   fs.mkdirSync(outDir, { recursive: true });
   const files = {
@@ -195,23 +229,12 @@ export async function generatePopulation(
     }),
   };
 
-  const fixedRates = options.model?.annualRates;
-  const systemContext = {
-    seed: p.seed,
-    startMs,
-    endMs,
-    monthStarts,
-    multipliers: channelMultipliers(p.effects),
-    effects: p.effects,
-    rate: fixedRates ? (c: Channel) => fixedRates[c] ?? 0 : annualRate,
-    mortality: options.model?.mortality ?? true,
-  };
   const lifeRoomsContext = {
     seed: p.seed,
     endMs,
     counters: { referral: 0, contact: 0, prescription: 0 },
   };
-  const tally = emptyTally(p.effects);
+  const tally = emptyTally();
   // Condition registers and the true segment sizes as of the last day (conditions.ts, segment-truth.ts).
   const conditionContext = { seed: p.seed, startMs, endMs };
   const truth = new SegmentTruth(SHIPPED_RULESETS.map(loadRuleset), p.endDate);
@@ -360,6 +383,25 @@ function buildManifest(
   ) as Manifest['activity'];
 
   const py = tally.followUpPersonYears;
+  const trueEffectOf = (measure: Measure, factor: number): TrueEffect => {
+    const truth = tally.followUp[measure];
+    const rateWithout = py > 0 ? truth.without / py : 0;
+    const rateWith = py > 0 ? truth.with / py : 0;
+    return {
+      factor,
+      definition: MEASURES[measure].definition,
+      personYears: py,
+      expectedEventsWithout: truth.without,
+      expectedEventsWith: truth.with,
+      expectedRateWithout: rateWithout,
+      expectedRateWith: rateWith,
+      trueEffect: rateWithout - rateWith,
+    };
+  };
+  // Every measure, planted or not: an estimator is scored on the nulls too.
+  const truth = Object.fromEntries(
+    (Object.keys(MEASURES) as Measure[]).map((m) => [m, trueEffectOf(m, p.effects[m] ?? 1)]),
+  ) as Record<Measure, TrueEffect>;
   const effects = Object.fromEntries(
     (Object.entries(p.effects) as [Measure, number][]).map(
       ([measure, factor]): [Measure, TrueEffect] => {
@@ -396,6 +438,7 @@ function buildManifest(
       startDate: isoDate(startMs),
       effects: p.effects,
       dirt: p.dirt,
+      threats: { dipShare: p.threats.dipShare, driftSd: p.threats.driftSd },
     },
     files,
     population,
@@ -419,6 +462,7 @@ function buildManifest(
     },
     activity,
     effects,
+    truth,
     notes: [
       'Events are a Poisson process per person per month; rates depend on age, sex, IMD decile and a hidden need level (mean-one lognormal), which also raises the chance of being in the cohort.',
       'Planted effects multiply a cohort member’s rates of the named measures from the index date (first Life Rooms contact) to the end of the window.',

@@ -16,6 +16,8 @@ export interface ManifestParameters {
   startDate: string;
   effects: Partial<Record<Measure, number>>;
   dirt: Record<DirtKey, number>;
+  /** Pre-index dip (share of users) and need drift (monthly log SD); 0 = off. */
+  threats: { dipShare: number; driftSd: number };
 }
 
 export interface SourceCounts extends RecordTypeCounts {
@@ -86,6 +88,11 @@ export interface Manifest {
     { expectedEvents: number; generatedEvents: number; definition: string }
   >;
   effects: Partial<Record<Measure, TrueEffect>>;
+  /**
+   * The true effect on the treated for every measure (factor 1 and trueEffect 0 where nothing
+   * was planted), so an estimator can be scored on the measures it should find null.
+   */
+  truth: Record<Measure, TrueEffect>;
   notes: string[];
   /** True segment sizes by ruleset (segment-truth.ts): what a segmentation run should recover. */
   segments?: {

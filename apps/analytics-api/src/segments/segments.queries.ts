@@ -255,6 +255,7 @@ export class SegmentQueries {
         12,
         12,
         undefined,
+        undefined,
         memberIds.map((r) => r.person_id),
       );
       const { provenance: _ignored, ...estimate } = result.body;

@@ -18,6 +18,7 @@ import {
 import {
   DEFAULT_COHORT,
   DEFAULT_SEED,
+  DEMO_THREATS,
   generatePopulation,
   type Manifest,
 } from '@linkage/synthetic';
@@ -79,6 +80,14 @@ interface HeadlineOutcome {
   nUsers: number | null;
   nControls: number | null;
   trueEffect?: number;
+  /** Which diagnostics passed beside the estimate (balance, pre-trend, negative control). */
+  diagnostics?: HeadlineDiagnostics | null;
+}
+
+interface HeadlineDiagnostics {
+  balance: { passed: boolean };
+  preTrend: { passed: boolean };
+  negativeControl: { passed: boolean };
 }
 
 export function registerDemo(program: Command): void {
@@ -166,7 +175,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       audit,
       actor,
       'matching.run',
-      { k: matching.settings.k, seed: matching.settings.seed },
+      { k: matching.settings.matching.k, seed: matching.settings.matching.seed },
       { resultSize: matching.users },
     );
 
@@ -316,10 +325,21 @@ async function generateOnce(out: string, options: DemoOptions): Promise<Manifest
   if (fs.existsSync(manifestFile)) {
     const existing = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
     const p = existing.parameters;
-    if (p.cohort === Number(options.cohort) && p.seed === options.seed) return existing;
+    const threats = p.threats ?? { dipShare: 0, driftSd: 0 };
+    if (
+      p.cohort === Number(options.cohort) &&
+      p.seed === options.seed &&
+      threats.dipShare === DEMO_THREATS.dipShare &&
+      threats.driftSd === DEMO_THREATS.driftSd
+    )
+      return existing;
   }
   fs.mkdirSync(out, { recursive: true });
-  return generatePopulation({ cohort: Number(options.cohort), seed: options.seed }, out);
+  // The demo population carries both threats to a naive design (pre-index dip, drifting need).
+  return generatePopulation(
+    { cohort: Number(options.cohort), seed: options.seed, threats: DEMO_THREATS },
+    out,
+  );
 }
 
 async function project(
@@ -362,6 +382,7 @@ async function headlineOutcomes(
       nUsers: body.nUsers ?? null,
       nControls: body.nControls ?? null,
       trueEffect: truth?.trueEffect,
+      diagnostics: body.diagnostics ?? null,
     });
   }
   return out;
@@ -377,6 +398,13 @@ function linkRate(summaries: IngestSummary[]): number | null {
   const linked = summaries.reduce((n, s) => n + s.linked, 0);
   const unlinked = summaries.reduce((n, s) => n + s.unlinked, 0);
   return linked + unlinked === 0 ? null : Math.round((linked / (linked + unlinked)) * 10000) / 100;
+}
+
+/** The diagnostics' verdicts, shown next to the headline estimate. */
+function verdicts(d: HeadlineDiagnostics | null | undefined): string {
+  if (!d) return '';
+  const v = (ok: boolean) => (ok ? 'pass' : 'FAIL');
+  return `; balance ${v(d.balance.passed)}, pre-trend ${v(d.preTrend.passed)}, negative control ${v(d.negativeControl.passed)}`;
 }
 
 /** The preferred port when it is free, else any free port (0); port 0 asks for any. */
@@ -410,7 +438,7 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
     `  cohort               ${s.cohort ?? 'suppressed'} (matched ${s.matchedUsers ?? 'suppressed'}; max |SMD| after matching ${s.maxAbsSmdAfterMatching ?? 'suppressed'}; publishing policy ${s.publishingPolicyVersion})`,
     ...s.headline.map(
       (h) =>
-        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
+        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}${verdicts(h.diagnostics)}`,
     ),
     ...s.segments
       .filter((g) => g.parent === null)

@@ -12,6 +12,7 @@ import { registerOutcomesCommand } from './outcomes.command';
 import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
 import { registerSegmentCommand } from './segment.command';
+import { registerValidityCommand } from './validity.command';
 import { registerReleaseCommand } from './release.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
@@ -31,5 +32,6 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerOutcomesCommand,
   registerBenchCommand,
   registerSegmentCommand,
+  registerValidityCommand,
   registerReleaseCommand,
 ];

@@ -76,6 +76,20 @@ describe('person profile', () => {
     );
   });
 
+  it('Given two registrations, Then both are kept in order with their IMD decile (for the index date)', () => {
+    const first = registered('2021-01-01T00:00:00Z', 'L9 2', 1);
+    const moved = registered('2022-05-01T00:00:00Z', 'PR8 1', 7);
+    const spells = (doc: PersonProfile | null) =>
+      doc?.registrations?.map((r) => [r.at.slice(0, 10), r.imdDecile]);
+    const expected = [
+      ['2021-01-01', 1],
+      ['2022-05-01', 7],
+    ];
+    expect(spells(given(evolvePersonProfile, [first, moved]))).toEqual(expected);
+    expect(spells(given(evolvePersonProfile, [moved, first]))).toEqual(expected);
+    expect(spells(twice(evolvePersonProfile, [moved, first]))).toEqual(expected);
+  });
+
   it('Given a Life Rooms record after a registration, Then the registration still holds', () => {
     const doc = given(evolvePersonProfile, [
       registered('2021-01-01T00:00:00Z', 'L9 2', 1),
