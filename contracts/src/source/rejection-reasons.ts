@@ -32,6 +32,10 @@ export const REJECTION_REASONS = [
   'wrong_item_count',
   /** A SWEMWBS answer outside 1-5. */
   'item_out_of_range',
+  /** The line is longer than the configured limit (found without reading it whole). */
+  'line_too_long',
+  /** The bytes are not valid UTF-8. */
+  'invalid_encoding',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
