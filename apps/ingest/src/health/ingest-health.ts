@@ -33,7 +33,13 @@ export class IngestHealthCheck {
   private writerBehindSince: number | null = null;
 
   constructor(
-    private readonly deps: { transport: Transport; db: { sql: Sql }; topicPrefix?: string },
+    private readonly deps: {
+      transport: Transport;
+      db: { sql: Sql };
+      topicPrefix?: string;
+      /** The event writer's group (default `event-writer`). */
+      writerGroupId?: string;
+    },
     private readonly stallAfterMs = Number(process.env.LINKAGE_CONSUMER_STALL_MS ?? 60_000),
     private readonly now: () => number = Date.now,
   ) {}
@@ -62,7 +68,7 @@ export class IngestHealthCheck {
   private async writerProgress(): Promise<{ lag: number | null; stalled: boolean }> {
     const topic = topicName(TOPICS.canonicalEvents, this.deps.topicPrefix);
     const lag = await this.deps.transport
-      .lag(topic, EVENT_WRITER_GROUP)
+      .lag(topic, this.deps.writerGroupId ?? EVENT_WRITER_GROUP)
       .then((l) => l.total)
       .catch(() => null);
     const t = this.now();

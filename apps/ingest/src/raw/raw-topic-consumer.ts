@@ -56,7 +56,12 @@ export async function startRawTopicConsumers(
             origin: 'raw-topic',
           });
           log.info(
-            { records: summary.records, accepted: summary.accepted, rejected: summary.rejected },
+            {
+              records: summary.records,
+              accepted: summary.accepted,
+              rejected: summary.rejected,
+              rejectedByReason: summary.rejectedByReason,
+            },
             'raw batch ingested',
           );
         },
