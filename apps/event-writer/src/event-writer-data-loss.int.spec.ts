@@ -6,6 +6,7 @@ import { openIngestHarness, type IngestHarness } from '../../../test/fixtures/in
 import { IngestHealthCheck } from '../../ingest/src/health/ingest-health';
 import { ingestRecords } from '../../ingest/src/pipeline/ingest-run';
 import { IngestRunFailedError } from '../../ingest/src/pipeline/ingest-run-failed';
+import { openDataLoss, resolveDataLoss } from '../../ingest/src/storage/data-loss';
 import { capturedLogger, mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
 
@@ -74,18 +75,29 @@ describe('event writer: offset out of range is data loss (Kafka mock broker)', (
     // The group's committed offsets now point past the end of every partition (committed by
     // a member of the group: the mock broker does not take the admin API's offset commit).
     const ends = await admin.fetchTopicOffsets(topic);
-    const member = client.consumer({ groupId: group });
+    const member = client.consumer({
+      groupId: group,
+      sessionTimeout: 6000,
+      rebalanceTimeout: 6000,
+      heartbeatInterval: 500,
+    });
     const joined = new Promise((resolve) => member.on(member.events.GROUP_JOIN, resolve));
     await member.connect();
     await member.subscribe({ topic, fromBeginning: false });
     await member.run({ autoCommit: false, eachBatch: async () => undefined });
     await joined;
+    // Paused: a fetch of its own would find the offsets out of range and reset them.
+    member.pause([{ topic }]);
     await member.commitOffsets(
       ends.map((p) => ({ topic, partition: p.partition, offset: String(BigInt(p.high) + 1000n) })),
     );
     await member.disconnect();
 
-    writer = await startEventWriter({ ...harness.deps, transport: writerTransport, groupId: group });
+    writer = await startEventWriter({
+      ...harness.deps,
+      transport: writerTransport,
+      groupId: group,
+    });
     const { summary, error } = await run;
     expect(summary).toBeUndefined();
     expect(error).toBeInstanceOf(IngestRunFailedError);
@@ -120,5 +132,19 @@ describe('event writer: offset out of range is data loss (Kafka mock broker)', (
       expect.objectContaining({ consumer: 'event-writer', topic, runsFailed: 1 }),
     ]);
     expect(logLines.join('')).toContain('consumer group lost messages');
-  });
+
+    // Started again, it does not carry on as if nothing happened (kafkajs has moved the
+    // group's offset): it stays stopped until an operator resolves the loss.
+    await writer.stop();
+    writer = await startEventWriter({
+      ...harness.deps,
+      transport: writerTransport,
+      groupId: group,
+    });
+    expect(writer.status().state).toBe('data_loss');
+    expect((await health.check()).status).toBe('unhealthy');
+    expect(await harness.events()).toHaveLength(0);
+    expect(await resolveDataLoss(harness.db.sql, 'event-writer')).toBe(1);
+    expect((await openDataLoss(harness.db.sql)).length).toBe(0);
+  }, 120_000);
 });

@@ -23,7 +23,7 @@ import {
   type LinkageMethod,
   type RoutedEvent,
 } from '../../../libs/domain/src/linkage';
-import { recordDataLoss } from '../../ingest/src/storage/data-loss';
+import { recordDataLoss, unresolvedLossOf } from '../../ingest/src/storage/data-loss';
 import { ensureIngestSchema } from '../../ingest/src/storage/ingest-schema';
 
 /** The consumer group of the event writer on `ingest.canonical-events.v1`. */
@@ -127,6 +127,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     concurrency,
     logger: log,
     eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
+    blockedBy: await unresolvedLossOf(db.sql, 'event-writer'),
     // Canonical events lost unread: every run waiting for the store fails, loudly.
     onDataLoss: (loss) => recordDataLoss(db.sql, 'event-writer', loss, { failRuns: true }),
   });

@@ -32,6 +32,11 @@ export interface SupervisedConsumerOptions {
   concurrency?: number;
   eachBatch: (messages: IncomingMessage[]) => Promise<void>;
   logger: Logger;
+  /**
+   * An earlier loss no operator has resolved: the consumer does not start (kafkajs has already
+   * moved the group's offset past the loss, so starting would go on as if nothing happened).
+   */
+  blockedBy?: DataLoss | null;
   /** Called once when the group lost messages; the consumer then stays stopped. */
   onDataLoss?: (loss: DataLoss) => void | Promise<void>;
   /** First pause after a failure; doubles up to `maxBackoffMs` (defaults 500 ms, 30 s). */
@@ -220,6 +225,12 @@ export async function startSupervisedConsumer(
     },
   };
   running.add(self);
+  if (options.blockedBy) {
+    dataLoss = options.blockedBy;
+    state = 'data_loss';
+    log.error({ loss: dataLoss }, 'not consuming: an earlier data loss is unresolved');
+    return self;
+  }
   // The first attempt is awaited (a failure is retried in the background, like any other).
   await subscribe();
   void sample();

@@ -125,7 +125,9 @@ describe('POST /v1/ingest/{source}: input limits and encodings (real HTTP, real 
       'record_id,record_type,occurred_at,nhs_number,practice_code,mode\n',
       `csv-gp-1,gp_appointment,2023-03-01T10:00:00Z,${nhs[0]},N82001,telephone\n`,
     ];
-    const asCsv = (await (await post('cipha', csv, 'text/csv; charset=utf-8')).json()) as IngestSummary;
+    const asCsv = (await (
+      await post('cipha', csv, 'text/csv; charset=utf-8')
+    ).json()) as IngestSummary;
     expect(asCsv).toMatchObject({ status: 'stored', records: 1, accepted: 1, rejected: 0 });
     const asNdjson = (await (await post('cipha', csv)).json()) as IngestSummary;
     expect(asNdjson).toMatchObject({ records: 2, rejected: 2, rejectedByReason: { not_json: 2 } });
@@ -242,10 +244,17 @@ describe('POST /v1/ingest/{source}: input limits and encodings (real HTTP, real 
     const before = await runCount();
     let release: () => void = () => undefined;
     const stalled = new Promise<void>((r) => (release = r));
+    let sentOne = false;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
+        if (sentOne) {
+          // Never more: the client hangs here until it gives up.
+          await stalled;
+          controller.close();
+          return;
+        }
+        sentOne = true;
         controller.enqueue(new TextEncoder().encode(extract.lines[1] + '\n'));
-        await stalled;
       },
     });
     const res = fetch(`${base}/v1/ingest/cipha`, {

@@ -10,6 +10,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
+import { PassThrough } from 'node:stream';
 import type { Request, Response } from 'express';
 import { SOURCES, type Source } from '@linkage/contracts';
 import {
@@ -24,7 +25,7 @@ import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipel
 import { IngestRunFailedError, type IngestFailure } from '../pipeline/ingest-run-failed';
 import type { IngestSummary } from '../pipeline/ingest-summary';
 import { inputLimits } from '../pipeline/input-limits';
-import { recordsOf, type InputFormat } from '../pipeline/record-readers';
+import { InputRejectedError, recordsOf, type InputFormat } from '../pipeline/record-readers';
 
 export const INGEST_DEPENDENCIES = Symbol('INGEST_DEPENDENCIES');
 
@@ -89,15 +90,26 @@ export class IngestController {
     // A client that goes away ends the run `aborted` (it never stays `running`).
     const abort = new AbortController();
     const onClose = () => {
-      if (!req.complete) abort.abort();
+      if (req.complete) return;
+      abort.abort();
+      // A pipe does not pass the source's end on: the reader would wait for ever.
+      piped.destroy(Object.assign(new Error('client went away'), { code: 'aborted' }));
     };
+    // Read through a pipe: a body refused half way (over the limit) is then drained, not cut,
+    // so the client still gets the 413 and its summary.
+    const piped = req.pipe(new PassThrough());
     req.on('close', onClose);
     async function* body(): AsyncGenerator<RawRecord> {
       try {
         // The body is never buffered whole: the app runs without a body parser.
-        yield* recordsOf(req, format, limits);
+        yield* recordsOf(piped, format, limits);
       } catch (error) {
-        if (!req.complete && req.destroyed) abort.abort();
+        if (error instanceof InputRejectedError) {
+          req.unpipe(piped);
+          req.resume();
+        } else if (!req.complete && req.destroyed) {
+          abort.abort();
+        }
         throw error;
       }
     }
@@ -113,7 +125,11 @@ export class IngestController {
       if (error instanceof IngestRunFailedError) {
         governanceOf(req as unknown as GovernedRequest).resultSize = error.summary.records;
         throw new HttpException(
-          { error: 'ingest_run_' + error.summary.status, reason: error.code, summary: error.summary },
+          {
+            error: 'ingest_run_' + error.summary.status,
+            reason: error.code,
+            summary: error.summary,
+          },
           FAILURE_STATUS[error.code],
         );
       }

@@ -172,7 +172,8 @@ export async function ingestRecords(
     let interval = 20;
     for (;;) {
       const p = await progress();
-      if (p.status === 'failed') return fail((p.failure as IngestFailure | null) ?? 'ingest_failed');
+      if (p.status === 'failed')
+        return fail((p.failure as IngestFailure | null) ?? 'ingest_failed');
       if (published - p.processed <= allowed) return;
       if (options.signal?.aborted) return fail('aborted');
       if (p.processed !== lastProcessed) {
@@ -260,13 +261,13 @@ export async function ingestRecords(
     await flush();
   } catch (error) {
     if (error instanceof IngestRunFailedError) throw error;
-    // A reader that fails (a client that went away, a body over the limit) ends the run.
+    // A reader that fails (a body over the limit, a client that went away) ends the run.
     const code = (error as { code?: unknown } | null)?.code;
     return fail(
-      options.signal?.aborted
-        ? 'aborted'
-        : code === 'body_too_large' || code === 'invalid_encoding' || code === 'line_too_long'
-          ? code
+      code === 'body_too_large' || code === 'invalid_encoding' || code === 'line_too_long'
+        ? code
+        : options.signal?.aborted
+          ? 'aborted'
           : 'ingest_failed',
     );
   }

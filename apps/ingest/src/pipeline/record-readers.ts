@@ -143,7 +143,8 @@ export async function* csvRecords(
       info: { lines: number };
     }>) {
       const record: Record<string, string> = Object.create(null) as Record<string, string>;
-      for (const [k, v] of Object.entries(row.record)) if (v !== '' && v !== undefined) record[k] = v;
+      for (const [k, v] of Object.entries(row.record))
+        if (v !== '' && v !== undefined) record[k] = v;
       yield { input: { ...record }, line: row.info.lines };
     }
   } catch (error) {

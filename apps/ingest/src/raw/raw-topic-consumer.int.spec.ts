@@ -143,9 +143,7 @@ describe('raw topic consumer (Kafka mock broker, real PostgreSQL)', () => {
       expect(String(letter.offset)).toMatch(/^\d+$/);
     }
     const stored = await harness.deadLetters('cipha');
-    expect(new Set(stored.map((l) => `${l.topic}/${l.partition}/${l.offset}`)).size).toBe(
-      badTotal,
-    );
+    expect(new Set(stored.map((l) => `${l.topic}/${l.partition}/${l.offset}`)).size).toBe(badTotal);
   });
 
   it('treats records published again as no-ops', async () => {

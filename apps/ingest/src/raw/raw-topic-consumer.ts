@@ -6,7 +6,8 @@ import {
   type SupervisedConsumer,
 } from '@linkage/transport';
 import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
-import { recordDataLoss } from '../storage/data-loss';
+import { ensureIngestSchema } from '../storage/ingest-schema';
+import { recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
 import { rawMessageRecord } from './raw-message-record';
 
 /**
@@ -37,6 +38,7 @@ export async function startRawTopicConsumers(
 ): Promise<RawTopicConsumers> {
   const consumers: SupervisedConsumer[] = [];
   const log = deps.logger.child({ component: 'raw-topic-consumer' });
+  await ensureIngestSchema(deps.db.sql);
   for (const source of sources) {
     const topic = rawTopicFor(source, deps.topicPrefix);
     await deps.transport.ensureTopics([topic]);
@@ -49,6 +51,7 @@ export async function startRawTopicConsumers(
         groupId: rawIngestGroup(source),
         fromBeginning: true,
         logger: log,
+        blockedBy: await unresolvedLossOf(deps.db.sql, `raw-${source}`),
         eachBatch: async (messages) => {
           const records: RawRecord[] = messages.map(rawMessageRecord);
           const summary = await ingestRecords(toAsync(records), deps, {
@@ -65,7 +68,8 @@ export async function startRawTopicConsumers(
             'raw batch ingested',
           );
         },
-        onDataLoss: (loss) => recordDataLoss(deps.db.sql, `raw-${source}`, loss, { failRuns: false }),
+        onDataLoss: (loss) =>
+          recordDataLoss(deps.db.sql, `raw-${source}`, loss, { failRuns: false }),
       }),
     );
   }

@@ -71,7 +71,10 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
   it('stores two extracts produced at once to both raw topics exactly, each topic read by its own group', async () => {
     const extract = mixedExtract(20, { seed: 4, bad: false });
     consumers = await start(ingestTransport);
-    await Promise.all([produce('liferooms', extract.liferoomsLines), produce('cipha', extract.lines)]);
+    await Promise.all([
+      produce('liferooms', extract.liferoomsLines),
+      produce('cipha', extract.lines),
+    ]);
     const expected = { cipha: extract.valid, liferooms: extract.liferoomsLines.length };
     await eventually(
       async () => {
@@ -93,7 +96,10 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
   it('stores exactly what was produced when the consumers are killed mid-stream and started again', async () => {
     const before = await storedBySource();
     const extract = mixedExtract(60, { seed: 5, bad: false });
-    await Promise.all([produce('liferooms', extract.liferoomsLines), produce('cipha', extract.lines)]);
+    await Promise.all([
+      produce('liferooms', extract.liferoomsLines),
+      produce('cipha', extract.lines),
+    ]);
     // Killed as soon as something of the new extract is stored, with the rest unread.
     await eventually(
       async () => ((await storedBySource()).cipha > before.cipha ? true : undefined),
@@ -152,7 +158,8 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
 
     faulty = false;
     await eventually(
-      async () => ((await storedBySource()).cipha === before.cipha + extract.valid ? true : undefined),
+      async () =>
+        (await storedBySource()).cipha === before.cipha + extract.valid ? true : undefined,
       { what: 'stored once the fault is gone', timeoutMs: 60_000 },
     );
     const healed = await eventually(

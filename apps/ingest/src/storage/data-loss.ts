@@ -68,3 +68,28 @@ export async function openDataLoss(sql: Sql): Promise<DataLossIncident[]> {
     detectedAt: new Date(r.detected_at).toISOString(),
   }));
 }
+
+/** The oldest unresolved loss of a consumer, as the transport reported it (or null). */
+export async function unresolvedLossOf(sql: Sql, consumer: string): Promise<DataLoss | null> {
+  const open = (await openDataLoss(sql)).find((i) => i.consumer === consumer);
+  return open
+    ? {
+        topic: open.topic,
+        partition: open.partition,
+        expectedOffset: open.expectedOffset,
+        firstOffset: open.firstOffset,
+        reason: open.reason as DataLoss['reason'],
+      }
+    : null;
+}
+
+/**
+ * Marks a consumer's losses resolved (an operator has re-ingested what was lost, or accepted
+ * it); the consumer starts again on its next start. Returns how many were open.
+ */
+export async function resolveDataLoss(sql: Sql, consumer: string): Promise<number> {
+  const rows = await sql`
+    update ingest.data_loss set resolved_at = now()
+    where consumer = ${consumer} and resolved_at is null returning id`;
+  return rows.length;
+}
