@@ -21,7 +21,7 @@ const MiB = 1 << 20;
 describe('POST /v1/ingest/{source}: input limits and encodings (real HTTP, real PostgreSQL)', () => {
   const secret = randomBytes(32);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-ingest-input-'));
-  const { logger } = capturedLogger();
+  const { logger, lines: logLines } = capturedLogger();
   const extract = mixedExtract(6, { seed: 9 });
   const nhs = testNhsNumbers(3, 0);
   let harness: IngestHarness;
@@ -237,6 +237,36 @@ describe('POST /v1/ingest/{source}: input limits and encodings (real HTTP, real 
     } finally {
       delete process.env.LINKAGE_INGEST_MAX_BODY_BYTES;
     }
+  });
+
+  it('leaves no trace of a name or date of birth sent in the query string, in the trail or the logs', async () => {
+    const query = '?note=Aurelia%20Quennell&born=1950-01-01&Cressida_Vexley=1';
+    const ok = await fetch(`${base}/v1/ingest/cipha${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/x-ndjson' },
+      body: extract.lines[0] + '\n',
+    });
+    expect(ok.status).toBe(200);
+    const refused = await fetch(`${base}/v1/ingest/cipha${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: extract.lines[0] + '\n',
+    });
+    expect(refused.status).toBe(401);
+    const trail = JSON.stringify(
+      await harness.db
+        .sql`select row_to_json(t)::text as j from governance.audit_trail t order by sequence`,
+    );
+    const intents = JSON.stringify(await harness.db.sql`select * from governance.audit_intents`);
+    for (const text of [trail, intents, logLines.join('')]) {
+      expect(text).not.toMatch(/Aurelia|Quennell|Cressida|Vexley|1950-01-01/);
+    }
+    const entries = await harness.db.sql<{ outcome: string; parameters: unknown }[]>`
+      select outcome, parameters from governance.audit_trail order by sequence desc limit 2`;
+    expect(entries).toEqual([
+      { outcome: 'denied', parameters: {} },
+      { outcome: 'ok', parameters: { source: 'cipha', $undeclared: 3 } },
+    ]);
   });
 
   it('ends the run aborted when the client goes away mid-body', async () => {

@@ -65,7 +65,7 @@ export class IngestController {
 
   @Post('v1/ingest/:source')
   @HttpCode(200)
-  @RequiresPermission('ingest', { action: 'ingest.run' })
+  @RequiresPermission('ingest', { action: 'ingest.run', parameters: { source: 'code' } })
   async ingest(@Param('source') source: string, @Req() req: Request): Promise<IngestSummary> {
     if (!(SOURCES as readonly string[]).includes(source)) {
       throw new BadRequestException({ error: 'unknown_source', reason: 'unknown_source' });
