@@ -40,6 +40,8 @@ export const DEFAULT_AUDIT_PARAMETERS: DeclaredParameters = {
   outcome: 'code',
   requestId: 'code',
   format: 'code',
+  status: 'code',
+  id: 'code',
 };
 
 /**
