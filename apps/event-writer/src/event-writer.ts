@@ -11,10 +11,11 @@ import {
 import { counter, histogram } from '@linkage/observability';
 import {
   TOPICS,
+  startSupervisedConsumer,
   topicName,
+  type ConsumerStatus,
   type IncomingMessage,
   type Transport,
-  type TransportSubscription,
 } from '@linkage/transport';
 import {
   decideLinkage,
@@ -22,6 +23,7 @@ import {
   type LinkageMethod,
   type RoutedEvent,
 } from '../../../libs/domain/src/linkage';
+import { recordDataLoss, unresolvedLossOf } from '../../ingest/src/storage/data-loss';
 import { ensureIngestSchema } from '../../ingest/src/storage/ingest-schema';
 
 /** The consumer group of the event writer on `ingest.canonical-events.v1`. */
@@ -45,6 +47,8 @@ export interface EventWriterOptions {
 }
 
 export interface EventWriter {
+  /** Lag, assignment, last progress and health of its consumer. */
+  status(): ConsumerStatus;
   /** Stops consuming after the batch in flight; does not close the transport, store or db. */
   stop(): Promise<void>;
 }
@@ -114,38 +118,27 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   // One connection per batch in flight; the embedded database has one, so one at a time there.
   const concurrency = db.embedded ? 1 : Math.max(1, options.concurrency ?? 2);
 
-  let stopped = false;
-  let subscription: TransportSubscription | undefined;
-  let retry: NodeJS.Timeout | undefined;
-  const subscribe = async (): Promise<void> => {
-    subscription = await transport.subscribe({
-      topic,
-      groupId: options.groupId ?? EVENT_WRITER_GROUP,
-      fromBeginning: true,
-      concurrency,
-      eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
-      onError: (error) => {
-        log.error({ err: errorSummary(error) }, 'batch failed; it will be redelivered');
-        if (stopped) return;
-        // The failed batch is uncommitted: join again after a pause and get it back.
-        retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
-      },
-    });
-  };
-  const onSubscribeError = (error: unknown) => {
-    log.error({ err: errorSummary(error) }, 'subscribe failed; retrying');
-    if (!stopped) retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
-  };
-  await subscribe();
+  const consumer = await startSupervisedConsumer({
+    transport,
+    name: 'event-writer',
+    topic,
+    groupId: options.groupId ?? EVENT_WRITER_GROUP,
+    fromBeginning: true,
+    concurrency,
+    logger: log,
+    eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
+    blockedBy: await unresolvedLossOf(db.sql, 'event-writer'),
+    // Canonical events lost unread: every run waiting for the store fails, loudly.
+    onDataLoss: (loss) => recordDataLoss(db.sql, 'event-writer', loss, { failRuns: true }),
+  });
   log.info(
     { topic, transactional: transactional !== undefined, concurrency },
     'event writer started',
   );
   return {
+    status: () => consumer.status(),
     async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      await subscription?.stop();
+      await consumer.stop();
       log.info('event writer stopped');
     },
   };

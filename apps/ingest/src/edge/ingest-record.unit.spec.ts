@@ -105,6 +105,24 @@ describe('ingestRecord', () => {
     },
   );
 
+  it('never stores the free-text course title: the course id names the course', () => {
+    const result = ingestRecord(
+      'liferooms',
+      {
+        record_id: 'enrol-1',
+        record_type: 'course_enrolment',
+        occurred_at: '2024-05-01T09:30:00Z',
+        ...IDENTITY,
+        ...liferoomsRecords.course_enrolment,
+      },
+      ctx,
+    );
+    if (!result.ok) throw new Error('rejected');
+    expect(result.event.data).toMatchObject({ courseId: 'C-1', delivery: 'online' });
+    expect(result.event.data).not.toHaveProperty('courseTitle');
+    expect(JSON.stringify(result.event)).not.toContain('Living with Anxiety');
+  });
+
   it('produces every source-record event type', () => {
     const types = all.map(([source, recordType, fields]) => {
       const r = ingestRecord(

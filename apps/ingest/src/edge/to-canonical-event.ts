@@ -67,7 +67,7 @@ function liferoomsFields(record: LiferoomsRecord): Data {
     case 'course_enrolment':
       return {
         courseId: record.course_id,
-        ...(record.course_title !== undefined ? { courseTitle: record.course_title } : {}),
+        // The free-text title is never stored: `courseId` names the course.
         delivery: record.delivery,
       };
     case 'session_attendance':

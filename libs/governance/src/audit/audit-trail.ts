@@ -130,7 +130,63 @@ export class AuditTrail {
   /** Creates the governance schema when missing, then the trail. */
   static async open(sql: Sql, options: AuditTrailOptions = {}): Promise<AuditTrail> {
     await ensureGovernanceSchema(sql);
-    return new AuditTrail(sql, options);
+    const trail = new AuditTrail(sql, options);
+    // Calls that never finished (their process died) become entries, once surely not running.
+    const graceMs = Number(process.env.LINKAGE_AUDIT_INTENT_GRACE_MS ?? 6 * 3600_000);
+    await trail.recordInterrupted(new Date(trail.clock().getTime() - graceMs));
+    return trail;
+  }
+
+  /**
+   * Writes a call's intent before it runs (not chained; removed by `settleIntent` once the
+   * call's entry is written), so that a call cut short by a crash still leaves a trace.
+   */
+  async recordIntent(id: string, input: AuditEntryInput): Promise<void> {
+    validateAuditInput(input);
+    await this.sql`
+      insert into governance.audit_intents
+        (id, at, actor, role, purpose, dsa, action, parameters, request_id)
+      values (${id}, ${this.clock()}, ${input.actor}, ${input.role ?? null},
+        ${input.purpose ?? null}, ${input.dsa ?? null}, ${input.action},
+        ${this.sql.json((input.parameters ?? {}) as never)}, ${input.requestId ?? null})`;
+  }
+
+  async settleIntent(id: string): Promise<void> {
+    await this.sql`delete from governance.audit_intents where id = ${id}`;
+  }
+
+  /**
+   * Records every intent older than `before` as an entry with outcome `error`, reason
+   * `interrupted` (the call began and never ended), and removes it. Returns how many.
+   */
+  async recordInterrupted(before: Date): Promise<number> {
+    const rows = await this.sql<
+      {
+        id: string;
+        actor: string;
+        role: string | null;
+        purpose: string | null;
+        dsa: string | null;
+        action: string;
+        parameters: AuditParameters;
+        request_id: string | null;
+      }[]
+    >`select * from governance.audit_intents where at < ${before} order by at`;
+    for (const r of rows) {
+      await this.record({
+        actor: r.actor,
+        role: r.role,
+        purpose: r.purpose,
+        dsa: r.dsa,
+        action: r.action,
+        parameters: r.parameters,
+        outcome: 'error',
+        reason: 'interrupted',
+        requestId: r.request_id,
+      });
+      await this.settleIntent(r.id);
+    }
+    return rows.length;
   }
 
   /**
