@@ -3,6 +3,7 @@ import type { Database } from '@linkage/database';
 import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule } from '@linkage/governance';
+import { WebModule } from '../../web/src';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries } from './analytics/analytics.queries';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
@@ -19,7 +20,11 @@ export class AnalyticsApiModule {
   static forRoot(options: AnalyticsModuleOptions): DynamicModule {
     return {
       module: AnalyticsApiModule,
-      imports: [GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret })],
+      imports: [
+        GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret }),
+        // The web page and the audit routes it needs, on this origin (docs/ARCHITECTURE.md).
+        WebModule.forRoot(),
+      ],
       controllers: [AnalyticsController, HealthController],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
