@@ -64,6 +64,7 @@ describe('linkage demo --once (embedded default)', () => {
     expect(summary.headline.map((h: { measure: string }) => h.measure)).toEqual(['crisis', 'ae']);
     for (const h of summary.headline) expect(typeof h.did).toBe('number');
     expect(summary.urls.analytics).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(summary.urls.page).toBe(`${summary.urls.analytics}/`);
     expect(summary.tokens.analyst.split('.')).toHaveLength(3);
     // The demo made and kept its own keys under the data folder.
     expect(fs.existsSync(path.join(dataDir, 'keys', 'pseudonymisation.key'))).toBe(true);

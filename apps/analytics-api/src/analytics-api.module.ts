@@ -6,6 +6,8 @@ import { GovernanceModule } from '@linkage/governance';
 import { WebModule } from '../../web/src';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries } from './analytics/analytics.queries';
+import { AREA_QUERIES, AreasController } from './areas/areas.controller';
+import { AreaQueries } from './areas/areas.queries';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
 
 export interface AnalyticsModuleOptions {
@@ -25,10 +27,17 @@ export class AnalyticsApiModule {
         // The web page and the audit routes it needs, on this origin (docs/ARCHITECTURE.md).
         WebModule.forRoot(),
       ],
-      controllers: [AnalyticsController, HealthController],
+      controllers: [AnalyticsController, AreasController, HealthController],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
+        {
+          provide: AREA_QUERIES,
+          useValue: new AreaQueries(
+            options.db.sql,
+            options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
+          ),
+        },
         {
           provide: ANALYTICS_QUERIES,
           useValue: new AnalyticsQueries(

@@ -19,11 +19,18 @@ const ATTRIBUTION =
   'Contains OS data © Crown copyright and database right. ' +
   'English Indices of Deprivation 2019, Ministry of Housing, Communities and Local Government.';
 
+// Each metric reads one controlled value of an area: from the breakdown by LSOA (cohort size,
+// the measure's rate) or from the reach route (users per 1,000 residents).
 const METRICS = {
-  people: { label: 'Cohort size (Life Rooms users)', of: (r) => r.people },
+  people: { label: 'Cohort size (Life Rooms users)', of: (a) => a.row.people },
+  reach: {
+    label: 'Life Rooms reach per 1,000 residents',
+    of: (a) => a.reach.reachPer1000,
+    source: 'reach',
+  },
   rate: {
     label: 'Rate per person-year in the year after the index date',
-    of: (r) => r.ratePerPersonYear,
+    of: (a) => a.row.ratePerPersonYear,
   },
 };
 
@@ -49,27 +56,33 @@ export async function areasView(ctx) {
     lsoa: `/v1/breakdowns/lsoa?measure=${measure}`,
     sector: `/v1/breakdowns/postcode-sector?measure=${measure}`,
     imd: `/v1/breakdowns/imd-decile?measure=${measure}`,
+    reach: '/v1/areas/lsoa',
   };
-  const [geo, lsoa, sector, imd] = await Promise.all([
+  const [geo, lsoa, reach, sector, imd] = await Promise.all([
     loadBoundaries(),
     getJson(paths.lsoa),
+    getJson(paths.reach),
     getJson(paths.sector),
     getJson(paths.imd),
   ]);
 
   const byCode = new Map(lsoa.rows.map((r) => [r.key, r]));
+  const reachByCode = new Map(reach.areas.map((r) => [r.lsoa, r]));
   let published = 0;
   let suppressed = 0;
   let none = 0;
   const data = geo.features.map((f) => {
     const p = f.properties;
-    const row = byCode.get(p.lsoa11cd);
-    const base = { name: p.lsoa11cd, lsoa: p, row: row ?? null };
-    if (!row) {
+    const area = {
+      row: byCode.get(p.lsoa11cd) ?? null,
+      reach: reachByCode.get(p.lsoa11cd) ?? null,
+    };
+    const base = { name: p.lsoa11cd, lsoa: p, ...area };
+    if (!(metric.source === 'reach' ? area.reach : area.row)) {
       none++;
       return { ...base, value: '-', itemStyle: { areaColor: '#ffffff' } };
     }
-    const v = metric.of(row);
+    const v = metric.of(area);
     if (v === null) {
       suppressed++;
       return {
@@ -96,6 +109,11 @@ export async function areasView(ctx) {
             `<b>${escape(d.lsoa.lsoa11nm)}</b> (${d.lsoa.lsoa11cd})`,
             `${escape(d.lsoa.local_authority)}, IMD decile ${d.lsoa.imd_decile}`,
           ];
+          const shown = (v) => (v === null ? 'suppressed' : v);
+          if (d.reach)
+            lines.push(
+              `residents: ${shown(d.reach.residents)}, reach per 1,000: ${shown(d.reach.reachPer1000)}`,
+            );
           if (!d.row) lines.push('no Life Rooms users recorded');
           else {
             lines.push(`users: ${d.row.people === null ? 'suppressed' : d.row.people}`);
@@ -129,7 +147,7 @@ export async function areasView(ctx) {
           roam: true,
           aspectScale: 0.62,
           layoutCenter: ['52%', '50%'],
-          layoutSize: '118%',
+          layoutSize: '100%',
           itemStyle: { borderColor: '#999', borderWidth: 0.3 },
           emphasis: { label: { show: false }, itemStyle: { areaColor: '#f6c244' } },
           select: { disabled: true },
@@ -140,6 +158,7 @@ export async function areasView(ctx) {
     {
       class: 'chart map',
       'data-testid': 'lsoa-map',
+      'data-metric': selectedMetric,
       'aria-label': `Map of ${metric.label} by LSOA`,
     },
   );
@@ -174,15 +193,18 @@ export async function areasView(ctx) {
     h('span', { class: 'swatch hatched', 'aria-hidden': 'true' }),
     ` ${suppressed} suppressed (hatched), `,
     h('span', { class: 'swatch blank', 'aria-hidden': 'true' }),
-    ` ${none} with no Life Rooms users recorded.`,
+    ` ${none} ${metric.source === 'reach' ? 'with no residents recorded' : 'with no Life Rooms users recorded'}.`,
   );
   return h(
     'div',
     { class: 'view areas' },
     controls,
     panel(
-      `${metric.label} by LSOA: ${measure}`,
-      [csvButton(paths.lsoa, `lsoa-${measure}.csv`)],
+      metric.source === 'reach' ? `${metric.label} by LSOA` : `${metric.label} by LSOA: ${measure}`,
+      [
+        csvButton(paths.lsoa, `lsoa-${measure}.csv`, 'CSV: by LSOA'),
+        csvButton(paths.reach, 'lsoa-reach.csv', 'CSV: reach'),
+      ],
       legend,
       map,
       h('p', { class: 'attribution' }, ATTRIBUTION),
@@ -215,7 +237,7 @@ export async function areasView(ctx) {
 
 function rankedPanel(title, keyLabel, result, path, filename, measure, testid) {
   // Ranked by the published value; suppressed rows go last, in key order, never ranked as 0.
-  const key = selectedMetric === 'people' ? 'people' : 'ratePerPersonYear';
+  const key = selectedMetric === 'rate' ? 'ratePerPersonYear' : 'people';
   const rows = [...result.rows].sort((a, b) => {
     if (a[key] === null && b[key] === null) return 0;
     if (a[key] === null) return 1;

@@ -147,6 +147,7 @@ function didPanel(ctx, o, path) {
   const series = ['users', 'controls'].map((group) => ({
     name: group === 'users' ? 'Life Rooms users' : 'Matched controls',
     type: 'bar',
+    itemStyle: { color: group === 'users' ? '#1d4e89' : '#e07b39' },
     data: ['before', 'after'].map((when) => {
       const v = cells.find((c) => c[0] === group && c[1] === when)[2];
       return v === null
@@ -274,7 +275,6 @@ function allMeasuresPanel(ctx, results) {
       render: (r) =>
         r.failed ? '' : h('span', {}, '[', value(r.ci95[0]), ', ', value(r.ci95[1]), ']'),
     },
-    { key: 'unit', label: 'Unit', render: (r) => r.unit ?? '' },
     {
       key: 'csv',
       label: 'CSV',
@@ -294,7 +294,7 @@ function allMeasuresPanel(ctx, results) {
       'div',
       { class: 'table-wrap' },
       table(
-        'Rates per person-year (cost: GBP per person-year), users vs matched controls',
+        'Users vs matched controls: events per person-year (cost: GBP per person-year), 12 months before and after the index date',
         columns,
         rows,
         { 'data-testid': 'all-measures' },

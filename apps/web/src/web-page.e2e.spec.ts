@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AuditTrail, DsaRegistry, mintToken } from '@linkage/governance';
+import { eventually } from '@linkage/testing';
 import { createAnalyticsApp, type AnalyticsApp } from '../../analytics-api/src';
 import {
   ingestedPopulation,
@@ -21,6 +24,17 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const DSA = 'dsa-web-e2e';
+/** The 989 LSOA codes the map draws. */
+const MAP_CODES = new Set(
+  (
+    JSON.parse(
+      fs.readFileSync(
+        path.join(__dirname, '../../../libs/reference/data/lcr_lsoa2011_boundaries.geojson'),
+        'utf8',
+      ),
+    ) as { features: Array<{ properties: { lsoa11cd: string } }> }
+  ).features.map((f) => f.properties.lsoa11cd),
+);
 const PURPOSE = 'service-evaluation';
 
 /** What a request from the page must never carry: NHS-number-like digits, pseudonyms, postcodes. */
@@ -51,6 +65,7 @@ describe('the web page in headless Chromium', () => {
   let jwtSecret: Buffer;
   let analystToken: string;
   let officerToken: string;
+  let headDir: string | undefined;
   const requests: SeenRequest[] = [];
   const contexts: BrowserContext[] = [];
 
@@ -58,6 +73,9 @@ describe('the web page in headless Chromium', () => {
     expect(fs.existsSync(CHROMIUM)).toBe(true);
     fixture = await ingestedPopulation({ cohort: 300, seed: 'web-e2e' });
     jwtSecret = randomBytes(32);
+    // A signed audit head of this test's own (the default one under ./.data is shared).
+    headDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-web-e2e-'));
+    process.env.LINKAGE_AUDIT_HEAD_FILE = path.join(headDir, 'head.json');
     api = await createAnalyticsApp({ db: fixture.db, port: 0, store: fixture.store, jwtSecret });
     await new DsaRegistry(fixture.db.sql).add({
       ref: DSA,
@@ -76,6 +94,8 @@ describe('the web page in headless Chromium', () => {
     await browser?.close();
     await api?.close();
     await fixture?.close();
+    delete process.env.LINKAGE_AUDIT_HEAD_FILE;
+    if (headDir) fs.rmSync(headDir, { recursive: true, force: true });
   });
 
   /** A fresh tab (its own sessionStorage) at 1280x800 that records every request it makes. */
@@ -102,16 +122,20 @@ describe('the web page in headless Chromium', () => {
     await page.waitForSelector(`main[data-loaded="${view}"]`, { timeout: 60_000 });
   }
 
-  /** The text of the first match, once it contains `expected` (jest asserts it afterwards). */
+  /**
+   * The text of the first match once it contains `expected` (polled from the test with a
+   * deadline: the page's CSP forbids the string evaluation `waitForFunction` would need).
+   * After the deadline, returns what is there, for jest to report.
+   */
   async function textOf(page: Page, selector: string, expected = ''): Promise<string> {
-    await page
-      .waitForFunction(
-        `(document.querySelector(${JSON.stringify(selector)})?.textContent ?? '\u0000').includes(${JSON.stringify(expected)})`,
-        undefined,
-        { timeout: 30_000 },
-      )
-      .catch(() => undefined); // the assertion below says what was there instead
-    return (await page.locator(selector).first().textContent()) ?? '';
+    const read = async () => (await page.locator(selector).first().textContent()) ?? '';
+    return eventually(
+      async () => {
+        const text = await read();
+        return text.includes(expected) ? text : undefined;
+      },
+      { timeoutMs: 30_000, what: `${selector} to contain ${expected}` },
+    ).catch(read);
   }
 
   async function apiJson<T>(path: string, token = analystToken): Promise<T> {
@@ -198,7 +222,7 @@ describe('the web page in headless Chromium', () => {
     const lsoa = await apiJson<{ rows: Array<{ key: string; people: number | null }> }>(
       '/v1/breakdowns/lsoa?measure=crisis',
     );
-    const suppressedInApi = lsoa.rows.filter((r) => r.people === null && r.key !== 'unknown');
+    const suppressedInApi = lsoa.rows.filter((r) => r.people === null && MAP_CODES.has(r.key));
     expect(suppressedInApi.length).toBeGreaterThan(0);
     expect(drawn).toEqual({ areas: 989, suppressed: suppressedInApi.length });
     expect(await page.getAttribute(summary, 'data-suppressed')).toBe(
@@ -232,6 +256,39 @@ describe('the web page in headless Chromium', () => {
       );
     }
     expect(await textOf(page, '.attribution')).toContain('Office for National Statistics');
+
+    // Reach per 1,000 residents (its own controlled route): same 989 areas, its own suppression.
+    const reach = await apiJson<{ areas: Array<{ lsoa: string; reachPer1000: number | null }> }>(
+      '/v1/areas/lsoa',
+    );
+    await page.selectOption('#area-metric', 'reach');
+    await eventually(
+      async () =>
+        (await page.getAttribute('[data-testid=lsoa-map]', 'data-metric')) === 'reach' || undefined,
+      { what: 'the reach map' },
+    );
+    await page.waitForSelector('main[data-loaded="areas"] [data-testid=map-summary]');
+    const reachDrawn = await inPage<{ areas: number; suppressed: number; values: number[] }>(
+      page,
+      `(() => {
+        const data = ${chartOf('lsoa-map')}.getOption().series[0].data;
+        return {
+          areas: data.length,
+          suppressed: data.filter((d) => d.suppressed).length,
+          values: data.filter((d) => typeof d.value === 'number').map((d) => d.value).sort((a, b) => a - b),
+        };
+      })()`,
+    );
+    expect(MAP_CODES.size).toBe(989);
+    expect(reachDrawn.areas).toBe(989);
+    reach.areas = reach.areas.filter((a) => MAP_CODES.has(a.lsoa));
+    expect(reachDrawn.suppressed).toBe(reach.areas.filter((a) => a.reachPer1000 === null).length);
+    expect(reachDrawn.values).toEqual(
+      reach.areas
+        .map((a) => a.reachPer1000)
+        .filter((v): v is number => v !== null)
+        .sort((a, b) => a - b),
+    );
   });
 
   it('downloads a table as CSV through the API, with the numbers the API gives', async () => {

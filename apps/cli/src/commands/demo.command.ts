@@ -58,7 +58,14 @@ interface DemoSummary {
   matchedUsers: number;
   maxAbsSmdAfterMatching: number | null;
   headline: HeadlineOutcome[];
-  urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
+  urls: {
+    analytics: string;
+    analyticsDocs: string;
+    governance: string;
+    ingest: string;
+    /** The web page (served by the analytics app). */
+    page: string;
+  };
   tokens: { analyst: string; governanceOfficer: string };
   dsa: string;
   purpose: string;
@@ -243,6 +250,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       urls: {
         analytics: analytics.url!,
         analyticsDocs: `${analytics.url}/docs`,
+        page: `${analytics.url}/`,
         governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
         ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
       },
@@ -381,6 +389,7 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
       (h) =>
         `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
     ),
+    `  web page             ${s.urls.page}  (sign in with a token below)`,
     `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
     `  governance API       ${s.urls.governance}`,
     `  ingest API           ${s.urls.ingest}`,
