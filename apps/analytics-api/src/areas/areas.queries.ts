@@ -25,10 +25,13 @@ export class AreaQueries {
 
   async lsoaReach(): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.sql(this.schema);
+    // A person is counted once however many Life Rooms subjects link to them.
     const counts = await this.sql<{ lsoa: string; residents: number; users: number }[]>`
       select p.lsoa, count(*)::int as residents,
-             (count(*) filter (where l.index_date is not null))::int as users
-      from ${s}.person_profile p left join ${s}.life_rooms l using (person_id)
+             (count(*) filter (where exists (
+               select 1 from ${s}.life_rooms l
+               where l.person_id = p.person_id and l.index_date is not null)))::int as users
+      from ${s}.person_profile p
       where p.lsoa is not null and not p.opted_out
       group by p.lsoa order by p.lsoa`;
     const table = controlTable(
