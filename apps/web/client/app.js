@@ -120,6 +120,7 @@ function signInView(ctx, message) {
         } catch (error) {
           forgetToken();
           session = null;
+          input.value = ''; // a refused token does not linger on the page
           renderWho();
           status.textContent = `Not signed in. ${error.message}`;
           status.className = 'refused';
@@ -162,6 +163,8 @@ function signInView(ctx, message) {
 
 async function route() {
   const id = (location.hash.replace(/^#\//, '') || '').split('?')[0];
+  // Re-rendering the nav drops its focus; remember whether the user came from it.
+  const fromNav = Boolean(document.activeElement?.closest?.('nav'));
   current?.dispose();
   current = newViewContext();
   const ctx = current;
@@ -196,6 +199,8 @@ async function route() {
   main.replaceChildren(h('h1', { class: 'view-title', tabindex: '-1' }, view.label), content);
   main.setAttribute('data-loaded', view.id);
   ctx.mount();
+  // Keyboard and screen-reader users land on the new view's heading, not back at the top.
+  if (fromNav) main.querySelector('h1')?.focus();
 }
 
 async function start() {

@@ -350,6 +350,28 @@ describe('the web page in headless Chromium', () => {
     });
   });
 
+  it('can be used from the keyboard: Tab to a view, Enter opens it, focus lands on its heading', async () => {
+    const page = await newPage();
+    await signIn(page, analystToken);
+    await page.waitForSelector('main[data-loaded="evaluation"]', { timeout: 60_000 });
+    await page.focus('body');
+    let focused = '';
+    for (let i = 0; i < 12 && focused !== 'wellbeing'; i++) {
+      await page.keyboard.press('Tab');
+      focused =
+        (await inPage<string | null>(page, `document.activeElement?.dataset?.view ?? null`)) ?? '';
+    }
+    expect(focused).toBe('wellbeing');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('main[data-loaded="wellbeing"]', { timeout: 60_000 });
+    expect(
+      await inPage(
+        page,
+        `document.activeElement?.tagName + ':' + document.activeElement?.textContent`,
+      ),
+    ).toBe('H1:Wellbeing');
+  });
+
   it('says "not available yet" for segments, without failing', async () => {
     const page = await newPage();
     await signIn(page, analystToken);
@@ -359,6 +381,16 @@ describe('the web page in headless Chromium', () => {
   });
 
   it('never sends an identifier: only GETs to its own origin, no NHS numbers, pseudonyms or postcodes', async () => {
+    // Every view as an analyst and as an officer (plus whatever the tests above requested).
+    for (const [token, views] of [
+      [analystToken, ['evaluation', 'areas', 'wellbeing', 'segments', 'governance']],
+      [officerToken, ['governance', 'evaluation']],
+    ] as const) {
+      const page = await newPage();
+      await signIn(page, token);
+      await page.waitForSelector('main[data-loaded]', { timeout: 60_000 });
+      for (const view of views) await openView(page, view);
+    }
     expect(requests.length).toBeGreaterThan(20);
     const origin = new URL(api.url!).origin;
     for (const r of requests) {
