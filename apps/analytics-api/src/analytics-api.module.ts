@@ -33,10 +33,7 @@ export class AnalyticsApiModule {
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         {
           provide: AREA_QUERIES,
-          useValue: new AreaQueries(
-            options.db.sql,
-            options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
-          ),
+          useValue: new AreaQueries(options.db.sql),
         },
         {
           provide: ANALYTICS_QUERIES,

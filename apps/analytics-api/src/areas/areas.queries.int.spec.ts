@@ -1,5 +1,5 @@
 import { openDatabase, type Database } from '@linkage/database';
-import { controlTable, DEFAULT_DISCLOSURE_POLICY } from '@linkage/domain';
+import { DEFAULT_PUBLISHING_POLICY } from '@linkage/domain';
 import { createFreshDatabase } from '@linkage/testing';
 import { ensureReadModel } from '../../../projector/src';
 import { AreaQueries } from './areas.queries';
@@ -48,48 +48,27 @@ describe('Life Rooms reach by LSOA (real PostgreSQL)', () => {
     await fresh?.drop();
   });
 
-  it('publishes the counts as one controlled table and reach only where both counts are published', async () => {
+  it('passes every number through the publishing gate: counts, secondary suppression, reach of rounded counts', async () => {
     const result = await new AreaQueries(db.sql).lsoaReach();
     const body = result.body as unknown as {
-      areas: Array<{
-        lsoa: string;
-        residents: number | null;
-        users: number | null;
-        reachPer1000: number | null;
-      }>;
+      areas: unknown[];
+      totalResidents: number | null;
+      totalUsers: number | null;
+      provenance: { publishingPolicy: string };
     };
-    const codes = Object.keys(POPULATION).sort();
-    expect(body.areas.map((a) => a.lsoa)).toEqual(codes);
-    const expected = controlTable(
-      codes.map((c) => POPULATION[c]),
-      DEFAULT_DISCLOSURE_POLICY,
-    );
-    body.areas.forEach((a, i) => {
-      expect([a.lsoa, a.residents, a.users]).toEqual([a.lsoa, ...expected.cells[i]]);
-      for (const count of [a.residents, a.users]) {
-        if (count !== null) {
-          expect(count === 0 || count > DEFAULT_DISCLOSURE_POLICY.threshold).toBe(true);
-          expect(count % DEFAULT_DISCLOSURE_POLICY.rounding).toBe(0);
-        }
-      }
-      const [residents, users] = POPULATION[a.lsoa];
-      expect(a.reachPer1000).toBe(
-        a.residents === null || a.users === null
-          ? null
-          : Math.round((users / residents) * 1000 * 10) / 10,
-      );
-    });
-    // 20 of 40 residents (the opted-out user counts in neither): 500 per 1,000.
-    expect(body.areas[0]).toEqual({
-      lsoa: 'E01000001',
-      residents: 40,
-      users: 20,
-      reachPer1000: 500,
-    });
-    // 3 users is a small number: suppressed, and so is the reach it would give away.
-    expect(body.areas[1]).toMatchObject({ users: null, reachPer1000: null });
-    expect(result.cellsSuppressed).toBe(expected.cellsSuppressed);
-    expect(result.cellsSuppressed).toBeGreaterThan(0);
+    expect(body.areas).toEqual([
+      // 20 of 40 residents (the opted-out user counts in neither): 500 per 1,000.
+      { lsoa: 'E01000001', residents: 40, users: 20, reachPer1000: 500 },
+      // 3 users is a small count: withheld, and so is the reach it would give away.
+      { lsoa: 'E01000002', residents: 30, users: null, reachPer1000: null },
+      { lsoa: 'E01000003', residents: 50, users: 15, reachPer1000: 300 },
+      // Secondary suppression: E's 5 residents alone in the column would follow from the total.
+      { lsoa: 'E01000004', residents: null, users: 0, reachPer1000: null },
+      { lsoa: 'E01000005', residents: null, users: null, reachPer1000: null },
+    ]);
+    expect([body.totalResidents, body.totalUsers]).toEqual([150, 40]);
+    expect(body.provenance.publishingPolicy).toBe(DEFAULT_PUBLISHING_POLICY.version);
+    expect(result.cellsSuppressed).toBe(7); // B users, D and E residents, E users, three reaches
     expect(result.rows[0]).toEqual({
       lsoa: 'E01000001',
       residents: 40,

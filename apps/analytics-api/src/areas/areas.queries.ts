@@ -1,5 +1,11 @@
 import type { Sql } from '@linkage/database';
-import { controlTable, DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
+import {
+  applyPublishingGate,
+  DEFAULT_PUBLISHING_POLICY,
+  publishedValue,
+  type PublishingPolicy,
+  type Statistic,
+} from '@linkage/domain';
 import { AnalyticsQueries, type QueryResult } from '../analytics/analytics.queries';
 
 /** Reach is published per this many residents. */
@@ -7,20 +13,19 @@ export const REACH_PER = 1000;
 
 /**
  * Life Rooms reach by LSOA: residents of the (generated) population, Life Rooms users among them,
- * and users per 1,000 residents. Both counts pass disclosure control as one table (primary and
- * secondary suppression, rounding); the reach is published only where both counts are, and is
- * computed from the raw counts (like every rate), rounded to one decimal. People who opted out are
- * left out of both counts.
+ * and users per 1,000 residents. Every number passes the publishing gate: the counts as counts
+ * (each column a line, for secondary suppression), the reach as a rate of the rounded counts that
+ * depends on both, so it is withheld wherever either count is. People who opted out are left out.
  */
 export class AreaQueries {
   private readonly analytics: AnalyticsQueries;
 
   constructor(
     private readonly sql: Sql,
-    private readonly policy: DisclosurePolicy = DEFAULT_DISCLOSURE_POLICY,
+    private readonly policy: PublishingPolicy = DEFAULT_PUBLISHING_POLICY,
     private readonly schema = 'read_model',
   ) {
-    this.analytics = new AnalyticsQueries(sql, policy, schema);
+    this.analytics = new AnalyticsQueries(sql, undefined, schema);
   }
 
   async lsoaReach(): Promise<QueryResult<Record<string, unknown>>> {
@@ -34,25 +39,52 @@ export class AreaQueries {
       from ${s}.person_profile p
       where p.lsoa is not null and not p.opted_out
       group by p.lsoa order by p.lsoa`;
-    const table = controlTable(
-      counts.map((c) => [c.residents, c.users]),
+
+    const cells: Record<string, Statistic> = {};
+    for (const c of counts) {
+      cells[`${c.lsoa}/residents`] = { kind: 'count', value: c.residents };
+      cells[`${c.lsoa}/users`] = { kind: 'count', value: c.users };
+      cells[`${c.lsoa}/reach`] = {
+        kind: 'rate',
+        numerator: c.users,
+        numeratorKind: 'count',
+        denominator: c.residents,
+        denominatorKind: 'count',
+        groupSize: c.residents,
+        per: REACH_PER,
+        dependsOn: [`${c.lsoa}/residents`, `${c.lsoa}/users`],
+      };
+    }
+    cells['total/residents'] = { kind: 'count', value: sum(counts.map((c) => c.residents)) };
+    cells['total/users'] = { kind: 'count', value: sum(counts.map((c) => c.users)) };
+    const gated = applyPublishingGate(
+      {
+        cells,
+        lines: [
+          counts.map((c) => `${c.lsoa}/residents`),
+          counts.map((c) => `${c.lsoa}/users`),
+        ].filter((line) => line.length > 1),
+      },
       this.policy,
     );
-    const rows = counts.map((c, i) => {
-      const [residents, users] = table.cells[i];
-      const reach =
-        residents === null || users === null || c.residents === 0
-          ? null
-          : Math.round((c.users / c.residents) * REACH_PER * 10) / 10;
-      return { lsoa: c.lsoa, residents, users, reachPer1000: reach };
-    });
-    const provenance = await this.analytics.provenance();
+    const value = (cell: string) => publishedValue(gated, cell);
+    const rows = counts.map((c) => ({
+      lsoa: c.lsoa,
+      residents: value(`${c.lsoa}/residents`),
+      users: value(`${c.lsoa}/users`),
+      reachPer1000: value(`${c.lsoa}/reach`),
+    }));
+    const cellsSuppressed = gated.suppressed.length;
+    const provenance = {
+      ...(await this.analytics.provenance()),
+      publishingPolicy: gated.policyVersion,
+    };
     return {
       body: {
         areas: rows,
-        totalResidents: table.columnTotals[0] ?? 0,
-        totalUsers: table.columnTotals[1] ?? 0,
-        cellsSuppressed: table.cellsSuppressed,
+        totalResidents: value('total/residents'),
+        totalUsers: value('total/users'),
+        cellsSuppressed,
         provenance,
       },
       rows: rows.map((r) => ({
@@ -61,7 +93,11 @@ export class AreaQueries {
         users: r.users,
         reach_per_1000: r.reachPer1000,
       })),
-      cellsSuppressed: table.cellsSuppressed,
+      cellsSuppressed,
     };
   }
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }
