@@ -7,6 +7,7 @@ import {
   csvButton,
   h,
   panel,
+  problem,
   provenance,
   SUPPRESSED_COLOUR,
   SUPPRESSED_DECAL,
@@ -58,13 +59,50 @@ export async function areasView(ctx) {
     imd: `/v1/breakdowns/imd-decile?measure=${measure}`,
     reach: '/v1/areas/lsoa',
   };
-  const [geo, lsoa, reach, sector, imd] = await Promise.all([
+  // The map first; the ranked tables fill in once it is shown.
+  const [geo, lsoa, reach] = await Promise.all([
     loadBoundaries(),
     getJson(paths.lsoa),
     getJson(paths.reach),
-    getJson(paths.sector),
-    getJson(paths.imd),
   ]);
+  const tables = h(
+    'div',
+    { class: 'two', 'data-testid': 'ranked-tables' },
+    panel(
+      'By postcode sector and IMD decile',
+      [],
+      h('p', { class: 'loading', role: 'status' }, 'Loading…'),
+    ),
+  );
+  ctx.onMount(async () => {
+    let content;
+    try {
+      const [sector, imd] = await Promise.all([getJson(paths.sector), getJson(paths.imd)]);
+      content = [
+        rankedPanel(
+          'By postcode sector',
+          'Postcode sector',
+          sector,
+          paths.sector,
+          `postcode-sector-${measure}.csv`,
+          measure,
+          'sector-table',
+        ),
+        rankedPanel(
+          'By IMD decile (1 = most deprived)',
+          'IMD decile',
+          imd,
+          paths.imd,
+          `imd-decile-${measure}.csv`,
+          measure,
+          'imd-table',
+        ),
+      ];
+    } catch (error) {
+      content = [problem(error)];
+    }
+    if (!ctx.disposed) tables.replaceChildren(...content);
+  });
 
   const byCode = new Map(lsoa.rows.map((r) => [r.key, r]));
   const reachByCode = new Map(reach.areas.map((r) => [r.lsoa, r]));
@@ -209,28 +247,7 @@ export async function areasView(ctx) {
       map,
       h('p', { class: 'attribution' }, ATTRIBUTION),
     ),
-    h(
-      'div',
-      { class: 'two' },
-      rankedPanel(
-        'By postcode sector',
-        'Postcode sector',
-        sector,
-        paths.sector,
-        `postcode-sector-${measure}.csv`,
-        measure,
-        'sector-table',
-      ),
-      rankedPanel(
-        'By IMD decile (1 = most deprived)',
-        'IMD decile',
-        imd,
-        paths.imd,
-        `imd-decile-${measure}.csv`,
-        measure,
-        'imd-table',
-      ),
-    ),
+    tables,
     provenance(lsoa.provenance),
   );
 }

@@ -233,6 +233,7 @@ describe('the web page in headless Chromium', () => {
     const imd = await apiJson<{
       rows: Array<{ key: string; people: number | null; ratePerPersonYear: number | null }>;
     }>('/v1/breakdowns/imd-decile?measure=crisis');
+    await page.waitForSelector('[data-testid=imd-table]', { timeout: 60_000 }); // fills in after the map
     const tableRows = await page.locator('[data-testid=imd-table] tbody tr').all();
     expect(tableRows).toHaveLength(imd.rows.length);
     let suppressedCells = 0;
