@@ -229,8 +229,9 @@ function allMeasuresPanel(ctx, results) {
               style: { stroke: '#1d4e89', lineWidth: 2 },
             };
           },
-          data: ok.map((r, i) => [r.ci95[0], i]),
-          encode: { x: 0, y: 1 },
+          // Both bounds as x values, so that the axis spans every interval.
+          data: ok.map((r, i) => [r.ci95[0] ?? '-', r.ci95[1] ?? '-', i]),
+          encode: { x: [0, 1], y: 2 },
         },
         {
           type: 'scatter',
