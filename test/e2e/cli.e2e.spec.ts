@@ -31,6 +31,7 @@ const VERBS = [
   'project',
   'outcomes',
   'bench',
+  'release',
 ];
 
 interface CliResult {

@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Database } from '@linkage/database';
-import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
+import { type DisclosurePolicy, type PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceModule } from '@linkage/governance';
+import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
 import { WebModule } from '../../web/src';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
-import { AnalyticsQueries } from './analytics/analytics.queries';
+import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
 import { AREA_QUERIES, AreasController } from './areas/areas.controller';
 import { AreaQueries } from './areas/areas.queries';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
@@ -14,7 +14,8 @@ export interface AnalyticsModuleOptions {
   db: Database;
   store?: EventStore;
   jwtSecret?: Buffer;
-  disclosurePolicy?: DisclosurePolicy;
+  /** The publishing gate's policy (count rules alone are accepted for older callers). */
+  disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
 }
 
 @Module({})
@@ -33,13 +34,15 @@ export class AnalyticsApiModule {
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         {
           provide: AREA_QUERIES,
-          useValue: new AreaQueries(options.db.sql),
+          useValue: new AreaQueries(options.db.sql, options.disclosurePolicy),
         },
         {
           provide: ANALYTICS_QUERIES,
           useValue: new AnalyticsQueries(
             options.db.sql,
-            options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
+            options.disclosurePolicy ?? configuredPublishingPolicy(),
+            'read_model',
+            new ReleasedCellLedger(options.db.sql),
           ),
         },
       ],

@@ -1,3 +1,4 @@
 export * from './analytics/analytics.queries';
 export * from './analytics-api.module';
 export * from './create-analytics-app';
+export * from './analytics/release-outputs';

@@ -129,8 +129,18 @@ export function provenance(p) {
       `counts 1-${p.disclosurePolicy.threshold} suppressed, others rounded to the nearest ${p.disclosurePolicy.rounding}`,
     );
   if (p.unitCostVersion !== undefined) add('unit costs', p.unitCostVersion ?? '(none)');
+  if (p.publishingPolicy)
+    add('publishing gate', p.publishingPolicy.version ?? String(p.publishingPolicy));
   for (const [k, v] of Object.entries(p)) {
-    if (!['eventStorePosition', 'matching', 'disclosurePolicy', 'unitCostVersion'].includes(k))
+    if (
+      ![
+        'eventStorePosition',
+        'matching',
+        'disclosurePolicy',
+        'unitCostVersion',
+        'publishingPolicy',
+      ].includes(k)
+    )
       add(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
   }
   return h(

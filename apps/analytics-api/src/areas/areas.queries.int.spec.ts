@@ -54,7 +54,7 @@ describe('Life Rooms reach by LSOA (real PostgreSQL)', () => {
       areas: unknown[];
       totalResidents: number | null;
       totalUsers: number | null;
-      provenance: { publishingPolicy: string };
+      provenance: { publishingPolicy: { version: string } };
     };
     expect(body.areas).toEqual([
       // 20 of 40 residents (the opted-out user counts in neither): 500 per 1,000.
@@ -67,7 +67,7 @@ describe('Life Rooms reach by LSOA (real PostgreSQL)', () => {
       { lsoa: 'E01000005', residents: null, users: null, reachPer1000: null },
     ]);
     expect([body.totalResidents, body.totalUsers]).toEqual([150, 40]);
-    expect(body.provenance.publishingPolicy).toBe(DEFAULT_PUBLISHING_POLICY.version);
+    expect(body.provenance.publishingPolicy.version).toBe(DEFAULT_PUBLISHING_POLICY.version);
     expect(result.cellsSuppressed).toBe(7); // B users, D and E residents, E users, three reaches
     expect(result.rows[0]).toEqual({
       lsoa: 'E01000001',

@@ -1,8 +1,8 @@
 import type { Sql } from '@linkage/database';
 import {
   applyPublishingGate,
-  DEFAULT_PUBLISHING_POLICY,
   publishedValue,
+  type DisclosurePolicy,
   type PublishingPolicy,
   type Statistic,
 } from '@linkage/domain';
@@ -20,16 +20,19 @@ export const REACH_PER = 1000;
 export class AreaQueries {
   private readonly analytics: AnalyticsQueries;
 
+  /** `policy`: as for AnalyticsQueries (default: the configured publishing policy). */
   constructor(
     private readonly sql: Sql,
-    private readonly policy: PublishingPolicy = DEFAULT_PUBLISHING_POLICY,
+    policy?: PublishingPolicy | DisclosurePolicy,
     private readonly schema = 'read_model',
   ) {
-    this.analytics = new AnalyticsQueries(sql, undefined, schema);
+    this.analytics = new AnalyticsQueries(sql, policy, schema);
   }
 
   async lsoaReach(): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.sql(this.schema);
+    // The same policy (and provenance) as every other analytics answer.
+    const provenance = await this.analytics.provenance();
     // A person is counted once however many Life Rooms subjects link to them.
     const counts = await this.sql<{ lsoa: string; residents: number; users: number }[]>`
       select p.lsoa, count(*)::int as residents,
@@ -65,7 +68,7 @@ export class AreaQueries {
           counts.map((c) => `${c.lsoa}/users`),
         ].filter((line) => line.length > 1),
       },
-      this.policy,
+      provenance.publishingPolicy,
     );
     const value = (cell: string) => publishedValue(gated, cell);
     const rows = counts.map((c) => ({
@@ -75,16 +78,14 @@ export class AreaQueries {
       reachPer1000: value(`${c.lsoa}/reach`),
     }));
     const cellsSuppressed = gated.suppressed.length;
-    const provenance = {
-      ...(await this.analytics.provenance()),
-      publishingPolicy: gated.policyVersion,
-    };
     return {
       body: {
         areas: rows,
         totalResidents: value('total/residents'),
         totalUsers: value('total/users'),
         cellsSuppressed,
+        // Which cells the gate withheld and by which rule (never their values).
+        suppressed: gated.suppressed,
         provenance,
       },
       rows: rows.map((r) => ({
@@ -94,6 +95,8 @@ export class AreaQueries {
         reach_per_1000: r.reachPer1000,
       })),
       cellsSuppressed,
+      suppressed: gated.suppressed,
+      released: gated.released,
     };
   }
 }
