@@ -3,7 +3,6 @@ import type { Database } from '@linkage/database';
 import { type DisclosurePolicy, type PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
-import { WebModule } from '../../web/src';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
 import { AREA_QUERIES, AreasController } from './areas/areas.controller';
@@ -16,6 +15,8 @@ export interface AnalyticsModuleOptions {
   jwtSecret?: Buffer;
   /** The publishing gate's policy (count rules alone are accepted for older callers). */
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
+  /** More modules on the same origin, e.g. the web page (`WebModule` from apps/web). */
+  modules?: DynamicModule[];
 }
 
 @Module({})
@@ -25,8 +26,9 @@ export class AnalyticsApiModule {
       module: AnalyticsApiModule,
       imports: [
         GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret }),
-        // The web page and the audit routes it needs, on this origin (docs/ARCHITECTURE.md).
-        WebModule.forRoot(),
+        // The web page and the audit routes it needs, when the caller mounts them here
+        // (docs/ARCHITECTURE.md); passed in so that analytics-api does not import apps/web.
+        ...(options.modules ?? []),
       ],
       controllers: [AnalyticsController, AreasController, HealthController],
       providers: [

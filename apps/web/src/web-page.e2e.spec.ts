@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { AuditTrail, DsaRegistry, mintToken } from '@linkage/governance';
 import { eventually } from '@linkage/testing';
 import { createAnalyticsApp, type AnalyticsApp } from '../../analytics-api/src';
+import { WebModule } from './web.module';
 import {
   ingestedPopulation,
   type PipelineFixture,
@@ -76,7 +77,13 @@ describe('the web page in headless Chromium', () => {
     // A signed audit head of this test's own (the default one under ./.data is shared).
     headDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-web-e2e-'));
     process.env.LINKAGE_AUDIT_HEAD_FILE = path.join(headDir, 'head.json');
-    api = await createAnalyticsApp({ db: fixture.db, port: 0, store: fixture.store, jwtSecret });
+    api = await createAnalyticsApp({
+      db: fixture.db,
+      port: 0,
+      store: fixture.store,
+      jwtSecret,
+      modules: [WebModule.forRoot()],
+    });
     await new DsaRegistry(fixture.db.sql).add({
       ref: DSA,
       purposes: [PURPOSE],

@@ -32,6 +32,7 @@ import {
 import { catchUp, runMatching, startProjector } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
+import { WebModule } from '../../../web/src';
 import { resolveCliActor } from './cli-context';
 import { INGEST_ACTION } from './ingest.command';
 import { gateMatchingSummary } from './demo-publication';
@@ -223,6 +224,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const basePort = Number(options.port);
     const portAfter = (offset: number) => (basePort === 0 ? 0 : basePort + offset);
     analytics = await createAnalyticsApp({
+      modules: [WebModule.forRoot()], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: await freePort(basePort),
