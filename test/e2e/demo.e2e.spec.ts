@@ -74,6 +74,7 @@ describe('linkage demo --once (embedded default)', () => {
     for (const s of summary.segments as { size: number | null }[])
       expect(s.size === null || (s.size % 5 === 0 && !(s.size >= 1 && s.size <= 7))).toBe(true);
     expect(summary.urls.analytics).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(summary.urls.page).toBe(`${summary.urls.analytics}/`);
     expect(summary.tokens.analyst.split('.')).toHaveLength(3);
     // The demo made and kept its own keys under the data folder.
     expect(fs.existsSync(path.join(dataDir, 'keys', 'pseudonymisation.key'))).toBe(true);

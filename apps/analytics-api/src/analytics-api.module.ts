@@ -5,6 +5,8 @@ import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
+import { AREA_QUERIES, AreasController } from './areas/areas.controller';
+import { AreaQueries } from './areas/areas.queries';
 import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
 import { SEGMENT_QUERIES, SegmentsController } from './segments/segments.controller';
 import { SegmentQueries } from './segments/segments.queries';
@@ -15,6 +17,8 @@ export interface AnalyticsModuleOptions {
   jwtSecret?: Buffer;
   /** The publishing gate's policy (count rules alone are accepted for older callers). */
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
+  /** More modules on the same origin, e.g. the web page (`WebModule` from apps/web). */
+  modules?: DynamicModule[];
 }
 
 @Module({})
@@ -29,8 +33,13 @@ export class AnalyticsApiModule {
     );
     return {
       module: AnalyticsApiModule,
-      imports: [GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret })],
-      controllers: [AnalyticsController, SegmentsController, HealthController],
+      imports: [
+        GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret }),
+        // The web page and the audit routes it needs, when the caller mounts them here
+        // (docs/ARCHITECTURE.md); passed in so that analytics-api does not import apps/web.
+        ...(options.modules ?? []),
+      ],
+      controllers: [AnalyticsController, SegmentsController, AreasController, HealthController],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
@@ -38,6 +47,10 @@ export class AnalyticsApiModule {
         {
           provide: SEGMENT_QUERIES,
           useValue: new SegmentQueries(options.db.sql, analytics, policy),
+        },
+        {
+          provide: AREA_QUERIES,
+          useValue: new AreaQueries(options.db.sql, policy),
         },
       ],
     };

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Database } from '@linkage/database';
@@ -19,6 +19,8 @@ export interface CreateAnalyticsAppOptions {
   /** Token secret; default `loadJwtSecret()` (demo key only on the embedded database). */
   jwtSecret?: Buffer;
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
+  /** More modules on this origin: the CLI mounts the web page (`WebModule` from apps/web). */
+  modules?: DynamicModule[];
 }
 
 export interface AnalyticsApp {
@@ -44,6 +46,7 @@ export async function createAnalyticsApp(
       store: options.store,
       jwtSecret: options.jwtSecret,
       disclosurePolicy: options.disclosurePolicy,
+      modules: options.modules,
     }),
     { logger: false },
   );

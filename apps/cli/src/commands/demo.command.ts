@@ -33,6 +33,7 @@ import {
 import { catchUp, runMatching, startProjector } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
+import { WebModule } from '../../../web/src';
 import { resolveCliActor } from './cli-context';
 import { INGEST_ACTION } from './ingest.command';
 import { publishedSegments, runSegmentsCli, type PublishedSegment } from './segment.command';
@@ -66,7 +67,14 @@ interface DemoSummary {
   headline: HeadlineOutcome[];
   /** Segment sizes as published (through the publishing gate), as of the data's last day. */
   segments: PublishedSegment[];
-  urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
+  urls: {
+    analytics: string;
+    analyticsDocs: string;
+    governance: string;
+    ingest: string;
+    /** The web page (served by the analytics app). */
+    page: string;
+  };
   tokens: { analyst: string; governanceOfficer: string };
   dsa: string;
   purpose: string;
@@ -247,6 +255,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const basePort = Number(options.port);
     const portAfter = (offset: number) => (basePort === 0 ? 0 : basePort + offset);
     analytics = await createAnalyticsApp({
+      modules: [WebModule.forRoot()], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: await freePort(basePort),
@@ -288,6 +297,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       urls: {
         analytics: analytics.url!,
         analyticsDocs: `${analytics.url}/docs`,
+        page: `${analytics.url}/`,
         governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
         ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
       },
@@ -443,6 +453,7 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
     ...s.segments
       .filter((g) => g.parent === null)
       .map((g) => `  segment              ${g.id.padEnd(45)} ${g.size ?? 'suppressed'}`),
+    `  web page             ${s.urls.page}  (sign in with a token below)`,
     `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
     `  governance API       ${s.urls.governance}`,
     `  ingest API           ${s.urls.ingest}`,

@@ -13,6 +13,7 @@ import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { AuditTrail, auditOptOutProcessed } from '@linkage/governance';
 import { createAnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
+import { WebModule } from '../../../web/src';
 
 const SERVICES = [
   'ingest',
@@ -149,6 +150,7 @@ async function serveInProcess(services: Service[], port: Ports): Promise<void> {
   }
   if (services.includes('analytics-api')) {
     const analytics = await createAnalyticsApp({
+      modules: [WebModule.forRoot()], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: port.analytics,
