@@ -99,6 +99,8 @@ export async function ingestRecords(
     options.onBatch?.(read);
   };
 
+  // Data-quality warnings of kept records, by field and reason (e.g. `/nhs_number:invalid_nhs_number`).
+  const warnings: Record<string, number> = {};
   let ctx = {
     pseudonymiser: deps.pseudonymiser,
     postcodes: deps.postcodes,
@@ -114,6 +116,10 @@ export async function ingestRecords(
     const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
     if (result.ok) {
       const e = result.event;
+      for (const w of e.metadata.warnings ?? []) {
+        const k = `${w.field}:${w.reason}`;
+        warnings[k] = (warnings[k] ?? 0) + 1;
+      }
       events.push({
         key: e.data.personId ?? e.data.linkKey ?? e.eventId,
         value: JSON.stringify(e),
@@ -154,7 +160,8 @@ export async function ingestRecords(
     duplicates: stored.duplicates,
     rejected,
     rejectedByReason,
-    linked: count('nhs_number') + count('link_key'),
+    warnings,
+    linked: count('nhs_number') + count('link_key') + count('fuzzy'),
     unlinked: count('unlinked'),
     durationMs: Date.now() - started,
   };
