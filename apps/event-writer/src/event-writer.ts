@@ -9,6 +9,7 @@ import {
   type StreamBatch,
 } from '@linkage/event-store';
 import { counter, histogram } from '@linkage/observability';
+import { linkageSeconds } from '@linkage/pseudonymisation';
 import {
   TOPICS,
   topicName,
@@ -311,7 +312,9 @@ async function planBatch(
       wire: e.encoding,
     });
   }
+  const linkStarted = process.hrtime.bigint();
   const fuzzy = await planFuzzyLinks(tx, encoded, linkedAt);
+  linkageSeconds.inc({ stage: 'link' }, Number(process.hrtime.bigint() - linkStarted) / 1e9);
   const byKey = events.filter((e) => !(fuzzy.streams.has(e.eventId) && !e.data.personId));
   const known = new Map<string, string>();
   if (linkKeys.length > 0) {
@@ -324,7 +327,12 @@ async function planBatch(
     const streamId = fuzzy.streams.get(e.eventId);
     if (streamId === undefined || e.data.personId) continue;
     const personId = fuzzy.linkedAtArrival.get(e.eventId) ?? null;
-    decision.routed.push({ event: e, streamId, linkage: personId ? 'fuzzy' : 'unlinked', personId });
+    decision.routed.push({
+      event: e,
+      streamId,
+      linkage: personId ? 'fuzzy' : 'unlinked',
+      personId,
+    });
   }
 
   // Records parked under a link key by earlier batches join the ones parked in this batch.

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { counter } from '@linkage/observability';
 import { normaliseName } from './pseudonymiser';
 import { tryNormalisePostcode } from './postcode';
 
@@ -46,6 +47,13 @@ const HKDF_SALT = 'linkage-encoding:v1';
 const BLOCK_HEX = 16;
 const CACHE_LIMIT = 50_000;
 
+/** Time spent on fuzzy linkage, by stage (`encode` here, `link` in the event writer). */
+export const linkageSeconds = counter(
+  'linkage_fuzzy_seconds_total',
+  'Seconds spent on fuzzy linkage (Bloom-filter encoding at the edge, linking in the writer)',
+  ['stage'],
+);
+
 /** Padded bigrams: `ann` -> `_a`, `an`, `nn`, `n_`. */
 export function bigrams(value: string): string[] {
   const padded = `_${value}_`;
@@ -79,6 +87,15 @@ export class LinkageEncoder {
    * fields (nothing reliable to compare).
    */
   encode(input: LinkageEncodingInput): LinkageEncodingWire | null {
+    const started = process.hrtime.bigint();
+    try {
+      return this.encodeCached(input);
+    } finally {
+      linkageSeconds.inc({ stage: 'encode' }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private encodeCached(input: LinkageEncodingInput): LinkageEncodingWire | null {
     const cacheKey = [input.givenName, input.familyName, input.dateOfBirth, input.postcode].join(
       '\u001f',
     );
