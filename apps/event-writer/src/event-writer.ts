@@ -25,6 +25,7 @@ import {
 } from '../../../libs/domain/src/linkage';
 import { ensureIngestSchema } from '../../ingest/src/storage/ingest-schema';
 import { ensureLinkageSchema } from './linkage/linkage-schema';
+import { lockLinkKeys } from './linkage/link-locks';
 import { planFuzzyLinks, type EncodedEvent, type EncodingWire } from './linkage/plan-fuzzy-links';
 
 /** The consumer group of the event writer on `ingest.canonical-events.v1`. */
@@ -82,9 +83,6 @@ const batchSeconds = histogram(
   [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 );
 
-/** Advisory lock namespace (first key) of the link-key buckets; see `lockLinkKeys`. */
-const LINK_KEY_LOCK_SPACE = 7_345_002;
-const LINK_KEY_LOCK_BUCKETS = 256;
 const MAX_ATTEMPTS = 8;
 
 type Tx = postgres.TransactionSql<Record<string, never>>;
@@ -243,22 +241,6 @@ function parseMessages(messages: IncomingMessage[], log: Logger): CanonicalMessa
     }
   }
   return parsed;
-}
-
-/**
- * Serialises batches that share a link key (hashed into buckets, taken in bucket order before
- * any stream lock), so a link made by one batch is seen by the other: without it, a walk-in
- * routed to `unlinked-<key>` concurrently with the record that links the key would wait forever.
- */
-async function lockLinkKeys(tx: Tx, linkKeys: string[]): Promise<void> {
-  if (linkKeys.length === 0) return;
-  await tx`
-    select pg_advisory_xact_lock(${LINK_KEY_LOCK_SPACE}::int, b)
-    from (
-      select distinct (hashtext(k) & ${LINK_KEY_LOCK_BUCKETS - 1}::int) as b
-      from unnest(${linkKeys}::text[]) as k
-      order by b
-    ) buckets`;
 }
 
 /** Skips what an earlier delivery counted, decides linkage and groups events by stream. */

@@ -170,7 +170,14 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const dsaDefinition: DsaDefinition = {
       ref: DEMO_DSA,
       purposes: [DEMO_PURPOSE],
-      roles: ['analyst', 'governance-officer', 'segmentation-job', 'ingest', 'admin'],
+      roles: [
+        'analyst',
+        'governance-officer',
+        'segmentation-job',
+        'ingest',
+        'linkage_officer',
+        'admin',
+      ],
       validUntil: until,
     };
     const { created } = await registry.add(dsaDefinition);

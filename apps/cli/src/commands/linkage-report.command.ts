@@ -16,7 +16,9 @@ export const LINKAGE_REPORT_ACTION = 'read linkage-report';
 export function registerLinkageReportCommand(program: Command): void {
   program
     .command('linkage-report')
-    .description('match rates by source and record type (NHS number, link key, fuzzy match, unlinked); --quality: against the truth')
+    .description(
+      'match rates by source and record type (NHS number, link key, fuzzy match, unlinked); --quality: against the truth',
+    )
     .option('--json', 'print one JSON object')
     .option(
       '--quality [population-dir]',

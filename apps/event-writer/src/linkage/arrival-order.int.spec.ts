@@ -24,9 +24,27 @@ import { catchUp } from '../../../projector/src';
  * read models, and every walk-in lands on its person.
  */
 const [nhsA, nhsB] = testNhsNumbers(2, 7);
-const A = { given_name: 'Aurelia', family_name: 'Quennell', date_of_birth: '1980-03-04', sex: 'F', postcode: 'L9 2AF' };
-const B = { given_name: 'Desmond', family_name: 'Ravensworth', date_of_birth: '1975-11-30', sex: 'M', postcode: 'PR8 1RJ' };
-const STRANGER = { given_name: 'Florian', family_name: 'Vexley', date_of_birth: '1990-01-01', sex: 'M', postcode: 'L20 3NJ' };
+const A = {
+  given_name: 'Aurelia',
+  family_name: 'Quennell',
+  date_of_birth: '1980-03-04',
+  sex: 'F',
+  postcode: 'L9 2AF',
+};
+const B = {
+  given_name: 'Desmond',
+  family_name: 'Ravensworth',
+  date_of_birth: '1975-11-30',
+  sex: 'M',
+  postcode: 'PR8 1RJ',
+};
+const STRANGER = {
+  given_name: 'Florian',
+  family_name: 'Vexley',
+  date_of_birth: '1990-01-01',
+  sex: 'M',
+  postcode: 'L20 3NJ',
+};
 
 /** An NHS number with a wrong check digit (still 10 digits, 999 range). */
 function badNhsNumber(valid: string): string {
@@ -72,7 +90,9 @@ const WALK_INS: Key[] = ['aExact', 'aTypo', 'aMoved', 'aBadNhs', 'bExact', 'stra
 const ORDERS: Record<string, Key[][]> = {
   'NHS-numbered first, walk-ins in a later run': [['a', 'b'], WALK_INS],
   'walk-ins first, NHS-numbered in a later run': [WALK_INS, ['a', 'b']],
-  'one run, walk-ins between': [['aExact', 'a', 'aTypo', 'bExact', 'stranger', 'b', 'aMoved', 'aBadNhs']],
+  'one run, walk-ins between': [
+    ['aExact', 'a', 'aTypo', 'bExact', 'stranger', 'b', 'aMoved', 'aBadNhs'],
+  ],
   'one run per record, reversed': [...Object.keys(RECORDS)].reverse().map((k) => [k as Key]),
 };
 
@@ -80,7 +100,10 @@ describe('linkage does not depend on arrival order', () => {
   const key = randomBytes(32);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-order-'));
   const snapshots: Record<string, unknown> = {};
-  const logs: Record<string, { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[]> = {};
+  const logs: Record<
+    string,
+    { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[]
+  > = {};
   let dump = '';
 
   beforeAll(async () => {
@@ -115,7 +138,16 @@ describe('linkage does not depend on arrival order', () => {
           }
         }
         await catchUp({ sql: db.sql, store });
-        const lifeRooms = await db.sql<{ subject: string; person_id: string | null; contacts: number; visits: number; wellbeing_baseline: number | null; records: string[] }[]>`
+        const lifeRooms = await db.sql<
+          {
+            subject: string;
+            person_id: string | null;
+            contacts: number;
+            visits: number;
+            wellbeing_baseline: number | null;
+            records: string[];
+          }[]
+        >`
           select subject, person_id, contacts, visits, wellbeing_baseline,
             array(select jsonb_object_keys(doc->'facts') order by 1) as records
           from read_model.life_rooms order by subject`;
@@ -144,17 +176,25 @@ describe('linkage does not depend on arrival order', () => {
     for (const other of rest) expect(other).toEqual(first);
   });
 
-  it.each(Object.keys(ORDERS))('%s: walk-ins land on their person, the stranger stays alone', (name) => {
-    const { lifeRooms } = snapshots[name] as {
-      lifeRooms: { subject: string; person_id: string | null; contacts: number; records: string[] }[];
-    };
-    const people = lifeRooms.filter((r) => r.person_id !== null);
-    expect(people.map((p) => p.contacts).sort()).toEqual([2, 5]);
-    const unlinked = lifeRooms.filter((r) => r.person_id === null);
-    expect(unlinked).toHaveLength(1);
-    expect(unlinked[0].subject).toMatch(/^record:/);
-    expect(lifeRooms.some((r) => r.subject.startsWith('link:'))).toBe(false);
-  });
+  it.each(Object.keys(ORDERS))(
+    '%s: walk-ins land on their person, the stranger stays alone',
+    (name) => {
+      const { lifeRooms } = snapshots[name] as {
+        lifeRooms: {
+          subject: string;
+          person_id: string | null;
+          contacts: number;
+          records: string[];
+        }[];
+      };
+      const people = lifeRooms.filter((r) => r.person_id !== null);
+      expect(people.map((p) => p.contacts).sort()).toEqual([2, 5]);
+      const unlinked = lifeRooms.filter((r) => r.person_id === null);
+      expect(unlinked).toHaveLength(1);
+      expect(unlinked[0].subject).toMatch(/^record:/);
+      expect(lifeRooms.some((r) => r.subject.startsWith('link:'))).toBe(false);
+    },
+  );
 
   it('records every link as a decision event with evidence and score, never identifiers', () => {
     const log = logs['NHS-numbered first, walk-ins in a later run'];
@@ -163,9 +203,13 @@ describe('linkage does not depend on arrival order', () => {
     for (const e of linked) {
       expect(e.data).toMatchObject({ method: 'fuzzy', eventIds: [expect.any(String)] });
       expect(typeof e.data.weight).toBe('number');
-      expect(Object.keys(e.data.evidence as object).sort()).toEqual(
-        ['dateOfBirth', 'familyName', 'givenName', 'postcode', 'sex'],
-      );
+      expect(Object.keys(e.data.evidence as object).sort()).toEqual([
+        'dateOfBirth',
+        'familyName',
+        'givenName',
+        'postcode',
+        'sex',
+      ]);
     }
     // Encodings are linkage's working data, not part of the stored record.
     expect(log.some((e) => 'linkageEncoding' in e.data)).toBe(false);
@@ -175,7 +219,9 @@ describe('linkage does not depend on arrival order', () => {
     const log = logs['one run, walk-ins between'];
     const warned = log.filter((e) => Array.isArray(e.metadata.warnings));
     expect(warned).toHaveLength(1);
-    expect(warned[0].metadata.warnings).toEqual([{ field: '/nhs_number', reason: 'invalid_nhs_number' }]);
+    expect(warned[0].metadata.warnings).toEqual([
+      { field: '/nhs_number', reason: 'invalid_nhs_number' },
+    ]);
     expect(warned[0].data).toMatchObject({ recordId: 'a-walk-bad-nhs', personId: null });
     expect(JSON.stringify(warned[0])).not.toContain(badNhsNumber(nhsA));
   });

@@ -120,20 +120,32 @@ export async function linkageQualityReport(
     byRecordType: qualityBy(records, linker, (r) => r.recordType),
   });
   const results: LinkerQuality[] = [
-    evaluate('baseline: deterministic keyed hash (exact names, date of birth, postcode)', null, exactKeyLinker),
-    evaluate('live: the event writer\u2019s decisions', thresholds.match, (r) => live.get(r.eventId) ?? null),
+    evaluate(
+      'baseline: deterministic keyed hash (exact names, date of birth, postcode)',
+      null,
+      exactKeyLinker,
+    ),
+    evaluate(
+      'live: the event writer\u2019s decisions',
+      thresholds.match,
+      (r) => live.get(r.eventId) ?? null,
+    ),
   ];
   const levels = [...new Set([...QUALITY_THRESHOLDS, thresholds.match, thresholds.review])].sort(
     (a, b) => a - b,
   );
-  for (const t of levels) results.push(evaluate('Fellegi-Sunter, prior weights', t, fellegiSunterLinker(model, t)));
   for (const t of levels)
-    results.push(evaluate('Fellegi-Sunter, EM-estimated weights', t, fellegiSunterLinker(estimated, t)));
+    results.push(evaluate('Fellegi-Sunter, prior weights', t, fellegiSunterLinker(model, t)));
+  for (const t of levels)
+    results.push(
+      evaluate('Fellegi-Sunter, EM-estimated weights', t, fellegiSunterLinker(estimated, t)),
+    );
   return {
     records: records.length,
     withCandidates: records.filter((r) => r.candidates.length > 0).length,
-    trueCandidateFound: records.filter((r) => r.candidates.some((c) => c.personId === r.truePersonId))
-      .length,
+    trueCandidateFound: records.filter((r) =>
+      r.candidates.some((c) => c.personId === r.truePersonId),
+    ).length,
     candidatePairs,
     liveThresholds: thresholds,
     models: { live: model, estimated },

@@ -86,9 +86,7 @@ function rowOf(e: EncodedEvent): EncodingRow {
 
 function encodingHash(row: EncodingRow): string {
   return createHash('sha256')
-    .update(
-      [row.given_name, row.family_name, row.date_of_birth, row.postcode, row.sex].join('|'),
-    )
+    .update([row.given_name, row.family_name, row.date_of_birth, row.postcode, row.sex].join('|'))
     .digest('hex')
     .slice(0, 32);
 }
@@ -135,12 +133,20 @@ export async function planFuzzyLinks(
   const idFor = (parts: string[]) => deterministicUuid(parts.join('\u001f'));
 
   // 1. New encodings of people (distinct per person).
-  const personEncodings = new Map<string, { personId: string; hash: string; row: EncodingRow; blocks: string[] }>();
+  const personEncodings = new Map<
+    string,
+    { personId: string; hash: string; row: EncodingRow; blocks: string[] }
+  >();
   for (const e of encoded) {
     if (!e.personId) continue;
     const row = rowOf(e);
     const hash = encodingHash(row);
-    personEncodings.set(`${e.personId}|${hash}`, { personId: e.personId, hash, row, blocks: e.wire.blocks });
+    personEncodings.set(`${e.personId}|${hash}`, {
+      personId: e.personId,
+      hash,
+      row,
+      blocks: e.wire.blocks,
+    });
   }
   const newPersonEncodings: typeof personEncodings extends Map<string, infer V> ? V[] : never = [];
   if (personEncodings.size > 0) {
@@ -194,7 +200,9 @@ export async function planFuzzyLinks(
       )}::text::jsonb) as x(event_id uuid, record_type text, given_name text, family_name text,
         date_of_birth text, postcode text, sex text)
       on conflict do nothing`;
-    const blocks = fresh.flatMap((w) => w.wire.blocks.map((block) => ({ block, event_id: w.eventId })));
+    const blocks = fresh.flatMap((w) =>
+      w.wire.blocks.map((block) => ({ block, event_id: w.eventId })),
+    );
     if (blocks.length > 0) {
       await tx`
         insert into linkage.record_blocks (block, event_id)
@@ -229,11 +237,20 @@ export async function planFuzzyLinks(
     }
     for (const p of pairs.values()) {
       const list = byRecord.get(p.event_id) ?? [];
-      list.push({ personId: p.person_id, weight: p.weight, similarities: p.similarities as ScoredCandidate['similarities'] });
+      list.push({
+        personId: p.person_id,
+        weight: p.weight,
+        similarities: p.similarities as ScoredCandidate['similarities'],
+      });
       byRecord.set(p.event_id, list);
     }
     for (const w of fresh) {
-      const change = decideRecordLink(w.eventId, UNDECIDED, byRecord.get(w.eventId) ?? [], thresholds);
+      const change = decideRecordLink(
+        w.eventId,
+        UNDECIDED,
+        byRecord.get(w.eventId) ?? [],
+        thresholds,
+      );
       const state = change?.next ?? UNDECIDED;
       states.set(w.eventId, { recordType: w.recordType, state });
       if (change?.link) {
@@ -276,7 +293,10 @@ export async function planFuzzyLinks(
     const personEnc = new Map(
       newPersonEncodings.map((p) => [`${p.personId}|${p.hash}`, decodeEncoding(p.row)]),
     );
-    const byRecord = new Map<string, { recordType: string; state: RecordLinkState; candidates: Map<string, ScoredCandidate> }>();
+    const byRecord = new Map<
+      string,
+      { recordType: string; state: RecordLinkState; candidates: Map<string, ScoredCandidate> }
+    >();
     for (const r of rows) {
       const enc = personEnc.get(`${r.person_id}|${r.enc_hash}`);
       if (!enc) continue;
@@ -315,7 +335,12 @@ export async function planFuzzyLinks(
       byRecord.set(r.event_id, entry);
     }
     for (const [eventId, entry] of byRecord) {
-      const change = decideRecordLink(eventId, entry.state, [...entry.candidates.values()], thresholds);
+      const change = decideRecordLink(
+        eventId,
+        entry.state,
+        [...entry.candidates.values()],
+        thresholds,
+      );
       if (!change) continue;
       states.set(eventId, { recordType: entry.recordType, state: change.next });
       if (change.link || change.unlink) {

@@ -161,7 +161,7 @@ export async function ingestRecords(
     rejected,
     rejectedByReason,
     warnings,
-    linked: count('nhs_number') + count('link_key') + count('fuzzy'),
+    linked: count('nhs_number') + count('link_key') + count('fuzzy') + count('clerical'),
     unlinked: count('unlinked'),
     durationMs: Date.now() - started,
   };

@@ -50,7 +50,7 @@ export async function linkageReport(sql: Sql): Promise<LinkageReport> {
       target.records += n;
       if (r.linkage === 'nhs_number') target.linkedByNhsNumber += n;
       else if (r.linkage === 'link_key') target.linkedByLinkKey += n;
-      else if (r.linkage === 'fuzzy') target.linkedByFuzzyMatch += n;
+      else if (r.linkage === 'fuzzy' || r.linkage === 'clerical') target.linkedByFuzzyMatch += n;
       else target.unlinked += n;
       target.matchRate =
         (target.linkedByNhsNumber + target.linkedByLinkKey + target.linkedByFuzzyMatch) /

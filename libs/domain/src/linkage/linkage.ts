@@ -7,7 +7,7 @@
  */
 
 /** How a record was attributed to a person. */
-export type LinkageMethod = 'nhs_number' | 'link_key' | 'fuzzy' | 'unlinked';
+export type LinkageMethod = 'nhs_number' | 'link_key' | 'fuzzy' | 'clerical' | 'unlinked';
 
 /** The part of a canonical event linkage looks at. */
 export interface LinkableEvent {

@@ -28,6 +28,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   analyst: ['read:outcomes', 'read:segments'],
   'segmentation-job': ['read:segments'],
   'governance-officer': ['read:audit'],
+  linkage_officer: ['review:linkage'],
   admin: PERMISSIONS,
 };
 

@@ -4,6 +4,8 @@ export const ROLES = [
   'analyst',
   'segmentation-job',
   'governance-officer',
+  /** Reviews candidate record links (clerical review): field similarities, never identifiers. */
+  'linkage_officer',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -20,6 +22,7 @@ export const PERMISSIONS = [
   'admin:dsa',
   'admin:tokens',
   'admin:operations',
+  'review:linkage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
