@@ -75,10 +75,9 @@ describe.each(cases)('%s %s fixtures', (source, recordType, properties) => {
 // contracts/fixtures/v1/liferooms/<record_type>.warned.json: records kept despite a defect in an
 // optional field (an invalid NHS number): accepted without the field, with a warning naming it.
 describe.each(Object.keys(LIFEROOMS_SCHEMAS))('liferooms %s warned fixtures', (recordType) => {
-  const warned = read<{ description: string; record: Record<string, unknown>; warnings: FieldError[] }[]>(
-    'liferooms',
-    `${recordType}.warned.json`,
-  );
+  const warned = read<
+    { description: string; record: Record<string, unknown>; warnings: FieldError[] }[]
+  >('liferooms', `${recordType}.warned.json`);
 
   it('has examples', () => expect(warned.length).toBeGreaterThanOrEqual(2));
 

@@ -1,5 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { LinkageEncoder, type LinkageEncodingInput, type LinkageEncodingWire } from './linkage-encoder';
+import {
+  LinkageEncoder,
+  type LinkageEncodingInput,
+  type LinkageEncodingWire,
+} from './linkage-encoder';
 import { normaliseNhsNumber } from './nhs-number';
 import { tryNormalisePostcode } from './postcode';
 

@@ -107,12 +107,7 @@ export function isDirtKey(name: string): name is DirtKey {
  * keeps the record with a warning); the others leave the number out.
  */
 export type NoNhsNumberCase =
-  | 'exact'
-  | 'typo'
-  | 'changed_postcode'
-  | 'nickname'
-  | 'invalid_nhs_number'
-  | 'missing_postcode';
+  'exact' | 'typo' | 'changed_postcode' | 'nickname' | 'invalid_nhs_number' | 'missing_postcode';
 
 /** Common short forms of the generator's given names (a nickname case uses them). */
 export const NICKNAMES: Readonly<Record<string, string>> = {

@@ -403,7 +403,7 @@ function buildManifest(
         'Rejection kinds and duplicates are shares of the records each can apply to; a record gets at most one.',
         'The index (first) Life Rooms record of each cohort member is never dirty and always has its NHS number.',
         'inpatient_admission records never get date_in_future (discharged_at would precede occurred_at).',
-        'no_nhs_number records carry given_name, family_name, date_of_birth, sex and postcode like every liferooms record; typo: one letter of one name changed; changed_postcode: another real LCR postcode; nickname: a common short form of the given name; invalid_nhs_number: the NHS number kept with a wrong check digit (ingest keeps the record with a warning); missing_postcode: no postcode. Each ledger entry names the record type and `same_person_as`, the record_id of the person\'s first record with their NHS number (the linkage truth).',
+        "no_nhs_number records carry given_name, family_name, date_of_birth, sex and postcode like every liferooms record; typo: one letter of one name changed; changed_postcode: another real LCR postcode; nickname: a common short form of the given name; invalid_nhs_number: the NHS number kept with a wrong check digit (ingest keeps the record with a warning); missing_postcode: no postcode. Each ledger entry names the record type and `same_person_as`, the record_id of the person's first record with their NHS number (the linkage truth).",
         'invalid_nhs_number is planted as a rejection on CIPHA records only: on a Life Rooms record the NHS number is optional, so a bad one is a linkage case, not a rejection.',
         'Duplicates are resent verbatim (same record_id) after the rest of that person’s records.',
       ],

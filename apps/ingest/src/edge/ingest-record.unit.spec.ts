@@ -304,10 +304,18 @@ describe('ingestRecord', () => {
     it('still rejects a bad NHS number on a CIPHA record (its only link)', () => {
       const r = ingestRecord(
         'cipha',
-        { record_id: 'c1', record_type: 'death', occurred_at: '2024-05-01T09:30:00Z', nhs_number: '999 476 5913' },
+        {
+          record_id: 'c1',
+          record_type: 'death',
+          occurred_at: '2024-05-01T09:30:00Z',
+          nhs_number: '999 476 5913',
+        },
         ctx,
       );
-      expect(!r.ok && r.rejection).toMatchObject({ field: '/nhs_number', reason: 'invalid_nhs_number' });
+      expect(!r.ok && r.rejection).toMatchObject({
+        field: '/nhs_number',
+        reason: 'invalid_nhs_number',
+      });
     });
 
     it('names the record id only when it is a well-formed one', () => {

@@ -144,8 +144,8 @@ describe('projector (PostgreSQL)', () => {
 
     const snapshot = async () =>
       Promise.all(
-        ['person_profile', 'life_rooms', 'record_link', 'activity', 'service_use_monthly'].map((t) =>
-          s.unsafe(`select * from read_model.${t} x order by x::text`),
+        ['person_profile', 'life_rooms', 'record_link', 'activity', 'service_use_monthly'].map(
+          (t) => s.unsafe(`select * from read_model.${t} x order by x::text`),
         ),
       );
     const live = await snapshot();

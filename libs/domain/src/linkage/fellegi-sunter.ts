@@ -9,7 +9,13 @@
  */
 
 /** The compared fields, in the order of a comparison vector. */
-export const COMPARED_FIELDS = ['givenName', 'familyName', 'dateOfBirth', 'postcode', 'sex'] as const;
+export const COMPARED_FIELDS = [
+  'givenName',
+  'familyName',
+  'dateOfBirth',
+  'postcode',
+  'sex',
+] as const;
 export type ComparedField = (typeof COMPARED_FIELDS)[number];
 
 /** The fields compared as Bloom filters (sex is compared in the clear). */
@@ -123,7 +129,9 @@ const FLOOR = 1e-6;
 export function levelWeights(model: FellegiSunterModel): number[][] {
   return model.m.map((row, f) =>
     row.map((m, level) =>
-      level === LEVEL_MISSING ? 0 : Math.log2(Math.max(m, FLOOR) / Math.max(model.u[f][level], FLOOR)),
+      level === LEVEL_MISSING
+        ? 0
+        : Math.log2(Math.max(m, FLOOR) / Math.max(model.u[f][level], FLOOR)),
     ),
   );
 }

@@ -50,11 +50,7 @@ export const UNDECIDED: RecordLinkState = {
 export function bestCandidate(candidates: readonly ScoredCandidate[]): ScoredCandidate | undefined {
   let best: ScoredCandidate | undefined;
   for (const c of candidates) {
-    if (
-      !best ||
-      c.weight > best.weight ||
-      (c.weight === best.weight && c.personId < best.personId)
-    )
+    if (!best || c.weight > best.weight || (c.weight === best.weight && c.personId < best.personId))
       best = c;
   }
   return best;
@@ -64,7 +60,12 @@ export function bestCandidate(candidates: readonly ScoredCandidate[]): ScoredCan
 export interface LinkChange {
   eventId: string;
   unlink?: { personId: string; reason: 'better_candidate' | 'clerical_reject' };
-  link?: { personId: string; weight: number; method: LinkMethod; similarities: ScoredCandidate['similarities'] };
+  link?: {
+    personId: string;
+    weight: number;
+    method: LinkMethod;
+    similarities: ScoredCandidate['similarities'];
+  };
   next: RecordLinkState;
 }
 
@@ -108,7 +109,13 @@ export function decideRecordLink(
       method: 'fuzzy',
       similarities: best.similarities,
     },
-    next: { status: 'linked', personId: best.personId, weight: best.weight, method: 'fuzzy', version },
+    next: {
+      status: 'linked',
+      personId: best.personId,
+      weight: best.weight,
+      method: 'fuzzy',
+      version,
+    },
   };
 }
 
@@ -148,12 +155,26 @@ export function decideClerically(
     return {
       eventId,
       unlink: { personId: candidate.personId, reason: 'clerical_reject' },
-      next: { status: 'unlinked', personId: null, weight: null, method: null, version, clerical: true },
+      next: {
+        status: 'unlinked',
+        personId: null,
+        weight: null,
+        method: null,
+        version,
+        clerical: true,
+      },
     };
   }
   return {
     eventId,
-    next: { status: 'unlinked', personId: null, weight: null, method: null, version: current.version, clerical: true },
+    next: {
+      status: 'unlinked',
+      personId: null,
+      weight: null,
+      method: null,
+      version: current.version,
+      clerical: true,
+    },
   };
 }
 

@@ -1,4 +1,9 @@
-import { ENCODED_FIELDS, levelWeights, matchWeight, type FellegiSunterModel } from './fellegi-sunter';
+import {
+  ENCODED_FIELDS,
+  levelWeights,
+  matchWeight,
+  type FellegiSunterModel,
+} from './fellegi-sunter';
 
 /**
  * Linkage quality against the truth (the generator knows whose each record is): precision,
@@ -46,11 +51,7 @@ export function fellegiSunterLinker(model: FellegiSunterModel, threshold: number
     let best: { personId: string; weight: number } | undefined;
     for (const c of record.candidates) {
       const weight = matchWeight(c.levels, weights);
-      if (
-        !best ||
-        weight > best.weight ||
-        (weight === best.weight && c.personId < best.personId)
-      )
+      if (!best || weight > best.weight || (weight === best.weight && c.personId < best.personId))
         best = { personId: c.personId, weight };
     }
     return best && best.weight >= threshold ? best.personId : null;
