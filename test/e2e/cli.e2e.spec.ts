@@ -31,6 +31,8 @@ const VERBS = [
   'project',
   'outcomes',
   'bench',
+  'release',
+  'segment',
 ];
 
 interface CliResult {

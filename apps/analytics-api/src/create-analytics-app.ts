@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Database } from '@linkage/database';
-import type { DisclosurePolicy } from '@linkage/domain';
+import type { DisclosurePolicy, PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceExceptionFilter } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
@@ -18,7 +18,7 @@ export interface CreateAnalyticsAppOptions {
   store?: EventStore;
   /** Token secret; default `loadJwtSecret()` (demo key only on the embedded database). */
   jwtSecret?: Buffer;
-  disclosurePolicy?: DisclosurePolicy;
+  disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
 }
 
 export interface AnalyticsApp {

@@ -37,6 +37,7 @@ export const EVENT_TYPE_BY_RECORD_TYPE = {
     death: 'PersonDied',
     opt_out: 'OptOutRecorded',
     opt_in: 'OptOutWithdrawn',
+    condition: 'ConditionRecorded',
   },
 } as const satisfies {
   liferooms: Record<LiferoomsRecordType, string>;
@@ -64,6 +65,7 @@ export const EVENT_SCHEMAS = {
   PersonDied: cipha.PersonDied,
   OptOutRecorded: cipha.OptOutRecorded,
   OptOutWithdrawn: cipha.OptOutWithdrawn,
+  ConditionRecorded: cipha.ConditionRecorded,
   RecordLinked,
   RecordUnlinked,
 } as const satisfies Record<string, TObject>;

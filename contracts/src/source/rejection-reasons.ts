@@ -32,6 +32,8 @@ export const REJECTION_REASONS = [
   'wrong_item_count',
   /** A SWEMWBS answer outside 1-5. */
   'item_out_of_range',
+  /** A date that must not precede `occurred_at` does (a condition's `resolved_at`). */
+  'before_occurred_at',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

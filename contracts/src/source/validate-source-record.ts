@@ -213,6 +213,17 @@ export function validateSourceRecord<S extends Source>(
     else if (at > now) push(errors, `/${name}`, 'date_in_future');
     else if (at < EARLIEST) push(errors, `/${name}`, 'date_too_early');
   }
+  // A condition cannot be resolved before it was first recorded.
+  const resolvedAt = record.resolved_at;
+  if (
+    typeof resolvedAt === 'string' &&
+    typeof record.occurred_at === 'string' &&
+    !failed(errors, '/resolved_at') &&
+    !failed(errors, '/occurred_at') &&
+    Date.parse(resolvedAt) < Date.parse(record.occurred_at)
+  ) {
+    push(errors, '/resolved_at', 'before_occurred_at');
+  }
   const dob = record.date_of_birth;
   if (typeof dob === 'string' && !failed(errors, '/date_of_birth')) {
     if (dob > ctx.now.toISOString().slice(0, 10)) push(errors, '/date_of_birth', 'date_in_future');

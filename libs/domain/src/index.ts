@@ -3,3 +3,4 @@ export * from './linkage';
 export * from './matching';
 export * from './outcomes';
 export * from './projections';
+export * from './segmentation';

@@ -16,3 +16,5 @@ export * from './governance.module';
 export * from './schema';
 export * from './audit/audit-csv';
 export * from './audit/audit-filters';
+export * from './release/released-cell-ledger.store';
+export * from './release/release-review.store';

@@ -70,6 +70,8 @@ export const CSV_COLUMNS: Readonly<Record<Source, readonly string[]>> = {
     'contact_type',
     'outcome',
     'type',
+    'cluster',
+    'resolved_at',
   ],
 };
 
@@ -84,6 +86,12 @@ export interface RecordTypeCounts {
   /** Verbatim resends of valid records (same record_id): no-ops at ingest. */
   duplicates: number;
 }
+
+/**
+ * What became of a written record at ingest: accepted with its NHS number, rejected (planted
+ * dirt), or accepted without an NHS number (linkable on its link key only when `exact`).
+ */
+export type WriteOutcome = 'valid' | 'rejected' | `no_nhs_number_${NoNhsNumberCase}`;
 
 /** Buffered line output to a file descriptor: written as generated, never held whole. */
 export class LineSink {
@@ -169,7 +177,7 @@ export class ExtractWriter {
     return this.sink.lines - (this.options.format === 'csv' ? 1 : 0);
   }
 
-  write(draft: DraftRecord): void {
+  write(draft: DraftRecord): { recordId: string; outcome: WriteOutcome } {
     const { rng, shares, source } = this.options;
     const recordId = `${source === 'liferooms' ? 'lr' : 'cp'}-${String(++this.sequence).padStart(8, '0')}`;
     const record: Record<string, unknown> = {
@@ -226,7 +234,7 @@ export class ExtractWriter {
       });
       counts.written++;
       counts.valid++;
-      return;
+      return { recordId, outcome: `no_nhs_number_${kind}` };
     }
 
     const dirt = draft.isIndex ? undefined : this.chooseDirt(draft, record);
@@ -238,7 +246,7 @@ export class ExtractWriter {
       counts.valid++;
       if (dirt === 'duplicates')
         this.pending.push({ line: text, recordId, recordType: draft.recordType });
-      return;
+      return { recordId, outcome: 'valid' };
     }
     let text: string;
     switch (dirt) {
@@ -278,6 +286,7 @@ export class ExtractWriter {
       reason: REJECTION[dirt].reason,
       field: REJECTION[dirt].field,
     });
+    return { recordId, outcome: 'rejected' };
   }
 
   /** Resends this person's chosen records verbatim, after the rest of their records. */

@@ -14,6 +14,9 @@ import {
 import { DraftRecord, Source } from './draft-record';
 import { ExtractWriter, LineSink, OutputFormat } from './extract-writer';
 import { simulateLifeRooms } from './life-rooms';
+import { conditionRecords } from './conditions';
+import { SegmentTruth, type WrittenRecord } from './segment-truth';
+import { SHIPPED_RULESETS, loadRuleset } from '@linkage/segmentation';
 import { Manifest, PlantedRejection, TrueEffect } from './manifest';
 import { NhsNumberSequence } from './nhs-number';
 import { Person, samplePerson, selectCohort } from './population';
@@ -216,6 +219,9 @@ export async function generatePopulation(
     counters: { referral: 0, contact: 0, prescription: 0 },
   };
   const tally = emptyTally(p.effects);
+  // Condition registers and the true segment sizes as of the last day (conditions.ts, segment-truth.ts).
+  const conditionContext = { seed: p.seed, startMs, endMs };
+  const truth = new SegmentTruth(SHIPPED_RULESETS.map(loadRuleset), p.endDate);
   const population: Manifest['population'] = {
     persons: p.persons,
     cohort: users.size,
@@ -241,6 +247,8 @@ export async function generatePopulation(
       const liferooms: DraftRecord[] = [];
       const deathMs = simulateSystemActivity(person, systemContext, tally, (r) => cipha.push(r));
       cipha.push(...registrations(person, deathMs), ...optOutRecords(person, deathMs));
+      cipha.push(...conditionRecords(person, conditionContext, deathMs));
+      const written: WrittenRecord[] = [];
       if (person.indexMs !== undefined)
         simulateLifeRooms(person, lifeRoomsContext, deathMs, (r) => liferooms.push(r));
       for (const [source, drafts] of [
@@ -248,9 +256,10 @@ export async function generatePopulation(
         ['liferooms', liferooms],
       ] as const) {
         drafts.sort((a, b) => a.occurredMs - b.occurredMs);
-        for (const draft of drafts) writers[source].write(draft);
+        for (const draft of drafts) written.push({ draft, ...writers[source].write(draft) });
         writers[source].endPerson();
       }
+      truth.addPerson(written);
 
       const home = person.residences[0].home;
       const la = home.localAuthority ?? 'unknown';
@@ -277,6 +286,14 @@ export async function generatePopulation(
   population.deaths = tally.deaths;
 
   const manifest = buildManifest(p, startMs, files, population, writers, tally);
+  manifest.segments = {
+    asOf: p.endDate,
+    rulesets: truth.result(),
+    notes: [
+      'Members per segment and subsegment as of the last day of the window, from the records ingest accepts, by the shipped rulesets; opted-out people (current status) and the dead are in none.',
+      'Every accepted Life Rooms record counts for its person, with or without an NHS number (perfect linkage); a Life Rooms record the service leaves unlinked can change the segments of that one person only.',
+    ],
+  };
   fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   log.info(
     {

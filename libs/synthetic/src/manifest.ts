@@ -87,4 +87,10 @@ export interface Manifest {
   >;
   effects: Partial<Record<Measure, TrueEffect>>;
   notes: string[];
+  /** True segment sizes by ruleset (segment-truth.ts): what a segmentation run should recover. */
+  segments?: {
+    asOf: string;
+    rulesets: Record<string, { version: string; sizes: Record<string, number> }>;
+    notes: string[];
+  };
 }

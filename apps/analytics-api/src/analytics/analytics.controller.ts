@@ -24,6 +24,9 @@ import { toCsv, wantsCsv } from '../http/csv';
 import {
   AnalyticsQueries,
   BREAKDOWN_DIMENSIONS,
+  isOnWindowGrid,
+  OUTCOME_WINDOW_GRID_MONTHS,
+  type Audience,
   type BreakdownDimension,
   type QueryResult,
 } from './analytics.queries';
@@ -49,7 +52,7 @@ export class AnalyticsController {
     @Res({ passthrough: true }) res: Response,
     @Headers('accept') accept?: string,
   ) {
-    return this.answer(req, res, accept, await this.queries.cohort());
+    return this.answer(req, res, accept, await this.queries.cohort(audienceOf(req)));
   }
 
   @Get('outcomes')
@@ -58,12 +61,12 @@ export class AnalyticsController {
   @ApiQuery({
     name: 'before',
     required: false,
-    description: 'months before the index date (default 12)',
+    description: 'months before the index date, a multiple of 3 (default 12)',
   })
   @ApiQuery({
     name: 'after',
     required: false,
-    description: 'months after the index date (default 12)',
+    description: 'months after the index date, a multiple of 3 (default 12)',
   })
   @ApiOkResponse({
     description: 'Users vs matched controls per person-year, did and 95% bootstrap interval',
@@ -80,6 +83,7 @@ export class AnalyticsController {
       parseMeasure(measure),
       parseMonths(before, 'before'),
       parseMonths(after, 'after'),
+      audienceOf(req),
     );
     return this.answer(req, res, accept, result);
   }
@@ -109,6 +113,8 @@ export class AnalyticsController {
     const result = await this.queries.breakdown(
       dimension as BreakdownDimension,
       parseMeasure(measure),
+      12,
+      audienceOf(req),
     );
     return this.answer(req, res, accept, result);
   }
@@ -121,7 +127,7 @@ export class AnalyticsController {
     @Res({ passthrough: true }) res: Response,
     @Headers('accept') accept?: string,
   ) {
-    return this.answer(req, res, accept, await this.queries.wellbeing());
+    return this.answer(req, res, accept, await this.queries.wellbeing(audienceOf(req)));
   }
 
   @Get('matching/balance')
@@ -132,7 +138,7 @@ export class AnalyticsController {
     @Res({ passthrough: true }) res: Response,
     @Headers('accept') accept?: string,
   ) {
-    return this.answer(req, res, accept, await this.queries.balance());
+    return this.answer(req, res, accept, await this.queries.balance(audienceOf(req)));
   }
 
   private answer(
@@ -143,7 +149,10 @@ export class AnalyticsController {
   ): unknown {
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
     res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
+    res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
     if (wantsCsv(accept)) {
+      // CSV has no place for it: the suppressed list travels in a header (cells and rules only).
+      res.setHeader('x-linkage-suppressed', suppressedHeader(result));
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       return toCsv(result.rows);
     }
@@ -172,5 +181,34 @@ function parseMonths(value: string | undefined, field: string): number {
       field: `/${field}`,
     });
   }
+  if (!isOnWindowGrid(n)) {
+    throw new BadRequestException({
+      error: 'validation_failed',
+      reason: 'window_not_on_grid',
+      field: `/${field}`,
+      grid: `multiples of ${OUTCOME_WINDOW_GRID_MONTHS} months`,
+    });
+  }
   return n;
+}
+
+/** The caller's DSA and the output asked for: the answer is checked against and recorded in its ledger. */
+function audienceOf(req: GovernedRequest): Audience | undefined {
+  const actor = req.governance?.actor;
+  if (!actor) return undefined;
+  return { dsa: actor.dsa, output: `${req.method} ${req.url ?? ''}` };
+}
+
+const SUPPRESSED_HEADER_LIMIT = 4000;
+
+/** The suppressed list as a header value; long lists are cut (the JSON answer has them all). */
+function suppressedHeader(result: QueryResult<Record<string, unknown>>): string {
+  const all = JSON.stringify(result.suppressed);
+  if (all.length <= SUPPRESSED_HEADER_LIMIT) return all;
+  const kept: unknown[] = [];
+  for (const cell of result.suppressed) {
+    if (JSON.stringify([...kept, cell]).length > SUPPRESSED_HEADER_LIMIT) break;
+    kept.push(cell);
+  }
+  return JSON.stringify([...kept, { truncated: result.suppressed.length - kept.length }]);
 }

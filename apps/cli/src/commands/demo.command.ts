@@ -29,11 +29,14 @@ import {
   type IngestRuntime,
   type IngestSummary,
 } from '../../../ingest/src';
-import { catchUp, runMatching, startProjector, type MatchingSummary } from '../../../projector/src';
+import { catchUp, runMatching, startProjector } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
 import { resolveCliActor } from './cli-context';
 import { INGEST_ACTION } from './ingest.command';
+import { publishedSegments, runSegmentsCli, type PublishedSegment } from './segment.command';
+import { SHIPPED_RULESETS } from '@linkage/segmentation';
+import { gateMatchingSummary } from './demo-publication';
 
 export const DEMO_DSA = 'DSA-LIFEROOMS-CIPHA-DEMO';
 export const DEMO_PURPOSE = 'service-evaluation';
@@ -56,10 +59,14 @@ interface DemoSummary {
   /** Seconds spent on fuzzy linkage: Bloom-filter encoding at the edge and linking in the writer. */
   fuzzyLinkageSeconds?: { encode: number; link: number };
   eventsProjected: number;
-  cohort: number;
-  matchedUsers: number;
+  /** Through the publishing gate, like every number about people. */
+  cohort: number | null;
+  matchedUsers: number | null;
   maxAbsSmdAfterMatching: number | null;
+  publishingPolicyVersion: string;
   headline: HeadlineOutcome[];
+  /** Segment sizes as published (through the publishing gate), as of the data's last day. */
+  segments: PublishedSegment[];
   urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
   tokens: { analyst: string; governanceOfficer: string };
   dsa: string;
@@ -165,6 +172,24 @@ async function runDemo(options: DemoOptions): Promise<void> {
       { resultSize: matching.users },
     );
 
+    // Segments as of the last day of the generated data (segment.command.ts), audited.
+    const segmentRuns = await runSegmentsCli(
+      runtime.db,
+      [...SHIPPED_RULESETS],
+      manifest.parameters.endDate,
+      actor.user,
+      { store: runtime.store },
+    );
+    for (const run of segmentRuns) {
+      await auditActorAction(
+        audit,
+        actor,
+        'segment.run',
+        { ruleset: run.rulesetId, version: run.rulesetVersion, runId: run.runId, asOf: run.asOf },
+        { resultSize: run.persons },
+      );
+    }
+
     const registry = new DsaRegistry(runtime.db.sql);
     const until = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
     const dsaDefinition: DsaDefinition = {
@@ -177,6 +202,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         'ingest',
         'linkage_officer',
         'admin',
+        'output_checker',
       ],
       validUntil: until,
     };
@@ -237,6 +263,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
     apps.push(ingest);
 
     const headline = await headlineOutcomes(analytics.url!, analystToken, manifest);
+    const segments = await publishedSegments(analytics.url!, analystToken);
+    const gated = gateMatchingSummary(matching);
     const summary: DemoSummary = {
       records: summaries.reduce((n, s) => n + s.records, 0),
       eventsStored: summaries.reduce((n, s) => n + s.accepted, 0),
@@ -246,10 +274,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
       linkRate: linkRate(summaries),
       fuzzyLinkageSeconds: await fuzzyLinkageSeconds(),
       eventsProjected: projected,
-      cohort: matching.users,
-      matchedUsers: matching.matchedUsers,
-      maxAbsSmdAfterMatching: maxAbsSmd(matching),
+      cohort: gated.cohort,
+      matchedUsers: gated.matchedUsers,
+      maxAbsSmdAfterMatching: gated.maxAbsSmdAfterMatching,
+      publishingPolicyVersion: gated.policyVersion,
       headline,
+      segments,
       urls: {
         analytics: analytics.url!,
         analyticsDocs: `${analytics.url}/docs`,
@@ -360,11 +390,6 @@ function linkRate(summaries: IngestSummary[]): number | null {
   return linked + unlinked === 0 ? null : Math.round((linked / (linked + unlinked)) * 10000) / 100;
 }
 
-function maxAbsSmd(matching: MatchingSummary): number | null {
-  const after = matching.balance.after.map((row) => Math.abs(row.smd));
-  return after.length ? Math.max(...after) : null;
-}
-
 /** The preferred port when it is free, else any free port (0); port 0 asks for any. */
 async function freePort(preferred: number): Promise<number> {
   if (preferred === 0) return 0;
@@ -398,11 +423,14 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
           `  fuzzy linkage        ${(s.fuzzyLinkageSeconds.encode + s.fuzzyLinkageSeconds.link).toFixed(1)} s (encoding ${s.fuzzyLinkageSeconds.encode.toFixed(1)} s, linking ${s.fuzzyLinkageSeconds.link.toFixed(1)} s)`,
         ]
       : []),
-    `  cohort               ${s.cohort} (matched ${s.matchedUsers}; max |SMD| after matching ${s.maxAbsSmdAfterMatching})`,
+    `  cohort               ${s.cohort ?? 'suppressed'} (matched ${s.matchedUsers ?? 'suppressed'}; max |SMD| after matching ${s.maxAbsSmdAfterMatching ?? 'suppressed'}; publishing policy ${s.publishingPolicyVersion})`,
     ...s.headline.map(
       (h) =>
         `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
     ),
+    ...s.segments
+      .filter((g) => g.parent === null)
+      .map((g) => `  segment              ${g.id.padEnd(45)} ${g.size ?? 'suppressed'}`),
     `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
     `  governance API       ${s.urls.governance}`,
     `  ingest API           ${s.urls.ingest}`,

@@ -12,6 +12,8 @@ import { registerProjectCommand } from './project.command';
 import { registerOutcomesCommand } from './outcomes.command';
 import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
+import { registerSegmentCommand } from './segment.command';
+import { registerReleaseCommand } from './release.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
@@ -30,4 +32,6 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerProjectCommand,
   registerOutcomesCommand,
   registerBenchCommand,
+  registerSegmentCommand,
+  registerReleaseCommand,
 ];

@@ -68,6 +68,7 @@ const ciphaRecords: Record<string, Record<string, unknown>> = {
   death: {},
   opt_out: { type: 'national_data_opt_out' },
   opt_in: { type: 'national_data_opt_out' },
+  condition: { cluster: 'copd', resolved_at: '2024-06-01T09:00:00Z' },
 };
 
 describe('ingestRecord', () => {

@@ -139,6 +139,13 @@ function ciphaFields(record: CiphaRecord): Data {
     case 'opt_out':
     case 'opt_in':
       return { optOutType: record.type };
+    case 'condition':
+      return {
+        cluster: record.cluster,
+        ...(record.resolved_at !== undefined
+          ? { resolvedAt: new Date(record.resolved_at).toISOString() }
+          : {}),
+      };
     case 'nhs111_call':
     case 'death':
       return {};

@@ -1,11 +1,13 @@
 import type postgres from 'postgres';
 import type { StoredEvent } from '@linkage/event-store';
 import {
+  conditionEntryOf,
   evolveLifeRooms,
   evolvePersonProfile,
   isLifeRoomsEvent,
   serviceUseFactsOf,
   summariseLifeRooms,
+  type ConditionEntry,
   type CostLookup,
   type LifeRoomsDoc,
   type PersonProfile,
@@ -114,6 +116,7 @@ export async function applyBatch(
       removedDocs.add(subject);
     }
   };
+  const conditions: ConditionEntry[] = [];
 
   for (const e of events) {
     const view = { eventId: e.eventId, type: e.type, data: e.data };
@@ -160,6 +163,8 @@ export async function applyBatch(
       continue;
     }
     for (const f of serviceUseFactsOf(view, costs)) facts.set(`${f.eventId}|${f.activity}`, f);
+    const condition = conditionEntryOf(view);
+    if (condition) conditions.push(condition);
   }
 
   await writeProfiles(
@@ -187,6 +192,7 @@ export async function applyBatch(
     await tx`delete from ${s}.record_link where event_id = any(${unlinked}::uuid[])`;
   }
   await writeServiceUse(tx, schema, [...facts.values()]);
+  await writeConditions(tx, schema, conditions);
 
   const last = events[events.length - 1];
   await tx`
@@ -305,4 +311,22 @@ async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]):
     on conflict (person_id, month, activity, cost_source) do update set
       events = ${s}.service_use_monthly.events + excluded.events,
       cost_gbp = ${s}.service_use_monthly.cost_gbp + excluded.cost_gbp`;
+}
+
+async function writeConditions(tx: Tx, schema: string, entries: ConditionEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((c) => ({
+    event_id: c.eventId,
+    person_id: c.personId,
+    cluster: c.cluster,
+    recorded_on: c.recordedOn,
+    resolved_on: c.resolvedOn,
+  }));
+  const s = tx(schema);
+  // One row per register entry (event): redelivery is a no-op.
+  await tx`
+    insert into ${s}.condition (event_id, person_id, cluster, recorded_on, resolved_on)
+    select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+      event_id uuid, person_id text, cluster text, recorded_on date, resolved_on date)
+    on conflict (event_id) do nothing`;
 }

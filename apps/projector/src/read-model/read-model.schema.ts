@@ -74,6 +74,14 @@ create table if not exists ${s}.service_use_monthly (
   cost_gbp double precision not null,
   primary key (person_id, month, activity, cost_source)
 );
+create table if not exists ${s}.condition (
+  event_id uuid primary key,
+  person_id text not null,
+  cluster text not null,
+  recorded_on date not null,
+  resolved_on date
+);
+create index if not exists condition_person on ${s}.condition (person_id);
 create table if not exists ${s}.matching_run (
   id int primary key default 1 check (id = 1),
   settings jsonb not null,

@@ -9,6 +9,8 @@ import {
   ServiceUseDoc,
   summariseLifeRooms,
   CostLookup,
+  conditionEntryOf,
+  isActiveOn,
 } from './index';
 
 const P = 'a'.repeat(32);
@@ -242,5 +244,37 @@ describe('service use', () => {
 
   it('Given the same events twice, Then the same document', () => {
     expect(twice(evolve, events)).toEqual(given(evolve, events));
+  });
+});
+
+describe('condition register projection', () => {
+  const condition = (data: Record<string, unknown>) => ({
+    eventId: 'e-1',
+    type: 'ConditionRecorded',
+    data: { personId: 'p-1', occurredAt: '2023-05-01T10:00:00.000Z', cluster: 'copd', ...data },
+  });
+
+  it('keeps cluster, recorded day and resolved day', () => {
+    expect(conditionEntryOf(condition({ resolvedAt: '2024-01-02T09:00:00.000Z' }))).toEqual({
+      eventId: 'e-1',
+      personId: 'p-1',
+      cluster: 'copd',
+      recordedOn: '2023-05-01',
+      resolvedOn: '2024-01-02',
+    });
+  });
+
+  it('ignores other events and records about nobody', () => {
+    expect(conditionEntryOf({ ...condition({}), type: 'AeAttended' })).toBeUndefined();
+    expect(conditionEntryOf(condition({ personId: null }))).toBeUndefined();
+  });
+
+  it('is active from the recorded day until the day before it is resolved', () => {
+    const entry = { recordedOn: '2023-05-01', resolvedOn: '2024-01-02' };
+    expect(isActiveOn(entry, '2023-04-30')).toBe(false);
+    expect(isActiveOn(entry, '2023-05-01')).toBe(true);
+    expect(isActiveOn(entry, '2024-01-01')).toBe(true);
+    expect(isActiveOn(entry, '2024-01-02')).toBe(false);
+    expect(isActiveOn({ recordedOn: '2023-05-01', resolvedOn: null }, '2099-01-01')).toBe(true);
   });
 });

@@ -6,13 +6,16 @@ export const ROLES = [
   'governance-officer',
   /** Reviews candidate record links (clerical review): field similarities, never identifiers. */
   'linkage_officer',
+  /** Reviews requests to release outputs from the secure setting (never their own). */
+  'output_checker',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
  * What a route needs. `read:outcomes` covers every health-data projection (cohort, outcomes,
- * areas, wellbeing); `read:segments` the System P style segments; `read:audit` the audit trail.
+ * areas, wellbeing); `read:segments` the System P style segments; `read:audit` the audit trail;
+ * `release:*` the release review (request, review, read, download release files).
  */
 export const PERMISSIONS = [
   'read:outcomes',
@@ -23,6 +26,10 @@ export const PERMISSIONS = [
   'admin:tokens',
   'admin:operations',
   'review:linkage',
+  'release:request',
+  'release:review',
+  'release:read',
+  'release:download',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
