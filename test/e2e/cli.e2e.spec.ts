@@ -214,7 +214,7 @@ describe('linkage CLI (end to end)', () => {
     expect(row('liferooms', 'visit')).toMatchObject({
       records: 20,
       linkedByNhsNumber: 10,
-      linkedByLinkKey: 10,
+      linkedByFuzzyMatch: 10,
       unlinked: 0,
     });
   });

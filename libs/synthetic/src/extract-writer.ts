@@ -3,6 +3,8 @@ import { addYears, isoDateTime } from './dates';
 import { DraftRecord, Source } from './draft-record';
 import {
   DirtKey,
+  NICKNAMES,
+  NO_NHS_NUMBER_CASE_KEYS,
   NoNhsNumberCase,
   REJECTION,
   REJECTION_KINDS,
@@ -154,7 +156,12 @@ export class ExtractWriter {
     exact: 0,
     typo: 0,
     changed_postcode: 0,
+    nickname: 0,
+    invalid_nhs_number: 0,
+    missing_postcode: 0,
   };
+  /** The current person's first record written with their NHS number (the linkage truth). */
+  private personRecordId: string | undefined;
   private readonly sink: LineSink;
   private readonly columns: readonly string[];
   private pending: { line: string; recordId: string; recordType: string }[] = [];
@@ -191,21 +198,40 @@ export class ExtractWriter {
     if (source === 'liferooms' && !draft.isIndex && rng() < shares.no_nhs_number) {
       delete record.nhs_number;
       const u = rng();
-      const kind: NoNhsNumberCase =
-        u < shares.no_nhs_number_typo
-          ? 'typo'
-          : u < shares.no_nhs_number_typo + shares.no_nhs_number_changed_postcode
-            ? 'changed_postcode'
-            : 'exact';
+      let kind: NoNhsNumberCase = 'exact';
+      let upTo = 0;
+      for (const [k, key] of NO_NHS_NUMBER_CASE_KEYS) {
+        upTo += shares[key];
+        if (u < upTo) {
+          kind = k;
+          break;
+        }
+      }
+      const given = String(record.given_name);
+      // A name without a common short form gets a typo instead (and is counted as one).
+      if (kind === 'nickname' && !NICKNAMES[given]) kind = 'typo';
       if (kind === 'typo') {
         const field = rng() < 0.5 ? 'given_name' : 'family_name';
         record[field] = typo(String(record[field]), rng(), rng());
       } else if (kind === 'changed_postcode') {
         record.postcode = this.options.otherPostcode(String(record.postcode), rng);
+      } else if (kind === 'nickname') {
+        record.given_name = NICKNAMES[given];
+      } else if (kind === 'invalid_nhs_number') {
+        record.nhs_number = corruptCheckDigit(draft.nhsNumber, Math.floor(rng() * 9));
+      } else if (kind === 'missing_postcode') {
+        delete record.postcode;
       }
       this.noNhsNumber[kind]++;
       const line = this.sink.write(this.serialise(record));
-      this.ledger({ line, record_id: recordId, kind: 'no_nhs_number', case: kind });
+      this.ledger({
+        line,
+        record_id: recordId,
+        kind: 'no_nhs_number',
+        case: kind,
+        record_type: draft.recordType,
+        ...(this.personRecordId ? { same_person_as: this.personRecordId } : {}),
+      });
       counts.written++;
       counts.valid++;
       return { recordId, outcome: `no_nhs_number_${kind}` };
@@ -213,6 +239,7 @@ export class ExtractWriter {
 
     const dirt = draft.isIndex ? undefined : this.chooseDirt(draft, record);
     if (dirt === 'duplicates' || dirt === undefined) {
+      if (source === 'liferooms') this.personRecordId ??= recordId;
       const text = this.serialise(record);
       this.sink.write(text);
       counts.written++;
@@ -264,6 +291,7 @@ export class ExtractWriter {
 
   /** Resends this person's chosen records verbatim, after the rest of their records. */
   endPerson(): void {
+    this.personRecordId = undefined;
     for (const resend of this.pending) {
       const line = this.sink.write(resend.line);
       this.byRecordType[resend.recordType].written++;
@@ -282,12 +310,14 @@ export class ExtractWriter {
     draft: DraftRecord,
     record: Record<string, unknown>,
   ): RejectionKind | 'duplicates' | undefined {
-    const { rng, shares, format } = this.options;
+    const { rng, shares, format, source } = this.options;
     let u = rng();
     for (const kind of REJECTION_KINDS) {
       const applies =
         kind === 'invalid_nhs_number'
-          ? typeof record.nhs_number === 'string'
+          ? // On a Life Rooms record the NHS number is optional: a bad one is kept with a warning
+            // (a linkage case, planted above), so it is planted as a rejection on CIPHA only.
+            typeof record.nhs_number === 'string' && source === 'cipha'
           : kind === 'invalid_postcode'
             ? typeof record.postcode === 'string'
             : kind === 'date_in_future'

@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import { ValidationError, createLogger } from '@linkage/common';
 import { createProgress } from '@linkage/observability';
 import { DAY_MS, addMonths, addYears, isoDate, parseDate } from './dates';
-import { DEFAULT_DIRT, DirtKey, REJECTION, REJECTION_KINDS, isDirtKey } from './dirt';
+import {
+  DEFAULT_DIRT,
+  DirtKey,
+  NO_NHS_NUMBER_CASE_KEYS,
+  REJECTION,
+  REJECTION_KINDS,
+  isDirtKey,
+} from './dirt';
 import { DraftRecord, Source } from './draft-record';
 import { ExtractWriter, LineSink, OutputFormat } from './extract-writer';
 import { simulateLifeRooms } from './life-rooms';
@@ -111,7 +118,7 @@ export function resolve(options: GenerateOptions): Resolved {
   }
   const perRecord = REJECTION_KINDS.reduce((sum, k) => sum + dirt[k], dirt.duplicates);
   if (perRecord > 1) invalid('/dirt', 'shares_exceed_one');
-  if (dirt.no_nhs_number_typo + dirt.no_nhs_number_changed_postcode > 1)
+  if (NO_NHS_NUMBER_CASE_KEYS.reduce((sum, [, k]) => sum + dirt[k], 0) > 1)
     invalid('/dirt', 'shares_exceed_one');
   const dipShare = options.threats?.dipShare ?? NO_THREATS.dipShare;
   if (typeof dipShare !== 'number' || !(dipShare >= 0 && dipShare <= 1))
@@ -450,13 +457,14 @@ function buildManifest(
         count: counts.liferooms.duplicates + counts.cipha.duplicates,
         bySource: { liferooms: counts.liferooms.duplicates, cipha: counts.cipha.duplicates },
       },
-      noNhsNumber: { count: noNhs.exact + noNhs.typo + noNhs.changed_postcode, ...noNhs },
+      noNhsNumber: { count: Object.values(noNhs).reduce((a, b) => a + b, 0), ...noNhs },
       ledger: files.dirtLedger,
       notes: [
         'Rejection kinds and duplicates are shares of the records each can apply to; a record gets at most one.',
         'The index (first) Life Rooms record of each cohort member is never dirty and always has its NHS number.',
         'inpatient_admission records never get date_in_future (discharged_at would precede occurred_at).',
-        'no_nhs_number records carry given_name, family_name, date_of_birth, sex and postcode like every liferooms record; typo: one letter of one name changed; changed_postcode: another real LCR postcode.',
+        "no_nhs_number records carry given_name, family_name, date_of_birth, sex and postcode like every liferooms record; typo: one letter of one name changed; changed_postcode: another real LCR postcode; nickname: a common short form of the given name; invalid_nhs_number: the NHS number kept with a wrong check digit (ingest keeps the record with a warning); missing_postcode: no postcode. Each ledger entry names the record type and `same_person_as`, the record_id of the person's first record with their NHS number (the linkage truth).",
+        'invalid_nhs_number is planted as a rejection on CIPHA records only: on a Life Rooms record the NHS number is optional, so a bad one is a linkage case, not a rejection.',
         'Duplicates are resent verbatim (same record_id) after the rest of that person’s records.',
       ],
     },

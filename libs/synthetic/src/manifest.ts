@@ -76,7 +76,7 @@ export interface Manifest {
     planted: Record<RejectionKind, PlantedRejection>;
     rejectedTotal: number;
     duplicates: { count: number; bySource: Record<Source, number> };
-    /** liferooms records sent without an NHS number (linkage cases, not rejections). */
+    /** liferooms records sent without a usable NHS number (linkage cases, not rejections). */
     noNhsNumber: { count: number } & Record<NoNhsNumberCase, number>;
     /** Every planted case with its file line (1-based; a CSV header is line 1). */
     ledger: string;

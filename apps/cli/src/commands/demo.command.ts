@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { INestApplication } from '@nestjs/common';
 import { dataDir } from '@linkage/common';
-import { createDemoKey, demoKeyPath } from '@linkage/pseudonymisation';
+import { createDemoKey, demoKeyPath, linkageSeconds } from '@linkage/pseudonymisation';
 import {
   auditActorAction,
   auditOptOutProcessed,
@@ -58,6 +58,8 @@ interface DemoSummary {
   rejected: number;
   rejectedByReason: Record<string, number>;
   linkRate: number | null;
+  /** Seconds spent on fuzzy linkage: Bloom-filter encoding at the edge and linking in the writer. */
+  fuzzyLinkageSeconds?: { encode: number; link: number };
   eventsProjected: number;
   /** Through the publishing gate, like every number about people. */
   cohort: number | null;
@@ -215,6 +217,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         'governance-officer',
         'segmentation-job',
         'ingest',
+        'linkage_officer',
         'admin',
         'output_checker',
       ],
@@ -287,6 +290,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       rejected: summaries.reduce((n, s) => n + s.rejected, 0),
       rejectedByReason: mergeCounts(summaries.map((s) => s.rejectedByReason)),
       linkRate: linkRate(summaries),
+      fuzzyLinkageSeconds: await fuzzyLinkageSeconds(),
       eventsProjected: projected,
       cohort: gated.cohort,
       matchedUsers: gated.matchedUsers,
@@ -404,6 +408,13 @@ function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
   return merged;
 }
 
+/** Fuzzy linkage time in this process so far, from its counter. */
+async function fuzzyLinkageSeconds(): Promise<{ encode: number; link: number }> {
+  const { values } = await linkageSeconds.get();
+  const of = (stage: string) => values.find((v) => v.labels.stage === stage)?.value ?? 0;
+  return { encode: of('encode'), link: of('link') };
+}
+
 function linkRate(summaries: IngestSummary[]): number | null {
   const linked = summaries.reduce((n, s) => n + s.linked, 0);
   const unlinked = summaries.reduce((n, s) => n + s.unlinked, 0);
@@ -445,6 +456,11 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
       Object.fromEntries(Object.entries(manifest.dirt.planted).map(([k, v]) => [k, v.count])),
     )}`,
     `  link rate            ${s.linkRate}%`,
+    ...(s.fuzzyLinkageSeconds
+      ? [
+          `  fuzzy linkage        ${(s.fuzzyLinkageSeconds.encode + s.fuzzyLinkageSeconds.link).toFixed(1)} s (encoding ${s.fuzzyLinkageSeconds.encode.toFixed(1)} s, linking ${s.fuzzyLinkageSeconds.link.toFixed(1)} s)`,
+        ]
+      : []),
     `  cohort               ${s.cohort ?? 'suppressed'} (matched ${s.matchedUsers ?? 'suppressed'}; max |SMD| after matching ${s.maxAbsSmdAfterMatching ?? 'suppressed'}; publishing policy ${s.publishingPolicyVersion})`,
     ...s.headline.map(
       (h) =>

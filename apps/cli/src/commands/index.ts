@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerIngestCommand } from './ingest.command';
 import { registerDeadLettersCommand } from './dead-letters.command';
 import { registerLinkageReportCommand } from './linkage-report.command';
+import { registerLinkageReviewCommand } from './linkage-review.command';
 import { registerServeCommand } from './serve.command';
 import { registerGenerateCommand } from './generate.command';
 import { registerTokenCommand } from './token.command';
@@ -23,6 +24,7 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerIngestCommand,
   registerDeadLettersCommand,
   registerLinkageReportCommand,
+  registerLinkageReviewCommand,
   registerServeCommand,
   registerGenerateCommand,
   registerTokenCommand,

@@ -123,16 +123,17 @@ describe('file ingest through Kafka into PostgreSQL', () => {
     });
     expect(summary).toMatchObject({ accepted: 40, duplicates: 0, rejected: 0 });
     const events = await readEntireLogWhenComplete(store, db.sql);
-    // A walk-in either found its person already linked (then it is on the person stream) or
-    // waited in unlinked-<linkKey> until the visit with NHS number linked it (RecordLinked).
+    // A walk-in either found its person already known (then it is on the person stream) or
+    // waited in its unlinked stream until the visit with NHS number linked it; either way its
+    // attribution is a RecordLinked decision event.
     const covered = new Set(
       events.filter((e) => e.type === 'RecordLinked').flatMap((e) => e.data.eventIds as string[]),
     );
     const walkIns = events.filter((e) => String(e.data.recordId).startsWith('walkin-'));
     expect(walkIns).toHaveLength(20);
     for (const w of walkIns) {
-      if (w.streamId.startsWith('unlinked-')) expect(covered.has(w.eventId)).toBe(true);
-      else expect(w.streamId.startsWith('person-')).toBe(true);
+      expect(covered.has(w.eventId)).toBe(true);
+      if (!w.streamId.startsWith('unlinked-')) expect(w.streamId.startsWith('person-')).toBe(true);
     }
     for (const l of events.filter((e) => e.type === 'RecordLinked')) {
       expect(l.streamId).toBe(`person-${String(l.data.personId)}`);
@@ -142,7 +143,7 @@ describe('file ingest through Kafka into PostgreSQL', () => {
     expect(visits).toMatchObject({
       records: 40,
       linkedByNhsNumber: 20,
-      linkedByLinkKey: 20,
+      linkedByFuzzyMatch: 20,
       unlinked: 0,
     });
   });

@@ -103,6 +103,8 @@ export async function ingestRecords(
   let published = 0;
   const rejectedByReason: Record<string, number> = {};
   const firstRejections: RejectionSample[] = [];
+  // Data-quality warnings of kept records, by field and reason (e.g. `/nhs_number:invalid_nhs_number`).
+  const warnings: Record<string, number> = {};
   let events: OutgoingMessage[] = [];
   let rejections: DeadLetter[] = [];
 
@@ -128,7 +130,8 @@ export async function ingestRecords(
       rejected: read - published,
       rejectedByReason,
       firstRejections,
-      linked: count('nhs_number') + count('link_key'),
+      warnings,
+      linked: count('nhs_number') + count('link_key') + count('fuzzy') + count('clerical'),
       unlinked: count('unlinked'),
       durationMs: Date.now() - started,
     };
@@ -243,6 +246,10 @@ export async function ingestRecords(
         const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
         if (result.ok) {
           const e = result.event;
+          for (const w of e.metadata.warnings ?? []) {
+            const k = `${w.field}:${w.reason}`;
+            warnings[k] = (warnings[k] ?? 0) + 1;
+          }
           events.push({
             key: e.data.personId ?? e.data.linkKey ?? e.eventId,
             value: JSON.stringify(e),

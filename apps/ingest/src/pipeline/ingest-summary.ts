@@ -26,7 +26,9 @@ export interface IngestSummary {
   rejectedByReason: Record<string, number>;
   /** The first rejections (up to 20), with line, field and reason. */
   firstRejections: RejectionSample[];
-  /** Of the accepted: attributed to a person (by NHS number or link key) / not (yet). */
+  /** Records kept despite a defect, by `<field>:<reason>` (e.g. an invalid optional NHS number). */
+  warnings?: Record<string, number>;
+  /** Of the accepted: attributed to a person (by NHS number, link key or fuzzy match) / not (yet). */
   linked: number;
   unlinked: number;
   durationMs: number;

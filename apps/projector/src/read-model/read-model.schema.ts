@@ -34,7 +34,7 @@ create table if not exists ${s}.person_profile (
   opted_out boolean not null default false,
   doc jsonb not null
 );
-create table if not exists ${s}.link (link_key text primary key, person_id text not null);
+create table if not exists ${s}.record_link (event_id uuid primary key, person_id text not null);
 create table if not exists ${s}.life_rooms (
   subject text primary key,
   person_id text,

@@ -35,6 +35,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   ],
   'segmentation-job': ['read:segments'],
   'governance-officer': ['read:audit'],
+  linkage_officer: ['review:linkage'],
   // Sees requests and the gate's report, decides; reads no health data and downloads nothing.
   output_checker: ['release:read', 'release:review'],
   admin: PERMISSIONS,
