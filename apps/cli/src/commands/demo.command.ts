@@ -8,11 +8,10 @@ import {
   auditActorAction,
   auditOptOutProcessed,
   AuditTrail,
-  createDemoJwtSecret,
-  demoJwtKeyFile,
   DsaRegistry,
   ensureGovernanceSchema,
   type DsaDefinition,
+  loadJwtSecret,
   mintToken,
 } from '@linkage/governance';
 import {
@@ -24,6 +23,7 @@ import {
 import { createProgress } from '@linkage/observability';
 import {
   createIngestApp,
+  linkageReport,
   openIngestRuntime,
   runFileIngest,
   type IngestRuntime,
@@ -59,7 +59,7 @@ interface DemoSummary {
   maxAbsSmdAfterMatching: number | null;
   headline: HeadlineOutcome[];
   urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
-  tokens: { analyst: string; governanceOfficer: string };
+  tokens: { analyst: string; governanceOfficer: string; ingest: string };
   dsa: string;
   purpose: string;
   durationSeconds: number;
@@ -100,10 +100,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   // The demo makes and keeps its own keys; outside the demo, keys must be configured.
   if (!fs.existsSync(demoKeyPath(dir))) createDemoKey(dir);
-  const jwtSecret = fs.existsSync(demoJwtKeyFile())
-    ? fs.readFileSync(demoJwtKeyFile())
-    : createDemoJwtSecret();
-  const jwtKey = jwtSecret;
+  // The same reader as every other verb, so tokens and the audit head agree across reruns.
+  const jwtKey = loadJwtSecret({ allowDemoKey: true });
 
   const manifest = await generateOnce(path.join(dir, 'demo', 'source'), options);
   const runtime = await openIngestRuntime('demo');
@@ -177,24 +175,16 @@ async function runDemo(options: DemoOptions): Promise<void> {
       purposes: DEMO_PURPOSE,
       until,
     });
-    const analystToken = mintToken(
-      { user: 'demo-analyst', role: 'analyst', purpose: DEMO_PURPOSE, dsa: DEMO_DSA, ttl: '8h' },
-      jwtKey,
-    ).token;
-    const officerToken = mintToken(
-      {
-        user: 'demo-governance-officer',
-        role: 'governance-officer',
-        purpose: DEMO_PURPOSE,
-        dsa: DEMO_DSA,
-        ttl: '8h',
-      },
-      jwtKey,
-    ).token;
-    for (const [user, role] of [
+    const demoUsers = [
       ['demo-analyst', 'analyst'],
       ['demo-governance-officer', 'governance-officer'],
-    ]) {
+      ['demo-ingest', 'ingest'],
+    ] as const;
+    const [analystToken, officerToken, ingestToken] = demoUsers.map(
+      ([user, role]) =>
+        mintToken({ user, role, purpose: DEMO_PURPOSE, dsa: DEMO_DSA, ttl: '8h' }, jwtKey).token,
+    );
+    for (const [user, role] of demoUsers) {
       await auditActorAction(audit, actor, 'token.minted', {
         user,
         role,
@@ -234,7 +224,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       duplicates: summaries.reduce((n, s) => n + s.duplicates, 0),
       rejected: summaries.reduce((n, s) => n + s.rejected, 0),
       rejectedByReason: mergeCounts(summaries.map((s) => s.rejectedByReason)),
-      linkRate: linkRate(summaries),
+      linkRate: await storedLinkRate(runtime),
       eventsProjected: projected,
       cohort: matching.users,
       matchedUsers: matching.matchedUsers,
@@ -246,7 +236,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
         ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
       },
-      tokens: { analyst: analystToken, governanceOfficer: officerToken },
+      tokens: { analyst: analystToken, governanceOfficer: officerToken, ingest: ingestToken },
       dsa: DEMO_DSA,
       purpose: DEMO_PURPOSE,
       durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -337,10 +327,15 @@ function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
   return merged;
 }
 
-function linkRate(summaries: IngestSummary[]): number | null {
-  const linked = summaries.reduce((n, s) => n + s.linked, 0);
-  const unlinked = summaries.reduce((n, s) => n + s.unlinked, 0);
-  return linked + unlinked === 0 ? null : Math.round((linked / (linked + unlinked)) * 10000) / 100;
+/**
+ * Share of stored records attributed to a person, in percent, from the linkage index: the state
+ * of the store, so a rerun that stores nothing new still reports it.
+ */
+async function storedLinkRate(runtime: IngestRuntime): Promise<number | null> {
+  const report = await linkageReport(runtime.db.sql);
+  const records = report.bySource.reduce((n, s) => n + s.records, 0);
+  const linked = report.bySource.reduce((n, s) => n + s.linkedByNhsNumber + s.linkedByLinkKey, 0);
+  return records === 0 ? null : Math.round((linked / records) * 10000) / 100;
 }
 
 function maxAbsSmd(matching: MatchingSummary): number | null {
@@ -387,7 +382,9 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
     `  DSA / purpose        ${s.dsa} / ${s.purpose}`,
     `  analyst token        ${s.tokens.analyst}`,
     `  officer token        ${s.tokens.governanceOfficer}`,
+    `  ingest token         ${s.tokens.ingest}`,
     `  try                  curl -H "Authorization: Bearer $TOKEN" '${s.urls.analytics}/v1/outcomes?measure=crisis'`,
+    `  ingest with          curl -H "Authorization: Bearer $INGEST_TOKEN" --data-binary @records.ndjson '${s.urls.ingest}/v1/ingest/liferooms'`,
     `  took                 ${s.durationSeconds} s`,
     '',
   ];
