@@ -8,3 +8,4 @@ export * from './runtime/ingest-runtime';
 export * from './storage/ingest-schema';
 export * from './reports/linkage-report';
 export * from './reports/dead-letters';
+export * from './pipeline/input-files';

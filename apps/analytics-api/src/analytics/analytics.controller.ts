@@ -104,6 +104,8 @@ export class AnalyticsController {
         error: 'validation_failed',
         reason: 'unknown_dimension',
         field: '/dimension',
+        allowed: BREAKDOWN_DIMENSIONS,
+        message: `unknown dimension: one of ${BREAKDOWN_DIMENSIONS.join(', ')}`,
       });
     }
     const result = await this.queries.breakdown(
@@ -153,10 +155,14 @@ export class AnalyticsController {
 
 function parseMeasure(measure: string | undefined): OutcomeMeasure {
   if (!isOutcomeMeasure(measure)) {
+    const missing = measure === undefined || measure === '';
+    // The allowed values travel with the error, so a caller can fix the request from it alone.
     throw new BadRequestException({
       error: 'validation_failed',
-      reason: 'unknown_measure',
+      reason: missing ? 'measure_required' : 'unknown_measure',
       field: '/measure',
+      allowed: OUTCOME_MEASURES,
+      message: `${missing ? 'the query parameter measure is required' : 'unknown measure'}: one of ${OUTCOME_MEASURES.join(', ')}`,
     });
   }
   return measure;
@@ -170,6 +176,7 @@ function parseMonths(value: string | undefined, field: string): number {
       error: 'validation_failed',
       reason: 'months_out_of_range',
       field: `/${field}`,
+      message: `${field} must be a whole number of months from 1 to 60`,
     });
   }
   return n;
