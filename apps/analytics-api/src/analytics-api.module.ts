@@ -5,13 +5,21 @@ import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries } from './analytics/analytics.queries';
-import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
+import {
+  ANALYTICS_DB,
+  ANALYTICS_STORE,
+  DEFAULT_STALL_THRESHOLD_SECONDS,
+  HealthController,
+  STALL_THRESHOLD_SECONDS,
+} from './http/health.controller';
 
 export interface AnalyticsModuleOptions {
   db: Database;
   store?: EventStore;
   jwtSecret?: Buffer;
   disclosurePolicy?: DisclosurePolicy;
+  /** /health turns unhealthy when subscribers are held back longer than this (default 60 s). */
+  stallThresholdSeconds?: number;
 }
 
 @Module({})
@@ -23,6 +31,12 @@ export class AnalyticsApiModule {
       controllers: [AnalyticsController, HealthController],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
+        {
+          provide: STALL_THRESHOLD_SECONDS,
+          useValue:
+            options.stallThresholdSeconds ??
+            (Number(process.env.LINKAGE_STALL_THRESHOLD_SECONDS) || DEFAULT_STALL_THRESHOLD_SECONDS),
+        },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         {
           provide: ANALYTICS_QUERIES,

@@ -19,6 +19,8 @@ export interface CreateAnalyticsAppOptions {
   /** Token secret; default `loadJwtSecret()` (demo key only on the embedded database). */
   jwtSecret?: Buffer;
   disclosurePolicy?: DisclosurePolicy;
+  /** /health is unhealthy when subscribers are held back longer (default `LINKAGE_STALL_THRESHOLD_SECONDS` or 60). */
+  stallThresholdSeconds?: number;
 }
 
 export interface AnalyticsApp {
@@ -44,6 +46,7 @@ export async function createAnalyticsApp(
       store: options.store,
       jwtSecret: options.jwtSecret,
       disclosurePolicy: options.disclosurePolicy,
+      stallThresholdSeconds: options.stallThresholdSeconds,
     }),
     { logger: false },
   );

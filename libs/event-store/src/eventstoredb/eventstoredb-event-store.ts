@@ -23,6 +23,7 @@ import {
   type EventToAppend,
   type ExpectedVersion,
   type Position,
+  type ReadVisibility,
   type StoredEvent,
   type StreamBatch,
   type Subscription,
@@ -294,6 +295,15 @@ export class EventStoreDbEventStore implements EventStore {
   /** ESDB cannot count $all cheaply. */
   async countAfter(_from: Position): Promise<number | undefined> {
     return undefined;
+  }
+
+  /** EventStoreDB orders $all itself: a committed event is visible at once, nothing is held back. */
+  async visibility(): Promise<ReadVisibility> {
+    return { heldBackEvents: 0, horizonAgeSeconds: 0 };
+  }
+
+  async awaitVisible(_timeoutMs: number): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {
