@@ -9,3 +9,5 @@ export * from './storage/ingest-schema';
 export * from './reports/linkage-report';
 export * from './reports/dead-letters';
 export * from './pipeline/input-files';
+export * from './keys/key-registry';
+export * from './keys/rotate-key';

@@ -3,3 +3,4 @@ export * from './postcode';
 export * from './demographics';
 export * from './pseudonymiser';
 export * from './key-loader';
+export * from './key-fingerprint';

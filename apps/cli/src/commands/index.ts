@@ -11,6 +11,7 @@ import { registerProjectCommand } from './project.command';
 import { registerOutcomesCommand } from './outcomes.command';
 import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
+import { registerKeyCommand } from './key.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
@@ -28,4 +29,5 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerProjectCommand,
   registerOutcomesCommand,
   registerBenchCommand,
+  registerKeyCommand,
 ];

@@ -100,7 +100,9 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveInProcess(services: Service[], port: Ports): Promise<void> {
-  const runtime = await openIngestRuntime(services.join('+'));
+  const runtime = await openIngestRuntime(services.join('+'), {
+    checkKey: services.includes('ingest'),
+  });
   const log = runtime.logger;
   const stops: (() => Promise<void>)[] = [];
   if (services.includes('event-writer')) {
