@@ -15,7 +15,7 @@ class BackendReport {
     const lines = ['', 'Event-store backends:'];
     for (const r of records.sort((a, b) => a.backend.localeCompare(b.backend))) {
       lines.push(
-        r.ran ? `  ${r.backend}: EXERCISED (${r.detail})` : `  ${r.backend}: NOT RUN — ${r.detail}`,
+        r.ran ? `  ${r.backend}: EXERCISED (${r.detail})` : `  ${r.backend}: NOT RUN (${r.detail})`,
       );
     }
     process.stdout.write(lines.join('\n') + '\n');
