@@ -19,6 +19,7 @@ module.exports = {
     '^@linkage/([a-z-]+)$': '<rootDir>/libs/$1/src',
   },
   globalSetup: '<rootDir>/test/global-setup.js',
+  setupFiles: ['<rootDir>/test/quiet-logs.js'],
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/backend-report.js'],
 };

@@ -6,6 +6,8 @@ const path = require('node:path');
 
 class BackendReport {
   onRunComplete() {
+    const logs = path.join(require('node:os').tmpdir(), 'linkage-test-logs');
+    if (fs.existsSync(logs)) process.stdout.write(`\nLogs of services run inside jest: ${logs}\n`);
     const dir = process.env.LINKAGE_BACKEND_REPORT_DIR;
     if (!dir || !fs.existsSync(dir)) return;
     const records = fs

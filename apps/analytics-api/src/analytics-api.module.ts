@@ -35,7 +35,8 @@ export class AnalyticsApiModule {
           provide: STALL_THRESHOLD_SECONDS,
           useValue:
             options.stallThresholdSeconds ??
-            (Number(process.env.LINKAGE_STALL_THRESHOLD_SECONDS) || DEFAULT_STALL_THRESHOLD_SECONDS),
+            (Number(process.env.LINKAGE_STALL_THRESHOLD_SECONDS) ||
+              DEFAULT_STALL_THRESHOLD_SECONDS),
         },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         {

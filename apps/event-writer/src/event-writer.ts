@@ -22,8 +22,8 @@ import {
   recordLinkedFor,
   type LinkageMethod,
   type RoutedEvent,
-} from '../../../libs/domain/src/linkage';
-import { ensureIngestSchema } from '../../ingest/src/storage/ingest-schema';
+} from '@linkage/domain';
+import { ensureIngestSchema } from '@linkage/ingest-store';
 
 /** The consumer group of the event writer on `ingest.canonical-events.v1`. */
 export const EVENT_WRITER_GROUP = 'event-writer';

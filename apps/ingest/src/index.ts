@@ -11,3 +11,5 @@ export * from './reports/dead-letters';
 export * from './pipeline/input-files';
 export * from './keys/key-registry';
 export * from './keys/rotate-key';
+export * from './edge';
+export { benchIngest } from './bench/ingest.bench';

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { REJECTION_REASONS, SOURCES } from '@linkage/contracts';
 import { openDatabase } from '@linkage/database';
-import { listDeadLetters } from '../../../ingest/src/reports/dead-letters';
+import { listDeadLetters } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 function positiveInteger(value: string): number {

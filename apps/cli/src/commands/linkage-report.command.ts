@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openDatabase } from '@linkage/database';
-import { linkageReport } from '../../../ingest/src/reports/linkage-report';
+import { linkageReport } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 /** The audit action of reading the linkage report. */

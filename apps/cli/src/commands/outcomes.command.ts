@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '@linkage/database';
 import { isOutcomeMeasure, OUTCOME_MEASURES } from '@linkage/domain';
-import { AnalyticsQueries } from '../../../analytics-api/src/analytics/analytics.queries';
+import { AnalyticsQueries } from '../../../analytics-api/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 interface OutcomesOptions {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigurationError } from '@linkage/common';
-import { startEventWriter } from '../../../event-writer/src/event-writer';
-import { createIngestApp } from '../../../ingest/src/http/ingest-app';
-import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
+import { startEventWriter } from '../../../event-writer/src';
+import { createIngestApp } from '../../../ingest/src';
+import { openIngestRuntime } from '../../../ingest/src';
 import { startProjector } from '../../../projector/src';
 import { AuditTrail, auditOptOutProcessed } from '@linkage/governance';
 import { createAnalyticsApp } from '../../../analytics-api/src';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
 import { createProgress, type Progress } from '@linkage/observability';
-import { startEventWriter } from '../../../event-writer/src/event-writer';
+import { startEventWriter } from '../../../event-writer/src';
 import { ingestRecords, type IngestDependencies, type RawRecord } from './ingest-run';
 import type { IngestSummary } from './ingest-summary';
 import { checkInputFiles, unreadableInput } from './input-files';

@@ -1,7 +1,7 @@
 import { SOURCES, type Source } from '@linkage/contracts';
 import { rawTopicFor, type TransportSubscription } from '@linkage/transport';
 import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
-import { errorSummary } from '../../../event-writer/src/event-writer';
+import { errorSummary } from '../../../event-writer/src';
 
 /** The consumer group reading the raw topics. */
 export const RAW_INGEST_GROUP = 'ingest-raw';
