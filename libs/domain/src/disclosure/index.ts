@@ -1,1 +1,3 @@
 export * from './disclosure-control';
+export * from './publishing-gate';
+export * from './released-cell-ledger';
