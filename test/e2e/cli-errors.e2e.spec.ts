@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import { createFreshDatabase, eventually, runLinkage, type CliResult } from '@linkage/testing';
 
 /**
  * The errors a newcomer meets first, through the real `linkage` command against a fresh
@@ -12,12 +12,6 @@ import { createFreshDatabase, eventually } from '@linkage/testing';
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const STACK_FRAME = /^\s+at .+\(.+:\d+:\d+\)$/m;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('linkage CLI: errors a newcomer meets', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-cli-errors-'));
@@ -42,21 +36,7 @@ describe('linkage CLI: errors a newcomer meets', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function linkage(...args: string[]): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'linkage.js'), ...args], {
-        cwd: dir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const linkage = (...args: string[]) => runLinkage(args, { cwd: dir, env });
 
   /** The one line `linkage: ...` main() prints for a failed run. */
   const errorLine = (r: CliResult) => r.stderr.split('\n').find((l) => l.startsWith('linkage: '));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '@linkage/testing';
+import { embeddedDefaultEnv, eventually } from '@linkage/testing';
 
 const run = promisify(execFile);
 
@@ -17,23 +17,7 @@ describe('linkage demo, run twice in one folder', () => {
   const root = path.resolve(__dirname, '..', '..');
   const cli = path.join(root, 'bin', 'linkage.js');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-demo-rerun-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    LINKAGE_DATA_DIR: dataDir,
-    LINKAGE_PROGRESS: 'off',
-  };
-  for (const name of [
-    'DATABASE_URL',
-    'KAFKA_BROKERS',
-    'PSEUDONYMISATION_KEY',
-    'PSEUDONYMISATION_KEY_FILE',
-    'PSEUDONYMISATION_KEY_ID',
-    'LINKAGE_JWT_SECRET',
-    'LINKAGE_JWT_SECRET_FILE',
-    'LINKAGE_TOKEN',
-  ]) {
-    delete env[name];
-  }
+  const env = embeddedDefaultEnv(dataDir);
   const demoArgs = ['demo', '--cohort', '120', '--seed', 'demo-rerun', '--port', '0', '--json'];
   let serving: ChildProcess | undefined;
 

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createFreshDatabase } from '@linkage/testing';
+import { createFreshDatabase, runLinkage } from '@linkage/testing';
 import { mixedExtract } from '../../apps/ingest/src/testing/ingest-fixtures';
 
 /**
@@ -12,7 +11,6 @@ import { mixedExtract } from '../../apps/ingest/src/testing/ingest-fixtures';
  * the reason; `linkage key rotate` moves to a new key, after which the old one is refused.
  */
 describe('linkage key: checked at start, rotated on demand', () => {
-  const root = path.resolve(__dirname, '..', '..');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-key-e2e-'));
   const extract = mixedExtract(4, { seed: 3, bad: false });
   const cipha = path.join(dir, 'cipha.ndjson');
@@ -44,17 +42,7 @@ describe('linkage key: checked at start, rotated on demand', () => {
       if (!(name in key)) delete env[name];
     }
     if (!('PSEUDONYMISATION_KEY_ID' in key)) delete env.PSEUDONYMISATION_KEY_ID;
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(root, 'bin', 'linkage.js'), ...args], {
-        cwd: dir,
-        env,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runLinkage(args, { cwd: dir, env });
   }
   const ingest = (key: Record<string, string>) =>
     linkage(key, 'ingest', '--source', 'cipha', '--json', cipha);

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { openDatabase, type Database } from '@linkage/database';
 import {
   PostgresqlEventStore,
@@ -10,6 +10,7 @@ import { createFreshDatabase, eventually } from '@linkage/testing';
 import { createInProcessTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { capturedLogger } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
+import { canonicalVisit } from './testing/canonical-message';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -66,23 +67,7 @@ describe('event writer: link-key locks held across the append for any store', ()
   });
 
   it('keeps the lock of the batch link key while appending', async () => {
-    const event = {
-      eventId: randomUUID(),
-      type: 'VisitRecorded',
-      schemaVersion: 1,
-      data: {
-        source: 'liferooms',
-        recordId: hex(6),
-        recordType: 'visit',
-        occurredAt: '2024-01-01T00:00:00.000Z',
-        personId: null,
-        linkKey,
-        keyId: 'test',
-        site: 'walton',
-        purpose: 'cafe',
-      },
-      metadata: { receivedAt: '2024-01-02T00:00:00.000Z' },
-    };
+    const event = canonicalVisit(null, linkKey);
     await transport.publish(topicName(TOPICS.canonicalEvents, prefix), [
       { key: linkKey, value: JSON.stringify(event) },
     ]);

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '@linkage/database';
 import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
 import { metricsRegistry } from '@linkage/observability';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import { createFreshDatabase, eventually, idleInTransaction } from '@linkage/testing';
 import { catchUp, projectionLag } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../create-analytics-app';
 
@@ -54,17 +54,7 @@ describe('a stalled event store, seen by the projector and /health', () => {
     await store.appendToStream('person-a', [visit(1)]);
     expect(await catchUp({ sql: db.sql, store })).toMatchObject({ applied: 1, complete: true });
 
-    const session = await openDatabase({ url: fresh.url, max: 1 });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holding!: () => void;
-    const hasXid = new Promise<void>((resolve) => (holding = resolve));
-    const idle = session.sql.begin(async (tx) => {
-      await tx`select pg_current_xact_id()`;
-      holding();
-      await released;
-    });
-    await hasXid;
+    const blocker = await idleInTransaction(fresh.url);
     try {
       await store.appendMany([2, 3].map((n) => ({ streamId: `person-${n}`, events: [visit(n)] })));
 
@@ -94,9 +84,7 @@ describe('a stalled event store, seen by the projector and /health', () => {
       expect(Number(age?.[1])).toBeGreaterThan(0.5);
       expect(metrics).toMatch(/^linkage_event_store_held_back_events 2$/m);
     } finally {
-      release();
-      await idle;
-      await session.close();
+      await blocker.end();
     }
 
     expect(await catchUp({ sql: db.sql, store })).toMatchObject({ applied: 2, complete: true });

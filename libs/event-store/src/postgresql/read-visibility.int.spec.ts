@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import { createFreshDatabase, eventually, idleInTransaction } from '@linkage/testing';
 import { event } from '../contract/event-store.contract';
 import { PostgresqlEventStore } from './postgresql-event-store';
 
@@ -27,27 +27,7 @@ describe('postgresql event store: what an open transaction holds back', () => {
     await fresh.drop();
   });
 
-  /** A second session that takes a transaction id and stays idle in transaction until released. */
-  async function idleInTransaction() {
-    const session = await openDatabase({ url: fresh.url, max: 1 });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holding!: () => void;
-    const hasXid = new Promise<void>((resolve) => (holding = resolve));
-    const transaction = session.sql.begin(async (tx) => {
-      await tx`select pg_current_xact_id()`;
-      holding();
-      await released;
-    });
-    await hasXid;
-    return {
-      end: async () => {
-        release();
-        await transaction;
-        await session.close();
-      },
-    };
-  }
+  const idle = () => idleInTransaction(fresh.url);
 
   it('reports nothing held back and no horizon age when no transaction is open', async () => {
     await store.appendToStream('calm', [event('E', { n: 0 })]);
@@ -62,7 +42,7 @@ describe('postgresql event store: what an open transaction holds back', () => {
 
   it('counts the events an idle-in-transaction session holds back, and how long it has been open', async () => {
     const head = await store.headPosition();
-    const blocker = await idleInTransaction();
+    const blocker = await idle();
     try {
       const committed = [1, 2, 3].map((n) => event('E', { n }));
       for (const e of committed) await store.appendToStream(`held-${e.data.n}`, [e]);
