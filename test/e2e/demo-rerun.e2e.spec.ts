@@ -31,7 +31,7 @@ describe('linkage demo, run twice in one folder', () => {
   });
 
   const linkage = async (...args: string[]) =>
-    (await run(process.execPath, [cli, ...args], { cwd: root, env, timeout: 120_000 })).stdout;
+    (await run(process.execPath, [cli, ...args], { cwd: root, env, timeout: 400_000 })).stdout;
   const token = async (role: string) =>
     (
       await linkage(
@@ -64,7 +64,7 @@ describe('linkage demo, run twice in one folder', () => {
         expect(stdout).toContain('\n');
         return lastJsonLine(stdout);
       },
-      { timeoutMs: 180_000 },
+      { timeoutMs: 400_000 },
     );
     expect(second.eventsStored).toBe(0);
     expect(second.duplicates).toBe(second.records - second.rejected);
@@ -99,5 +99,5 @@ describe('linkage demo, run twice in one folder', () => {
       // Already stored by the first run: a duplicate, not a new event.
       expect(await res.json()).toMatchObject({ records: 1, accepted: 0 });
     }
-  }, 420_000);
+  }, 1_200_000);
 });

@@ -99,5 +99,5 @@ describe('linkage key: checked at start, rotated on demand', () => {
     expect(shown.stdout).toMatch(/^k2 {2}active/m);
     expect(shown.stdout).not.toContain(original);
     expect(shown.stdout).not.toContain(rotated);
-  }, 120_000);
+  }, 400_000);
 });

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Database } from '@linkage/database';
 import type { DisclosurePolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceExceptionFilter } from '@linkage/governance';
+import { GovernanceExceptionFilter, serveOpenApi } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
 import { AnalyticsApiModule } from './analytics-api.module';
 
@@ -51,16 +50,10 @@ export async function createAnalyticsApp(
     { logger: false },
   );
   app.useGlobalFilters(new GovernanceExceptionFilter());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('linkage analytics API')
-      .setDescription('Disclosure-controlled outcomes of Life Rooms users vs matched controls')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  serveOpenApi(app, {
+    title: 'linkage analytics API',
+    description: 'Disclosure-controlled outcomes of Life Rooms users vs matched controls',
+  });
   let url: string | undefined;
   if (options.port !== undefined) {
     await app.listen(options.port, options.host ?? '127.0.0.1');

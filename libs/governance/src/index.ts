@@ -16,3 +16,4 @@ export * from './governance.module';
 export * from './schema';
 export * from './audit/audit-csv';
 export * from './audit/audit-filters';
+export * from './access/openapi';

@@ -2,7 +2,6 @@ import {
   BadRequestException,
   Controller,
   Get,
-  Headers,
   Inject,
   Param,
   Query,
@@ -44,12 +43,8 @@ export class AnalyticsController {
   @Get('cohort')
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
   @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
-  async cohort(
-    @Req() req: GovernedRequest,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
-  ) {
-    return this.answer(req, res, accept, await this.queries.cohort());
+  async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
+    return this.answer(req, res, await this.queries.cohort());
   }
 
   @Get('outcomes')
@@ -74,14 +69,13 @@ export class AnalyticsController {
     @Query('measure') measure?: string,
     @Query('before') before?: string,
     @Query('after') after?: string,
-    @Headers('accept') accept?: string,
   ) {
     const result = await this.queries.outcomes(
       parseMeasure(measure),
       parseMonths(before, 'before'),
       parseMonths(after, 'after'),
     );
-    return this.answer(req, res, accept, result);
+    return this.answer(req, res, result);
   }
 
   @Get('breakdowns/:dimension')
@@ -97,7 +91,6 @@ export class AnalyticsController {
     @Res({ passthrough: true }) res: Response,
     @Param('dimension') dimension: string,
     @Query('measure') measure?: string,
-    @Headers('accept') accept?: string,
   ) {
     if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension)) {
       throw new BadRequestException({
@@ -112,40 +105,32 @@ export class AnalyticsController {
       dimension as BreakdownDimension,
       parseMeasure(measure),
     );
-    return this.answer(req, res, accept, result);
+    return this.answer(req, res, result);
   }
 
   @Get('wellbeing')
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
   @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
-  async wellbeing(
-    @Req() req: GovernedRequest,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
-  ) {
-    return this.answer(req, res, accept, await this.queries.wellbeing());
+  async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
+    return this.answer(req, res, await this.queries.wellbeing());
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
   @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
-  async balance(
-    @Req() req: GovernedRequest,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
-  ) {
-    return this.answer(req, res, accept, await this.queries.balance());
+  async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
+    return this.answer(req, res, await this.queries.balance());
   }
 
   private answer(
     req: GovernedRequest,
     res: Response,
-    accept: string | undefined,
     result: QueryResult<Record<string, unknown>>,
   ): unknown {
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
     res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
-    if (wantsCsv(accept)) {
+    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
+    if (wantsCsv(String(req.headers.accept ?? ''))) {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       return toCsv(result.rows);
     }
