@@ -29,6 +29,7 @@ const VERBS = [
   'project',
   'outcomes',
   'bench',
+  'release',
 ];
 
 describe('linkage CLI (end to end)', () => {

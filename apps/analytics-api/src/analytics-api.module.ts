@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Database } from '@linkage/database';
-import { DEFAULT_DISCLOSURE_POLICY, type DisclosurePolicy } from '@linkage/domain';
+import { type DisclosurePolicy, type PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceModule } from '@linkage/governance';
+import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
-import { AnalyticsQueries } from './analytics/analytics.queries';
+import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
 import {
   ANALYTICS_DB,
   ANALYTICS_STORE,
@@ -17,7 +17,8 @@ export interface AnalyticsModuleOptions {
   db: Database;
   store?: EventStore;
   jwtSecret?: Buffer;
-  disclosurePolicy?: DisclosurePolicy;
+  /** The publishing gate's policy (count rules alone are accepted for older callers). */
+  disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
   /** /health turns unhealthy when subscribers are held back longer than this (default 60 s). */
   stallThresholdSeconds?: number;
 }
@@ -43,7 +44,9 @@ export class AnalyticsApiModule {
           provide: ANALYTICS_QUERIES,
           useValue: new AnalyticsQueries(
             options.db.sql,
-            options.disclosurePolicy ?? DEFAULT_DISCLOSURE_POLICY,
+            options.disclosurePolicy ?? configuredPublishingPolicy(),
+            'read_model',
+            new ReleasedCellLedger(options.db.sql),
           ),
         },
       ],

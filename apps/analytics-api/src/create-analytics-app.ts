@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Database } from '@linkage/database';
-import type { DisclosurePolicy } from '@linkage/domain';
+import type { DisclosurePolicy, PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceExceptionFilter, serveOpenApi } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
@@ -17,7 +17,7 @@ export interface CreateAnalyticsAppOptions {
   store?: EventStore;
   /** Token secret; default `loadJwtSecret()` (demo key only on the embedded database). */
   jwtSecret?: Buffer;
-  disclosurePolicy?: DisclosurePolicy;
+  disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
   /** /health is unhealthy when subscribers are held back longer (default `LINKAGE_STALL_THRESHOLD_SECONDS` or 60). */
   stallThresholdSeconds?: number;
 }

@@ -1,3 +1,5 @@
 export * from './analytics/analytics.queries';
 export * from './analytics-api.module';
 export * from './create-analytics-app';
+export * from './analytics/release-outputs';
+export * from './analytics/analytics.publications';

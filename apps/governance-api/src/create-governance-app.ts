@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { serveOpenApi, type GovernanceModuleOptions } from '@linkage/governance';
+import { ensureReadModel } from '../../projector/src';
 import { GovernanceApiModule } from './governance-api.module';
 import { PinoNestLogger } from './pino-nest-logger';
 
@@ -13,12 +14,15 @@ export interface GovernanceAppOptions extends GovernanceModuleOptions {
 }
 
 /**
- * The governance API (audit search, verify, export, monthly report, health, metrics), created
+ * The governance API (audit search, verify, export, monthly report, release review, health,
+ * metrics), created
  * and, when a port is given, listening. The caller closes it (`app.close()` signs the audit head).
  */
 export async function createGovernanceApp(
   options: GovernanceAppOptions,
 ): Promise<INestApplication> {
+  // Release requests produce analytics outputs: the read models must exist (empty is fine).
+  await ensureReadModel(options.db.sql);
   const app = await NestFactory.create(GovernanceApiModule.forRoot(options), {
     logger: new PinoNestLogger(),
     abortOnError: false,

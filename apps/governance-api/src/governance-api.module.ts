@@ -4,7 +4,11 @@ import {
   GovernanceExceptionFilter,
   GovernanceModule,
   GovernanceModuleOptions,
+  ReleasedCellLedger,
+  ReleaseReview,
 } from '@linkage/governance';
+import { AnalyticsQueries } from '../../analytics-api/src';
+import { ReleaseController, RELEASE_QUERIES } from './release/release.controller';
 import { AuditController } from './audit/audit.controller';
 import { DATABASE, HealthController } from './health/health.controller';
 
@@ -14,8 +18,20 @@ export class GovernanceApiModule {
     return {
       module: GovernanceApiModule,
       imports: [GovernanceModule.forRoot(options)],
-      controllers: [AuditController, HealthController],
+      controllers: [AuditController, HealthController, ReleaseController],
       providers: [
+        { provide: ReleasedCellLedger, useValue: new ReleasedCellLedger(options.db.sql) },
+        {
+          provide: ReleaseReview,
+          inject: [ReleasedCellLedger],
+          useFactory: (ledger: ReleasedCellLedger) => new ReleaseReview(options.db.sql, ledger),
+        },
+        {
+          provide: RELEASE_QUERIES,
+          inject: [ReleasedCellLedger],
+          useFactory: (ledger: ReleasedCellLedger) =>
+            new AnalyticsQueries(options.db.sql, undefined, undefined, ledger),
+        },
         { provide: DATABASE, useValue: options.db },
         { provide: APP_FILTER, useClass: GovernanceExceptionFilter },
       ],

@@ -17,3 +17,5 @@ export * from './schema';
 export * from './audit/audit-csv';
 export * from './audit/audit-filters';
 export * from './access/openapi';
+export * from './release/released-cell-ledger.store';
+export * from './release/release-review.store';

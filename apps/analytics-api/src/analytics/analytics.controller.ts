@@ -23,6 +23,9 @@ import { toCsv, wantsCsv } from '../http/csv';
 import {
   AnalyticsQueries,
   BREAKDOWN_DIMENSIONS,
+  isOnWindowGrid,
+  OUTCOME_WINDOW_GRID_MONTHS,
+  type Audience,
   type BreakdownDimension,
   type QueryResult,
 } from './analytics.queries';
@@ -44,7 +47,7 @@ export class AnalyticsController {
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
   @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
   async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
-    return this.answer(req, res, await this.queries.cohort());
+    return this.answer(req, res, await this.queries.cohort(audienceOf(req)));
   }
 
   @Get('outcomes')
@@ -53,12 +56,12 @@ export class AnalyticsController {
   @ApiQuery({
     name: 'before',
     required: false,
-    description: 'months before the index date (default 12)',
+    description: 'months before the index date, a multiple of 3 (default 12)',
   })
   @ApiQuery({
     name: 'after',
     required: false,
-    description: 'months after the index date (default 12)',
+    description: 'months after the index date, a multiple of 3 (default 12)',
   })
   @ApiOkResponse({
     description: 'Users vs matched controls per person-year, did and 95% bootstrap interval',
@@ -74,6 +77,7 @@ export class AnalyticsController {
       parseMeasure(measure),
       parseMonths(before, 'before'),
       parseMonths(after, 'after'),
+      audienceOf(req),
     );
     return this.answer(req, res, result);
   }
@@ -104,6 +108,8 @@ export class AnalyticsController {
     const result = await this.queries.breakdown(
       dimension as BreakdownDimension,
       parseMeasure(measure),
+      12,
+      audienceOf(req),
     );
     return this.answer(req, res, result);
   }
@@ -112,14 +118,14 @@ export class AnalyticsController {
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
   @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
   async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
-    return this.answer(req, res, await this.queries.wellbeing());
+    return this.answer(req, res, await this.queries.wellbeing(audienceOf(req)));
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
   @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
   async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
-    return this.answer(req, res, await this.queries.balance());
+    return this.answer(req, res, await this.queries.balance(audienceOf(req)));
   }
 
   private answer(
@@ -129,8 +135,11 @@ export class AnalyticsController {
   ): unknown {
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
     res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
+    res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
     // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
     if (wantsCsv(String(req.headers.accept ?? ''))) {
+      // CSV has no place for it: the suppressed list travels in a header (cells and rules only).
+      res.setHeader('x-linkage-suppressed', suppressedHeader(result));
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       return toCsv(result.rows);
     }
@@ -164,5 +173,34 @@ function parseMonths(value: string | undefined, field: string): number {
       message: `${field} must be a whole number of months from 1 to 60`,
     });
   }
+  if (!isOnWindowGrid(n)) {
+    throw new BadRequestException({
+      error: 'validation_failed',
+      reason: 'window_not_on_grid',
+      field: `/${field}`,
+      grid: `multiples of ${OUTCOME_WINDOW_GRID_MONTHS} months`,
+    });
+  }
   return n;
+}
+
+/** The caller's DSA and the output asked for: the answer is checked against and recorded in its ledger. */
+function audienceOf(req: GovernedRequest): Audience | undefined {
+  const actor = req.governance?.actor;
+  if (!actor) return undefined;
+  return { dsa: actor.dsa, output: `${req.method} ${req.url ?? ''}` };
+}
+
+const SUPPRESSED_HEADER_LIMIT = 4000;
+
+/** The suppressed list as a header value; long lists are cut (the JSON answer has them all). */
+function suppressedHeader(result: QueryResult<Record<string, unknown>>): string {
+  const all = JSON.stringify(result.suppressed);
+  if (all.length <= SUPPRESSED_HEADER_LIMIT) return all;
+  const kept: unknown[] = [];
+  for (const cell of result.suppressed) {
+    if (JSON.stringify([...kept, cell]).length > SUPPRESSED_HEADER_LIMIT) break;
+    kept.push(cell);
+  }
+  return JSON.stringify([...kept, { truncated: result.suppressed.length - kept.length }]);
 }

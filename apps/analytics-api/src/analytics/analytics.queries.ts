@@ -1,21 +1,37 @@
+import { ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
+  applyPublishingGate,
   compareOutcomes,
-  controlBreakdown,
-  controlCount,
-  controlRate,
-  controlTable,
   dayNumber,
-  DEFAULT_DISCLOSURE_POLICY,
   DEFAULT_MATCHING_SETTINGS,
+  parsePublishingPolicy,
+  EMPTY_RELEASE_LEDGER,
   MEASURE_ACTIVITY,
   mulberry32,
-  type ControlledCount,
+  publishingPolicy,
   type DisclosurePolicy,
   type MatchingSettings,
   type OutcomeMeasure,
   type OutcomeSubject,
+  type PublishingPolicy,
+  type ReleasedPopulation,
+  type ReleaseLedgerState,
+  type SuppressedCell,
 } from '@linkage/domain';
+import {
+  balancePublication,
+  breakdownPublication,
+  cohortPublication,
+  outcomesPublication,
+  wellbeingPublication,
+  type BalanceData,
+  type BreakdownData,
+  type CohortData,
+  type OutcomesData,
+  type Publication,
+  type WellbeingData,
+} from './analytics.publications';
 
 /** Where a published number comes from: same provenance and data, same numbers. */
 export interface Provenance {
@@ -31,14 +47,78 @@ export interface Provenance {
     matchedAtPosition: string | null;
   };
   unitCostVersion: string | null;
+  /** The publishing gate's policy, with the version every number was gated by. */
+  publishingPolicy: PublishingPolicy;
+  /** The count rules of that policy (kept for older clients). */
   disclosurePolicy: DisclosurePolicy;
+}
+
+/** Who an answer is for: the DSA whose released-cell ledger it is checked against and recorded in. */
+export interface Audience {
+  dsa: string;
+  /** The output, e.g. `GET /v1/outcomes?measure=ae` (recorded in the ledger). */
+  output: string;
+}
+
+/** The released-cell ledger as the queries use it (libs/governance `ReleasedCellLedger`). */
+export interface ReleaseLedgerPort {
+  load(dsa: string): Promise<ReleaseLedgerState>;
+  record(
+    dsa: string,
+    release: {
+      output: string;
+      via: 'query' | 'release-file';
+      policyVersion: string;
+      populations: readonly ReleasedPopulation[];
+    },
+  ): Promise<number>;
 }
 
 /** A query result: the JSON body, its CSV rows, and what the audit entry records. */
 export interface QueryResult<B> {
-  body: B & { provenance: Provenance; cellsSuppressed: number };
+  body: B & {
+    provenance: Provenance;
+    cellsSuppressed: number;
+    suppressed: readonly SuppressedCell[];
+  };
   rows: Array<Record<string, string | number | null>>;
   cellsSuppressed: number;
+  /** Which cells the gate withheld and by which rule (never their values). */
+  suppressed: readonly SuppressedCell[];
+  /** The populations this answer released (for the ledger of a release file). */
+  released: readonly ReleasedPopulation[];
+}
+
+/**
+ * Windows come from a published grid (whole quarters), so analysts cannot choose two windows a
+ * few days apart and difference them.
+ */
+export const OUTCOME_WINDOW_GRID_MONTHS = 3;
+export const OUTCOME_WINDOW_MAX_MONTHS = 60;
+
+/** Whether a window length (months) is on the published grid. */
+export function isOnWindowGrid(months: number): boolean {
+  return (
+    Number.isInteger(months) &&
+    months >= OUTCOME_WINDOW_GRID_MONTHS &&
+    months <= OUTCOME_WINDOW_MAX_MONTHS &&
+    months % OUTCOME_WINDOW_GRID_MONTHS === 0
+  );
+}
+
+function assertOnWindowGrid(months: number, field: string): void {
+  if (!isOnWindowGrid(months))
+    throw new ValidationError({
+      field: `/${field}`,
+      reason: 'window_not_on_grid',
+    });
+}
+
+const DAYS_PER_YEAR = 365.25;
+
+/** The publishing policy from configuration: `LINKAGE_PUBLISHING_POLICY` (JSON) or the default. */
+export function configuredPublishingPolicy(env: NodeJS.ProcessEnv = process.env): PublishingPolicy {
+  return parsePublishingPolicy(env.LINKAGE_PUBLISHING_POLICY);
 }
 
 export const BREAKDOWN_DIMENSIONS = [
@@ -72,11 +152,27 @@ const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
  * out (National Data Opt-out, current status) are left out of every query.
  */
 export class AnalyticsQueries {
+  private readonly policy: PublishingPolicy;
+
+  /**
+   * `policy`: the publishing policy (or, for older callers, count rules only); `ledger`: the
+   * released-cell ledger checked and written when a query names its audience.
+   */
   constructor(
     private readonly sql: Sql,
-    private readonly policy: DisclosurePolicy = DEFAULT_DISCLOSURE_POLICY,
+    policy: PublishingPolicy | DisclosurePolicy = configuredPublishingPolicy(),
     private readonly schema = 'read_model',
-  ) {}
+    private readonly ledger?: ReleaseLedgerPort,
+  ) {
+    this.policy =
+      'version' in policy
+        ? policy
+        : publishingPolicy({
+            countThreshold: policy.threshold,
+            countRounding: policy.rounding,
+            ...(policy.threshold === 0 ? { minimumGroupSize: 1 } : {}),
+          });
+  }
 
   private get s() {
     return this.sql(this.schema);
@@ -104,12 +200,48 @@ export class AnalyticsQueries {
         matchedAtPosition: run?.event_store_position ?? null,
       },
       unitCostVersion: meta?.value ?? null,
-      disclosurePolicy: this.policy,
+      publishingPolicy: this.policy,
+      disclosurePolicy: {
+        threshold: this.policy.countThreshold,
+        rounding: this.policy.countRounding,
+      },
+    };
+  }
+
+  /**
+   * Gates a publication for its audience: loads what the DSA was given before from the
+   * released-cell ledger, applies the publishing gate, records the populations released, and
+   * formats the answer with the gate's `suppressed` list and the policy version.
+   */
+  private async publish(
+    publication: Publication,
+    audience: Audience | undefined,
+  ): Promise<QueryResult<Record<string, unknown>>> {
+    const provenance = await this.provenance();
+    const ledgerState =
+      audience && this.ledger ? await this.ledger.load(audience.dsa) : EMPTY_RELEASE_LEDGER;
+    const gated = applyPublishingGate(publication.request, this.policy, ledgerState);
+    if (audience && this.ledger && gated.released.length > 0) {
+      await this.ledger.record(audience.dsa, {
+        output: audience.output,
+        via: 'query',
+        policyVersion: gated.policyVersion,
+        populations: gated.released,
+      });
+    }
+    const { body, rows } = publication.format(gated);
+    const cellsSuppressed = gated.suppressed.length;
+    return {
+      body: { ...body, suppressed: gated.suppressed, cellsSuppressed, provenance },
+      rows,
+      cellsSuppressed,
+      suppressed: gated.suppressed,
+      released: gated.released,
     };
   }
 
   /** Cohort size, index dates by month and Life Rooms engagement. */
-  async cohort(): Promise<QueryResult<Record<string, unknown>>> {
+  async cohort(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
     const users = await this.sql<
       {
@@ -126,14 +258,6 @@ export class AnalyticsQueries {
              l.sessions_attended, l.pathways_contacts, l.prescriptions_by_need, l.outcomes_by_need
       from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
       where l.person_id is not null and l.index_date is not null and not coalesce(p.opted_out, false)`;
-    let suppressed = 0;
-    const size = controlCount(users.length, this.policy);
-    if (size === null) suppressed++;
-
-    const byMonth = tally(users.map((u) => u.index_month));
-    const months = controlBreakdown(byMonth, this.policy);
-    suppressed += months.cellsSuppressed;
-
     const sites = new Map<string, { people: number; visits: number }>();
     const needs = new Map<string, { people: number; prescriptions: number }>();
     const outcomes = new Map<string, number>();
@@ -161,81 +285,22 @@ export class AnalyticsQueries {
       sessions += u.sessions_attended;
       pathways += u.pathways_contacts;
     }
-    const siteKeys = [...sites.keys()].sort();
-    const siteTable = controlTable(
-      siteKeys.map((k) => [sites.get(k)!.people, sites.get(k)!.visits]),
-      this.policy,
-    );
-    const needKeys = [...needs.keys()].sort();
-    const needTable = controlTable(
-      needKeys.map((k) => [needs.get(k)!.people, needs.get(k)!.prescriptions]),
-      this.policy,
-    );
-    const outcomeRows = controlBreakdown(
-      [...outcomes.keys()].sort().map((k) => ({ key: k, count: outcomes.get(k)! })),
-      this.policy,
-    );
-    const totals = [enrolments, sessions, pathways].map((n) => controlCount(n, this.policy));
-    suppressed +=
-      siteTable.cellsSuppressed + needTable.cellsSuppressed + outcomeRows.cellsSuppressed;
-    suppressed += totals.filter((t) => t === null).length;
-
-    const engagement = {
-      visitsBySite: siteKeys.map((site, i) => ({
-        site,
-        people: siteTable.cells[i][0],
-        visits: siteTable.cells[i][1],
+    const data: CohortData = {
+      users: users.length,
+      indexMonths: tally(users.map((u) => u.index_month)).map((t) => ({
+        month: t.key,
+        people: t.count,
       })),
-      courseEnrolments: totals[0],
-      sessionsAttended: totals[1],
-      pathwaysContacts: totals[2],
-      prescriptionsByNeed: needKeys.map((need, i) => ({
-        need,
-        people: needTable.cells[i][0],
-        prescriptions: needTable.cells[i][1],
-      })),
-      prescriptionOutcomes: outcomeRows.rows.map((r) => ({
-        outcome: r.key,
-        prescriptions: r.count,
-      })),
+      sites: [...sites.keys()].sort().map((site) => ({ site, ...sites.get(site)! })),
+      needs: [...needs.keys()].sort().map((need) => ({ need, ...needs.get(need)! })),
+      prescriptionOutcomes: [...outcomes.keys()]
+        .sort()
+        .map((outcome) => ({ outcome, prescriptions: outcomes.get(outcome)! })),
+      courseEnrolments: enrolments,
+      sessionsAttended: sessions,
+      pathwaysContacts: pathways,
     };
-    const indexDatesByMonth = months.rows.map((r) => ({ month: r.key, people: r.count }));
-    const provenance = await this.provenance();
-    const rows = [
-      { section: 'cohort', key: 'size', people: size, count: size },
-      ...indexDatesByMonth.map((r) => ({
-        section: 'index_month',
-        key: r.month,
-        people: r.people,
-        count: r.people,
-      })),
-      ...engagement.visitsBySite.map((r) => ({
-        section: 'visits_by_site',
-        key: r.site,
-        people: r.people,
-        count: r.visits,
-      })),
-      ...engagement.prescriptionsByNeed.map((r) => ({
-        section: 'prescriptions_by_need',
-        key: r.need,
-        people: r.people,
-        count: r.prescriptions,
-      })),
-      ...engagement.prescriptionOutcomes.map((r) => ({
-        section: 'prescription_outcomes',
-        key: r.outcome,
-        people: null,
-        count: r.prescriptions,
-      })),
-      { section: 'engagement', key: 'course_enrolments', people: null, count: totals[0] },
-      { section: 'engagement', key: 'sessions_attended', people: null, count: totals[1] },
-      { section: 'engagement', key: 'pathways_contacts', people: null, count: totals[2] },
-    ];
-    return {
-      body: { size, indexDatesByMonth, engagement, cellsSuppressed: suppressed, provenance },
-      rows,
-      cellsSuppressed: suppressed,
-    };
+    return this.publish(cohortPublication(data), audience);
   }
 
   /** Users vs matched controls: rates before/after, difference in differences, bootstrap CI. */
@@ -243,7 +308,10 @@ export class AnalyticsQueries {
     measure: OutcomeMeasure,
     before = 12,
     after = 12,
+    audience?: Audience,
   ): Promise<QueryResult<Record<string, unknown>>> {
+    assertOnWindowGrid(before, 'before');
+    assertOnWindowGrid(after, 'after');
     const s = this.s;
     const provenance = await this.provenance();
     const [run] = await this.sql<
@@ -306,7 +374,7 @@ export class AnalyticsQueries {
       }
     }
     const dataEnd = run?.data_end ? isoDate(run.data_end) : '9999-01-01';
-    const result = compareOutcomes(
+    const comparison = compareOutcomes(
       subjects,
       {
         beforeMonths: before,
@@ -317,73 +385,17 @@ export class AnalyticsQueries {
       },
       mulberry32(provenance.matching.seed),
     );
-    const nUsers = controlCount(result.nUsers, this.policy);
-    const nControls = controlCount(result.nControls, this.policy);
-    const publishable =
-      nUsers !== null &&
-      nControls !== null &&
-      result.nUsers > this.policy.threshold &&
-      result.nControls > this.policy.threshold;
-    // A rate over a small number of events is suppressed too: rate x person-years would give it away.
-    const rate = (x: number, n: number, personYears: number) => {
-      const events = x * personYears;
-      const smallNumerator =
-        measure !== 'cost' && events > 0 && Math.round(events) <= this.policy.threshold;
-      return publishable && !smallNumerator ? round(controlRate(x, n, this.policy)) : null;
-    };
-    const cellsSuppressed = [nUsers, nControls].filter((v) => v === null).length;
-    const body = {
+    const data: OutcomesData = {
       measure,
       unit: MEASURE_UNITS[measure],
       before,
       after,
-      nUsers,
-      nControls,
-      users: {
-        before: rate(result.users.before, result.nUsers, result.users.personYearsBefore),
-        after: rate(result.users.after, result.nUsers, result.users.personYearsAfter),
-      },
-      controls: {
-        before: rate(result.controls.before, result.nControls, result.controls.personYearsBefore),
-        after: rate(result.controls.after, result.nControls, result.controls.personYearsAfter),
-      },
-      did: null as number | null,
-      ci95: [null, null] as [number | null, number | null],
       bootstrapReps: BOOTSTRAP_REPS,
-      cellsSuppressed,
-      provenance,
+      comparison,
+      userIds: [...sets.keys()],
+      controlIds: pairs.map((p) => p.control_id),
     };
-    const allRates = [
-      body.users.before,
-      body.users.after,
-      body.controls.before,
-      body.controls.after,
-    ];
-    if (allRates.every((r) => r !== null)) {
-      body.did = round(result.did);
-      body.ci95 = [round(result.ci95[0]), round(result.ci95[1])];
-    }
-    const csv = [
-      {
-        group: 'users',
-        n: nUsers,
-        before: body.users.before,
-        after: body.users.after,
-        did: body.did,
-        ci95_low: body.ci95[0],
-        ci95_high: body.ci95[1],
-      },
-      {
-        group: 'controls',
-        n: nControls,
-        before: body.controls.before,
-        after: body.controls.after,
-        did: body.did,
-        ci95_low: body.ci95[0],
-        ci95_high: body.ci95[1],
-      },
-    ];
-    return { body, rows: csv, cellsSuppressed };
+    return this.publish(outcomesPublication(data), audience);
   }
 
   /** Cohort users by one fixed dimension, with the measure's rate in the year after the index date. */
@@ -391,9 +403,10 @@ export class AnalyticsQueries {
     dimension: BreakdownDimension,
     measure: OutcomeMeasure,
     after = 12,
+    audience?: Audience,
   ): Promise<QueryResult<Record<string, unknown>>> {
+    assertOnWindowGrid(after, 'after');
     const s = this.s;
-    const provenance = await this.provenance();
     const [run] = await this.sql<{ data_end: string | null }[]>`
       select coalesce(m.data_end, (select max(occurred_on) + 1 from ${s}.activity))::text as data_end
       from (select 1) x left join ${s}.matching_run m on m.id = 1`;
@@ -430,11 +443,14 @@ export class AnalyticsQueries {
                        where a.person_id = u.person_id and ${activityFilter}
                          and a.occurred_on >= u.index_date and a.occurred_on < u.index_date + u.days), 0) as events
       from users u`;
-    const groups = new Map<string, { people: number; events: number; days: number }>();
+    const groups = new Map<string, { people: Set<string>; events: number; days: number }>();
+    const distinct = new Set<string>();
     const add = (key: string | number | null | undefined, u: (typeof users)[number]) => {
       const k = key === null || key === undefined ? 'unknown' : String(key);
-      const g = groups.get(k) ?? { people: 0, events: 0, days: 0 };
-      g.people++;
+      const g = groups.get(k) ?? { people: new Set<string>(), events: 0, days: 0 };
+      if (g.people.has(u.person_id)) return;
+      g.people.add(u.person_id);
+      distinct.add(u.person_id);
       g.events += Number(u.events);
       g.days += Number(u.days);
       groups.set(k, g);
@@ -461,114 +477,54 @@ export class AnalyticsQueries {
           break;
       }
     }
-    const keys = [...groups.keys()].sort(compareKeys);
-    // Cost is money, not a count: only the people column is a count to control.
-    const counts = keys.map((k) =>
-      measure === 'cost'
-        ? [groups.get(k)!.people]
-        : [groups.get(k)!.people, Math.round(groups.get(k)!.events)],
-    );
-    const table = controlTable(counts, this.policy);
-    const out = keys.map((key, i) => {
-      const g = groups.get(key)!;
-      const people = table.cells[i][0];
-      const events: ControlledCount = measure === 'cost' ? null : table.cells[i][1];
-      const py = g.days / 365.25;
-      const hidden = people === null || (measure !== 'cost' && events === null);
-      const ratePerPersonYear =
-        hidden || py === 0 ? null : round(controlRate(g.events / py, g.people, this.policy));
-      return { key, people, ...(measure === 'cost' ? {} : { events }), ratePerPersonYear };
-    });
-    const cellsSuppressed = table.cellsSuppressed;
-    return {
-      body: {
-        dimension,
-        measure,
-        unit: MEASURE_UNITS[measure],
-        after,
-        rows: out,
-        totalPeople: table.columnTotals[0] ?? 0,
-        cellsSuppressed,
-        provenance,
-      },
-      rows: out.map((r) => ({
-        [dimension]: r.key,
-        people: r.people,
-        events: 'events' in r ? (r.events ?? null) : null,
-        rate_per_person_year: r.ratePerPersonYear,
-      })),
-      cellsSuppressed,
+    const data: BreakdownData = {
+      dimension,
+      measure,
+      unit: MEASURE_UNITS[measure],
+      after,
+      groups: [...groups.keys()].sort(compareKeys).map((key) => {
+        const g = groups.get(key)!;
+        return {
+          key,
+          personIds: [...g.people],
+          events: measure === 'cost' ? g.events : Math.round(g.events),
+          personYears: g.days / DAYS_PER_YEAR,
+        };
+      }),
+      distinctPeople: [...distinct],
     };
+    return this.publish(breakdownPublication(data), audience);
   }
 
   /** SWEMWBS metric scores: baseline, follow-up and change among users with both. */
-  async wellbeing(): Promise<QueryResult<Record<string, unknown>>> {
+  async wellbeing(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
-    const provenance = await this.provenance();
-    const rows = await this.sql<{ baseline: number; follow_up: number; change: number }[]>`
-      select l.wellbeing_baseline as baseline, l.wellbeing_follow_up as follow_up, l.wellbeing_change as change
+    const rows = await this.sql<
+      { person_id: string; baseline: number; follow_up: number; change: number }[]
+    >`
+      select l.person_id, l.wellbeing_baseline as baseline, l.wellbeing_follow_up as follow_up,
+             l.wellbeing_change as change
       from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
       where l.person_id is not null and l.wellbeing_change is not null and not coalesce(p.opted_out, false)`;
-    const [baselineOnly] = await this.sql<{ n: number }[]>`
-      select count(*)::int as n from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
+    const baseline = await this.sql<{ person_id: string }[]>`
+      select l.person_id from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
       where l.person_id is not null and l.wellbeing_baseline is not null and not coalesce(p.opted_out, false)`;
-    const n = rows.length;
-    const mean = (xs: number[]) =>
-      xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
-    const changes = rows.map((r) => Number(r.change));
-    const sd = Math.sqrt(
-      mean(changes.map((c) => (c - mean(changes)) ** 2)) * (n / Math.max(1, n - 1)),
-    );
-    const meanChange = mean(changes);
-    const improved = changes.filter((c) => c >= WELLBEING_MEANINGFUL_CHANGE).length;
-    const worsened = changes.filter((c) => c <= -WELLBEING_MEANINGFUL_CHANGE).length;
-    const categories = controlBreakdown(
-      [
-        { key: 'improved', count: improved },
-        { key: 'no_meaningful_change', count: n - improved - worsened },
-        { key: 'worsened', count: worsened },
-      ],
-      this.policy,
-    );
-    const withBaseline = controlCount(baselineOnly?.n ?? 0, this.policy);
-    const nControlled = controlCount(n, this.policy);
-    const cellsSuppressed =
-      categories.cellsSuppressed + [withBaseline, nControlled].filter((v) => v === null).length;
-    const publish = (x: number) =>
-      nControlled === null ? null : round(controlRate(x, n, this.policy));
-    const half = 1.96 * (sd / Math.sqrt(Math.max(1, n)));
-    const body = {
-      instrument: 'swemwbs',
-      scale: 'metric',
-      peopleWithBaseline: withBaseline,
-      peopleWithFollowUp: nControlled,
-      meanBaseline: publish(mean(rows.map((r) => Number(r.baseline)))),
-      meanFollowUp: publish(mean(rows.map((r) => Number(r.follow_up)))),
-      meanChange: publish(meanChange),
-      ci95: [publish(meanChange - half), publish(meanChange + half)],
+    const data: WellbeingData = {
+      baselineIds: baseline.map((r) => r.person_id),
+      followUp: rows.map((r) => ({
+        personId: r.person_id,
+        baseline: Number(r.baseline),
+        followUp: Number(r.follow_up),
+        change: Number(r.change),
+      })),
       meaningfulChange: WELLBEING_MEANINGFUL_CHANGE,
-      changeCategories: categories.rows.map((r) => ({ category: r.key, people: r.count })),
-      cellsSuppressed,
-      provenance,
     };
-    return {
-      body,
-      rows: [
-        { measure: 'people_with_baseline', value: body.peopleWithBaseline },
-        { measure: 'people_with_follow_up', value: body.peopleWithFollowUp },
-        { measure: 'mean_baseline', value: body.meanBaseline },
-        { measure: 'mean_follow_up', value: body.meanFollowUp },
-        { measure: 'mean_change', value: body.meanChange },
-        ...body.changeCategories.map((c) => ({ measure: `people_${c.category}`, value: c.people })),
-      ],
-      cellsSuppressed,
-    };
+    return this.publish(wellbeingPublication(data), audience);
   }
 
   /** Balance of the matched comparison: SMDs before and after matching, with its settings. */
-  async balance(): Promise<QueryResult<Record<string, unknown>>> {
+  async balance(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.s;
-    const provenance = await this.provenance();
     const [run] = await this.sql<
       {
         users: number;
@@ -578,40 +534,36 @@ export class AnalyticsQueries {
         balance: { before: BalanceRowLike[]; after: BalanceRowLike[] };
       }[]
     >`select users, matched_users, unmatched_users, relaxed_users, balance from ${s}.matching_run where id = 1`;
-    const counts = [
-      run?.users ?? 0,
-      run?.matched_users ?? 0,
-      run?.unmatched_users ?? 0,
-      run?.relaxed_users ?? 0,
-    ].map((n) => controlCount(n, this.policy));
-    const cellsSuppressed = counts.filter((c) => c === null).length;
-    const publish = counts[1] !== null && (run?.matched_users ?? 0) > this.policy.threshold;
-    const covariates = (run?.balance.before ?? []).map((b, i) => {
-      const a = run!.balance.after[i];
-      return {
-        covariate: b.covariate,
-        smdBefore: publish ? round(b.smd) : null,
-        smdAfter: publish ? round(a?.smd) : null,
-        meanUsersBefore: publish ? round(b.meanUsers) : null,
-        meanComparisonBefore: publish ? round(b.meanControls) : null,
-        meanUsersAfter: publish ? round(a?.meanUsers) : null,
-        meanControlsAfter: publish ? round(a?.meanControls) : null,
-      };
-    });
-    return {
-      body: {
-        cohortUsers: counts[0],
-        matchedUsers: counts[1],
-        unmatchedUsers: counts[2],
-        relaxedUsers: counts[3],
-        balanced: publish ? covariates.every((c) => Math.abs(c.smdAfter ?? 0) < 0.1) : null,
-        covariates,
-        cellsSuppressed,
-        provenance,
-      },
-      rows: covariates.map((c) => ({ ...c })),
-      cellsSuppressed,
+    const pairs = await this.sql<{ user_id: string; control_id: string }[]>`
+      select user_id, control_id from ${s}.matched_pair`;
+    const cohort = await this.sql<{ person_id: string; user: boolean }[]>`
+      select p.person_id, (c.person_id is not null) as user
+      from ${s}.person_profile p left join ${s}.cohort c using (person_id)
+      where not p.opted_out and p.year_of_birth is not null and p.sex is not null
+        and p.imd_decile is not null`;
+    const cohortUserIds = cohort.filter((r) => r.user).map((r) => r.person_id);
+    const data: BalanceData = {
+      cohortUsers: run?.users ?? 0,
+      matchedUsers: run?.matched_users ?? 0,
+      unmatchedUsers: run?.unmatched_users ?? 0,
+      relaxedUsers: run?.relaxed_users ?? 0,
+      comparisonPool: cohort.length - cohortUserIds.length,
+      matchedControls: new Set(pairs.map((p) => p.control_id)).size,
+      covariates: (run?.balance.before ?? []).map((b) => {
+        const a = run!.balance.after.find((row) => row.covariate === b.covariate);
+        return {
+          covariate: b.covariate,
+          before: { meanUsers: b.meanUsers, meanControls: b.meanControls, smd: b.smd },
+          after: a
+            ? { meanUsers: a.meanUsers, meanControls: a.meanControls, smd: a.smd }
+            : undefined,
+        };
+      }),
+      cohortUserIds,
+      matchedUserIds: [...new Set(pairs.map((p) => p.user_id))],
+      matchedControlIds: [...new Set(pairs.map((p) => p.control_id))],
     };
+    return this.publish(balancePublication(data), audience);
   }
 }
 
@@ -633,11 +585,6 @@ function compareKeys(a: string, b: string): number {
   const nb = Number(b);
   if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function round(x: number | null | undefined): number | null {
-  if (x === null || x === undefined || !Number.isFinite(x)) return null;
-  return Math.round(x * 10000) / 10000;
 }
 
 function isoDate(value: Date | string): string {

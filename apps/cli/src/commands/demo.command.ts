@@ -29,11 +29,12 @@ import {
   type IngestRuntime,
   type IngestSummary,
 } from '../../../ingest/src';
-import { catchUp, runMatching, startProjector, type MatchingSummary } from '../../../projector/src';
+import { catchUp, runMatching, startProjector } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
 import { resolveCliActor } from './cli-context';
 import { INGEST_ACTION } from './ingest.command';
+import { gateMatchingSummary } from './demo-publication';
 
 export const DEMO_DSA = 'DSA-LIFEROOMS-CIPHA-DEMO';
 export const DEMO_PURPOSE = 'service-evaluation';
@@ -54,9 +55,11 @@ interface DemoSummary {
   rejectedByReason: Record<string, number>;
   linkRate: number | null;
   eventsProjected: number;
-  cohort: number;
-  matchedUsers: number;
+  /** Through the publishing gate, like every number about people. */
+  cohort: number | null;
+  matchedUsers: number | null;
   maxAbsSmdAfterMatching: number | null;
+  publishingPolicyVersion: string;
   headline: HeadlineOutcome[];
   urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
   tokens: { analyst: string; governanceOfficer: string; ingest: string };
@@ -166,7 +169,14 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const dsaDefinition: DsaDefinition = {
       ref: DEMO_DSA,
       purposes: [DEMO_PURPOSE],
-      roles: ['analyst', 'governance-officer', 'segmentation-job', 'ingest', 'admin'],
+      roles: [
+        'analyst',
+        'governance-officer',
+        'segmentation-job',
+        'ingest',
+        'admin',
+        'output_checker',
+      ],
       validUntil: until,
     };
     const { created } = await registry.add(dsaDefinition);
@@ -218,6 +228,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     apps.push(ingest);
 
     const headline = await headlineOutcomes(analytics.url!, analystToken, manifest);
+    const gated = gateMatchingSummary(matching);
     const summary: DemoSummary = {
       records: summaries.reduce((n, s) => n + s.records, 0),
       eventsStored: summaries.reduce((n, s) => n + s.accepted, 0),
@@ -226,9 +237,10 @@ async function runDemo(options: DemoOptions): Promise<void> {
       rejectedByReason: mergeCounts(summaries.map((s) => s.rejectedByReason)),
       linkRate: await storedLinkRate(runtime),
       eventsProjected: projected,
-      cohort: matching.users,
-      matchedUsers: matching.matchedUsers,
-      maxAbsSmdAfterMatching: maxAbsSmd(matching),
+      cohort: gated.cohort,
+      matchedUsers: gated.matchedUsers,
+      maxAbsSmdAfterMatching: gated.maxAbsSmdAfterMatching,
+      publishingPolicyVersion: gated.policyVersion,
       headline,
       urls: {
         analytics: analytics.url!,
@@ -338,11 +350,6 @@ async function storedLinkRate(runtime: IngestRuntime): Promise<number | null> {
   return records === 0 ? null : Math.round((linked / records) * 10000) / 100;
 }
 
-function maxAbsSmd(matching: MatchingSummary): number | null {
-  const after = matching.balance.after.map((row) => Math.abs(row.smd));
-  return after.length ? Math.max(...after) : null;
-}
-
 /** The preferred port when it is free, else any free port (0); port 0 asks for any. */
 async function freePort(preferred: number): Promise<number> {
   if (preferred === 0) return 0;
@@ -371,7 +378,7 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
       Object.fromEntries(Object.entries(manifest.dirt.planted).map(([k, v]) => [k, v.count])),
     )}`,
     `  link rate            ${s.linkRate}%`,
-    `  cohort               ${s.cohort} (matched ${s.matchedUsers}; max |SMD| after matching ${s.maxAbsSmdAfterMatching})`,
+    `  cohort               ${s.cohort ?? 'suppressed'} (matched ${s.matchedUsers ?? 'suppressed'}; max |SMD| after matching ${s.maxAbsSmdAfterMatching ?? 'suppressed'}; publishing policy ${s.publishingPolicyVersion})`,
     ...s.headline.map(
       (h) =>
         `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,

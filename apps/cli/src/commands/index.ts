@@ -12,6 +12,7 @@ import { registerOutcomesCommand } from './outcomes.command';
 import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
 import { registerKeyCommand } from './key.command';
+import { registerReleaseCommand } from './release.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
@@ -30,4 +31,5 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerOutcomesCommand,
   registerBenchCommand,
   registerKeyCommand,
+  registerReleaseCommand,
 ];

@@ -1,7 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '@linkage/database';
 import { isOutcomeMeasure, OUTCOME_MEASURES } from '@linkage/domain';
-import { AnalyticsQueries } from '../../../analytics-api/src';
+import {
+  AnalyticsQueries,
+  isOnWindowGrid,
+  OUTCOME_WINDOW_GRID_MONTHS,
+} from '../../../analytics-api/src';
+import { ReleasedCellLedger } from '@linkage/governance';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 interface OutcomesOptions {
@@ -17,6 +22,10 @@ const months = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 60)
     throw new InvalidArgumentError('expected 1 to 60 months');
+  if (!isOnWindowGrid(n))
+    throw new InvalidArgumentError(
+      `expected a multiple of ${OUTCOME_WINDOW_GRID_MONTHS} months (windows come from a grid)`,
+    );
   return n;
 };
 
@@ -49,11 +58,16 @@ export function registerOutcomesCommand(program: Command): void {
         const action = 'read outcomes';
         const params = { measure: opts.measure, before: opts.before, after: opts.after };
         await authorizeCli(actor, 'read:outcomes', action, params, governance);
-        const result = await new AnalyticsQueries(db.sql).outcomes(
-          opts.measure,
-          opts.before,
-          opts.after,
+        const queries = new AnalyticsQueries(
+          db.sql,
+          undefined,
+          undefined,
+          new ReleasedCellLedger(db.sql),
         );
+        const result = await queries.outcomes(opts.measure, opts.before, opts.after, {
+          dsa: actor.dsa,
+          output: `linkage outcomes --measure ${opts.measure} --before ${opts.before} --after ${opts.after}`,
+        });
         await auditCliRead(actor, action, params, result.rows.length, {
           cellsSuppressed: result.cellsSuppressed,
           governance,
@@ -67,13 +81,15 @@ export function registerOutcomesCommand(program: Command): void {
           process.stdout.write(`${JSON.stringify(result.body)}\n`);
           return;
         }
-        const f = (x: number | null) => (x === null ? 'suppressed' : x.toFixed(4));
+        // Numbers as the gate published them (its rounding), never re-padded to more digits.
+        const f = (x: number | null) => (x === null ? 'suppressed' : String(x));
         process.stdout.write(
           [
             `measure ${b.measure} (${b.unit}), ${b.before} months before / ${b.after} after the index date`,
             `users    n=${b.nUsers ?? 'suppressed'}  before ${f(b.users.before)}  after ${f(b.users.after)}`,
             `controls n=${b.nControls ?? 'suppressed'}  before ${f(b.controls.before)}  after ${f(b.controls.after)}`,
             `difference in differences ${f(b.did as number | null)}  95% CI [${f(b.ci95[0])}, ${f(b.ci95[1])}]`,
+            `suppressed ${result.suppressed.map((c) => `${c.cell} (${c.rule})`).join(', ') || 'none'}; policy ${result.body.provenance.publishingPolicy.version}`,
           ].join('\n') + '\n',
         );
       } finally {

@@ -1,5 +1,7 @@
 /**
- * Statistical disclosure control: the one function every number passes before it leaves an API.
+ * Statistical disclosure control of counts. Superseded by the publishing gate
+ * (`publishing-gate.ts`), which every published number now passes and which knows every kind of
+ * statistic; kept for callers not yet moved (same count rules).
  *
  * Policy (common NHS practice, configurable): counts from 1 to `threshold` (7) are suppressed,
  * every other count is rounded to the nearest `rounding` (5). Zero is published as zero: it

@@ -162,6 +162,28 @@ export function publishingPolicy(
   return Object.freeze({ version, ...settings });
 }
 
+/**
+ * Parses a policy from configuration text (the `LINKAGE_PUBLISHING_POLICY` environment variable
+ * holds JSON such as `{"countThreshold":10,"countRounding":10}`); empty means the default.
+ * Throws a `RangeError` naming the setting that is unknown or out of range.
+ */
+export function parsePublishingPolicy(text: string | undefined): PublishingPolicy {
+  if (text === undefined || text.trim() === '') return DEFAULT_PUBLISHING_POLICY;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RangeError('publishing policy: not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new RangeError('publishing policy: expected a JSON object');
+  const known = Object.keys(withoutVersion(DEFAULT_PUBLISHING_POLICY));
+  for (const key of Object.keys(parsed)) {
+    if (!known.includes(key)) throw new RangeError(`publishing policy: unknown setting ${key}`);
+  }
+  return publishingPolicy(parsed as Partial<PolicySettings>);
+}
+
 /** Properties every statistic may carry. */
 interface StatisticBase {
   /** Cells (names in the same request) this one is computed from: suppressed with any of them. */

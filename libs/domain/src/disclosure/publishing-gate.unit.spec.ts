@@ -7,6 +7,7 @@ import {
   publishableCount,
   publishedInterval,
   publishedValue,
+  parsePublishingPolicy,
   publishingPolicy,
   type GatedCell,
   type Statistic,
@@ -506,6 +507,22 @@ describe('publishing policy (configuration)', () => {
     ['minimumGroupSize', Number.NaN],
   ])('rejects %s = %p', (key, value) => {
     expect(() => publishingPolicy({ [key]: value })).toThrow(new RegExp(key));
+  });
+});
+
+describe('parsePublishingPolicy (LINKAGE_PUBLISHING_POLICY)', () => {
+  it('is the default when unset', () => {
+    expect(parsePublishingPolicy(undefined)).toBe(DEFAULT_PUBLISHING_POLICY);
+    expect(parsePublishingPolicy(' ')).toBe(DEFAULT_PUBLISHING_POLICY);
+  });
+  it('applies the settings it names', () => {
+    expect(parsePublishingPolicy('{"minimumGroupSize":20}')).toMatchObject({
+      minimumGroupSize: 20,
+      version: `${PUBLISHING_POLICY_VERSION}+minimumGroupSize=20`,
+    });
+  });
+  it.each(['{', '[]', '{"threshold":10}', '{"countRounding":0}'])('rejects %s', (text) => {
+    expect(() => parsePublishingPolicy(text)).toThrow(RangeError);
   });
 });
 

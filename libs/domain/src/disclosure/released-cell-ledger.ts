@@ -6,7 +6,7 @@
  * users, the people of one site, ...) with their members as opaque tags (a truncated keyed hash
  * of the pseudonym, made outside the domain). Before a new result is released, each of its
  * populations is compared with every population already released to the same DSA and with the
- * other populations of the same result: when the two differ by 1 to the count threshold people,
+ * other populations of the same result: when the two overlap and differ by 1 to the count threshold people,
  * the new population's statistics are withheld (rule `differencing`).
  *
  * What this stops:
@@ -133,7 +133,8 @@ export function findDifferencing(
       // |A delta B| >= ||A| - |B||: most pairs are ruled out by size alone.
       if (Math.abs(other.members.length - members.length) > threshold) continue;
       const difference = symmetricDifferenceSize(members, other.members, threshold + 1);
-      if (difference >= 1 && difference <= threshold) {
+      // Disjoint populations (two small sites) cannot be differenced: only overlapping ones.
+      if (difference >= 1 && difference <= threshold && overlaps(members, other.members)) {
         conflict = { population: name, against: other.name, difference };
         break;
       }
@@ -166,6 +167,17 @@ export function symmetricDifferenceSize(
     }
   }
   return n;
+}
+
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) return true;
+    if (a[i] < b[j]) i++;
+    else j++;
+  }
+  return false;
 }
 
 function populationKey(p: ReleasedPopulation): string {

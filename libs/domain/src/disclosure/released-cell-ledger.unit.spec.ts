@@ -95,6 +95,16 @@ describe('released-cell ledger', () => {
     });
   });
 
+  it('does not flag two small disjoint populations (two small sites cannot be differenced)', () => {
+    const ledger = released({ family: 'site:bootle', members: people(0, 3) });
+    expect(
+      findDifferencing({ s: { family: 'site:kirkby', members: people(100, 104) } }, ledger, 7),
+    ).toEqual([]);
+    expect(
+      findDifferencing({ s: { family: 'site:bootle', members: people(0, 4) } }, ledger, 7),
+    ).toHaveLength(1);
+  });
+
   it('the gate withholds every cell of a population that differs by a few people', () => {
     const ledger = released({ family: 'matched-users', members: people(0, 100) });
     const result = applyPublishingGate(

@@ -25,9 +25,17 @@ import { Actor, isPermission, isRole, Permission, PERMISSIONS, Role } from './ro
 /** Roles -> permissions. Analysts read health data, never the trail; officers the reverse. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   ingest: ['ingest'],
-  analyst: ['read:outcomes', 'read:segments'],
+  analyst: [
+    'read:outcomes',
+    'read:segments',
+    'release:request',
+    'release:read',
+    'release:download',
+  ],
   'segmentation-job': ['read:segments'],
   'governance-officer': ['read:audit'],
+  // Sees requests and the gate's report, decides; reads no health data and downloads nothing.
+  output_checker: ['release:read', 'release:review'],
   admin: PERMISSIONS,
 };
 

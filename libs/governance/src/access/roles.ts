@@ -4,13 +4,16 @@ export const ROLES = [
   'analyst',
   'segmentation-job',
   'governance-officer',
+  /** Reviews requests to release outputs from the secure setting (never their own). */
+  'output_checker',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
  * What a route needs. `read:outcomes` covers every health-data projection (cohort, outcomes,
- * areas, wellbeing); `read:segments` the System P style segments; `read:audit` the audit trail.
+ * areas, wellbeing); `read:segments` the System P style segments; `read:audit` the audit trail;
+ * `release:*` the release review (request, review, read, download release files).
  */
 export const PERMISSIONS = [
   'read:outcomes',
@@ -20,6 +23,10 @@ export const PERMISSIONS = [
   'admin:dsa',
   'admin:tokens',
   'admin:operations',
+  'release:request',
+  'release:review',
+  'release:read',
+  'release:download',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

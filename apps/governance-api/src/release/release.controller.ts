@@ -1,0 +1,129 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AccessDeniedError } from '@linkage/common';
+import {
+  governanceOf,
+  reportResult,
+  RequiresPermission,
+  ReleaseReview,
+  type Actor,
+  type GovernedRequest,
+} from '@linkage/governance';
+import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+
+export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
+
+interface RequestBody {
+  output?: string;
+  parameters?: Record<string, string | number>;
+  justification?: string;
+}
+
+interface ReviewBody {
+  decision?: 'approve' | 'reject';
+  reason?: string;
+}
+
+/**
+ * Release review over HTTP: analysts request release of an analytics output (produced here
+ * through the publishing gate, with provenance); output checkers (never the requester) approve
+ * or reject with a reason, seeing the gate's report; approved outputs are downloaded as release
+ * files. Every call is audited by the governance interceptor; the decisions are events.
+ */
+@ApiTags('releases')
+@ApiBearerAuth()
+@Controller('v1/releases')
+export class ReleaseController {
+  constructor(
+    private readonly releases: ReleaseReview,
+    @Inject(RELEASE_QUERIES) private readonly queries: AnalyticsQueries,
+  ) {}
+
+  @Post()
+  @RequiresPermission('release:request', { action: 'release.request' })
+  async request(@Req() req: GovernedRequest, @Body() body: RequestBody) {
+    const actor = actorOf(req);
+    const output = String(body?.output ?? '');
+    const parameters = body?.parameters ?? {};
+    const produced = await produceReleaseOutput(this.queries, output, parameters, {
+      dsa: actor.dsa,
+      output: `release request ${output} ${JSON.stringify(parameters)}`,
+    });
+    const release = await this.releases.request(
+      actor,
+      { output, parameters, justification: String(body?.justification ?? '') },
+      produced,
+    );
+    reportResult(req, { resultSize: 1, cellsSuppressed: produced.suppressed.length });
+    return release;
+  }
+
+  @Get()
+  @RequiresPermission('release:read', { action: 'release.list' })
+  async list(@Req() req: GovernedRequest, @Query('status') status?: string) {
+    const actor = actorOf(req);
+    const releases = await this.releases.list({ dsa: visibleDsa(actor), status });
+    reportResult(req, { resultSize: releases.length });
+    return { releases };
+  }
+
+  @Get(':id')
+  @RequiresPermission('release:read', { action: 'release.show' })
+  async show(@Req() req: GovernedRequest, @Param('id') id: string) {
+    const release = await this.releases.get(id);
+    const dsa = visibleDsa(actorOf(req));
+    if (dsa && release.dsa !== dsa) throw new AccessDeniedError('other_dsa');
+    reportResult(req, { resultSize: 1 });
+    return release;
+  }
+
+  @Post(':id/review')
+  @RequiresPermission('release:review', { action: 'release.review' })
+  async review(@Req() req: GovernedRequest, @Param('id') id: string, @Body() body: ReviewBody) {
+    const gov = governanceOf(req);
+    if (body?.decision === 'approve' || body?.decision === 'reject')
+      gov.action = `release.${body.decision}`;
+    const release = await this.releases.review(
+      actorOf(req),
+      id,
+      body?.decision as 'approve' | 'reject',
+      String(body?.reason ?? ''),
+    );
+    reportResult(req, { resultSize: 1 });
+    return release;
+  }
+
+  @Get(':id/file')
+  @RequiresPermission('release:download', { action: 'release.download' })
+  async file(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Param('id') id: string,
+    @Query('format') format?: string,
+  ) {
+    const file = await this.releases.download(actorOf(req), id);
+    reportResult(req, {
+      resultSize: 1,
+      cellsSuppressed: file.release.gateReport.suppressed.length,
+    });
+    if (format === 'csv') {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.setHeader('content-disposition', `attachment; filename="release-${id}.csv"`);
+      return file.csv;
+    }
+    res.setHeader('content-disposition', `attachment; filename="release-${id}.json"`);
+    return file;
+  }
+}
+
+function actorOf(req: GovernedRequest): Actor {
+  const actor = req.governance?.actor;
+  if (!actor) throw new AccessDeniedError('no_actor', 'unauthenticated');
+  return actor;
+}
+
+/** Output checkers see every DSA's requests; everyone else only their own DSA's. */
+function visibleDsa(actor: Actor): string | undefined {
+  return actor.role === 'output_checker' ? undefined : actor.dsa;
+}
