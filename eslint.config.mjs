@@ -24,6 +24,30 @@ export default tseslint.config(
     },
   },
   {
+    // The web page's browser modules (apps/web/client): plain ES modules run by the browser.
+    files: ['apps/web/client/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'Blob',
+          'FormData',
+          'Node',
+          'HashChangeEvent',
+          'requestAnimationFrame',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // The domain is pure: no framework, driver, clock or randomness.
     files: ['libs/domain/**/*.ts'],
     ignores: ['**/*.spec.ts'],

@@ -42,13 +42,36 @@ function build() {
       '--quiet',
       '--ignore',
       '**/*.spec.ts',
+      '--ignore',
+      'apps/web/client/**',
       '--config-file',
       '.swcrc',
     ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (result.status !== 0) throw new Error(`swc build failed with status ${result.status}`);
+  buildWebPage();
   fs.writeFileSync(stamp, new Date().toISOString());
+}
+
+// The web page (apps/web): its browser sources as they are (plain ES modules, no bundler
+// needed), ECharts from node_modules and the public LSOA boundaries, into one folder that the
+// analytics app serves. Nothing is fetched from elsewhere at run time.
+function buildWebPage() {
+  const out = path.join(dist, 'apps', 'web', 'public');
+  fs.mkdirSync(out, { recursive: true });
+  const client = path.join(root, 'apps', 'web', 'client');
+  for (const name of fs.readdirSync(client)) {
+    if (!name.endsWith('.spec.ts')) fs.copyFileSync(path.join(client, name), path.join(out, name));
+  }
+  fs.copyFileSync(
+    require.resolve('echarts/dist/echarts.min.js', { paths: [root] }),
+    path.join(out, 'echarts.min.js'),
+  );
+  fs.copyFileSync(
+    path.join(root, 'libs', 'reference', 'data', 'lcr_lsoa2011_boundaries.geojson'),
+    path.join(out, 'lcr_lsoa2011_boundaries.geojson'),
+  );
 }
 
 function ensureBuilt() {

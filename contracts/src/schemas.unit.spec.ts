@@ -11,7 +11,7 @@ describe('contracts/schemas/v1', () => {
   it('has one file per source record type and per event type, and no other', () => {
     const files = fs.readdirSync(schemasDir()).filter((f) => f.endsWith('.schema.json'));
     expect(files.sort()).toEqual(Object.keys(expected).sort());
-    expect(files).toHaveLength(19 + 20);
+    expect(files).toHaveLength(20 + 22);
   });
 
   it.each(Object.keys(expected))('%s equals the TypeBox contract', (file) => {

@@ -30,6 +30,7 @@ const VERBS = [
   'outcomes',
   'bench',
   'release',
+  'segment',
 ];
 
 describe('linkage CLI (end to end)', () => {
@@ -193,7 +194,7 @@ describe('linkage CLI (end to end)', () => {
     expect(row('liferooms', 'visit')).toMatchObject({
       records: 20,
       linkedByNhsNumber: 10,
-      linkedByLinkKey: 10,
+      linkedByFuzzyMatch: 10,
       unlinked: 0,
     });
   });

@@ -50,7 +50,18 @@ describe('linkage demo --once (embedded default)', () => {
     expect(summary.cohort).toBeGreaterThan(100);
     expect(summary.headline.map((h: { measure: string }) => h.measure)).toEqual(['crisis', 'ae']);
     for (const h of summary.headline) expect(typeof h.did).toBe('number');
+    // The demo ran the shipped rulesets; it prints their sizes as published (gated).
+    expect(summary.segments.map((s: { id: string }) => s.id)).toEqual(
+      expect.arrayContaining([
+        'bridges-to-health.generally-well',
+        'system-p.complex-lives',
+        'operational.rising-risk',
+      ]),
+    );
+    for (const s of summary.segments as { size: number | null }[])
+      expect(s.size === null || (s.size % 5 === 0 && !(s.size >= 1 && s.size <= 7))).toBe(true);
     expect(summary.urls.analytics).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(summary.urls.page).toBe(`${summary.urls.analytics}/`);
     expect(summary.tokens.analyst.split('.')).toHaveLength(3);
     // The demo made and kept its own keys under the data folder.
     expect(fs.existsSync(path.join(dataDir, 'keys', 'pseudonymisation.key'))).toBe(true);

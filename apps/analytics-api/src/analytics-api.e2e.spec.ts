@@ -77,6 +77,9 @@ describe('analytics API end to end', () => {
     ...BREAKDOWN_DIMENSIONS.flatMap((d) =>
       OUTCOME_MEASURES.map((m) => `/v1/breakdowns/${d}?measure=${m}`),
     ),
+    '/v1/outcomes?measure=crisis&washout=0',
+    '/v1/outcomes/event-study?measure=crisis',
+    '/v1/outcomes/event-study?measure=gp',
   ];
 
   /** Significant figures of a published number (trailing zeros of an integer do not count). */
@@ -146,7 +149,8 @@ describe('analytics API end to end', () => {
       expect([path, problems]).toEqual([path, []]);
     }
     expect(statistics).toBeGreaterThan(500);
-  });
+    // ~70 endpoints, each outcome with its placebo and negative-control bootstraps.
+  }, 180_000);
 
   it('publishes means to the precision their group supports and estimates only with their rates', async () => {
     const wellbeing = (await (await get('/v1/wellbeing')).json()) as Record<string, number | null>;
@@ -291,6 +295,36 @@ describe('analytics API end to end', () => {
     expect(a).toEqual(b);
     expect(a).toMatchObject({ measure: 'ae', nUsers: expect.any(Number) });
     expect(Array.isArray(a.ci95)).toBe(true);
+  });
+
+  it('says beside every estimate which diagnostics passed', async () => {
+    const body = (await (await get('/v1/outcomes?measure=gp')).json()) as {
+      washout: number;
+      diagnostics: {
+        balance: { passed: boolean; maxAbsSmdAfter: number };
+        preTrend: { passed: boolean; ci95: number[]; warning: string | null };
+        negativeControl: { measure: string; passed: boolean };
+        passed: boolean;
+      };
+    };
+    expect(body.washout).toBe(3);
+    const d = body.diagnostics;
+    expect(typeof d.balance.passed).toBe('boolean');
+    expect(d.preTrend.ci95).toHaveLength(2);
+    // A warning exactly when the placebo interval excludes zero.
+    const [low, high] = d.preTrend.ci95;
+    expect(d.preTrend.warning === null).toBe(low <= 0 && high >= 0);
+    expect(d.negativeControl.measure).toBe('elective_admission');
+    expect(d.passed).toBe(d.balance.passed && d.preTrend.passed && d.negativeControl.passed);
+    expect((await get('/v1/outcomes?measure=gp&before=6&washout=6')).status).toBe(400);
+  });
+
+  it('serves an event study from 24 months before to 24 after the index date', async () => {
+    const body = (await (await get('/v1/outcomes/event-study?measure=ae')).json()) as {
+      series: Array<{ month: number; users: number | null; controls: number | null }>;
+    };
+    expect(body.series.map((p) => p.month)).toEqual(Array.from({ length: 48 }, (_, i) => i - 24));
+    expect(body.series.some((p) => p.users !== null)).toBe(true);
   });
 
   it('refuses roles without read:outcomes and unknown measures; audits each call', async () => {

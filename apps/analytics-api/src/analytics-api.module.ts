@@ -12,6 +12,10 @@ import {
   HealthController,
   STALL_THRESHOLD_SECONDS,
 } from './http/health.controller';
+import { AREA_QUERIES, AreasController } from './areas/areas.controller';
+import { AreaQueries } from './areas/areas.queries';
+import { SEGMENT_QUERIES, SegmentsController } from './segments/segments.controller';
+import { SegmentQueries } from './segments/segments.queries';
 
 export interface AnalyticsModuleOptions {
   db: Database;
@@ -21,15 +25,29 @@ export interface AnalyticsModuleOptions {
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
   /** /health turns unhealthy when subscribers are held back longer than this (default 60 s). */
   stallThresholdSeconds?: number;
+  /** More modules on the same origin, e.g. the web page (`WebModule` from apps/web). */
+  modules?: DynamicModule[];
 }
 
 @Module({})
 export class AnalyticsApiModule {
   static forRoot(options: AnalyticsModuleOptions): DynamicModule {
+    const policy = options.disclosurePolicy ?? configuredPublishingPolicy();
+    const analytics = new AnalyticsQueries(
+      options.db.sql,
+      policy,
+      'read_model',
+      new ReleasedCellLedger(options.db.sql),
+    );
     return {
       module: AnalyticsApiModule,
-      imports: [GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret })],
-      controllers: [AnalyticsController, HealthController],
+      imports: [
+        GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret }),
+        // The web page and the audit routes it needs, when the caller mounts them here
+        // (docs/ARCHITECTURE.md); passed in so that analytics-api does not import apps/web.
+        ...(options.modules ?? []),
+      ],
+      controllers: [AnalyticsController, SegmentsController, AreasController, HealthController],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
         {
@@ -40,14 +58,14 @@ export class AnalyticsApiModule {
               DEFAULT_STALL_THRESHOLD_SECONDS),
         },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
+        { provide: ANALYTICS_QUERIES, useValue: analytics },
         {
-          provide: ANALYTICS_QUERIES,
-          useValue: new AnalyticsQueries(
-            options.db.sql,
-            options.disclosurePolicy ?? configuredPublishingPolicy(),
-            'read_model',
-            new ReleasedCellLedger(options.db.sql),
-          ),
+          provide: SEGMENT_QUERIES,
+          useValue: new SegmentQueries(options.db.sql, analytics, policy),
+        },
+        {
+          provide: AREA_QUERIES,
+          useValue: new AreaQueries(options.db.sql, policy),
         },
       ],
     };

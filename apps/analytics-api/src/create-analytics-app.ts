@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Database } from '@linkage/database';
 import type { DisclosurePolicy, PublishingPolicy } from '@linkage/domain';
@@ -20,6 +20,8 @@ export interface CreateAnalyticsAppOptions {
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
   /** /health is unhealthy when subscribers are held back longer (default `LINKAGE_STALL_THRESHOLD_SECONDS` or 60). */
   stallThresholdSeconds?: number;
+  /** More modules on this origin: the CLI mounts the web page (`WebModule` from apps/web). */
+  modules?: DynamicModule[];
 }
 
 export interface AnalyticsApp {
@@ -46,6 +48,7 @@ export async function createAnalyticsApp(
       jwtSecret: options.jwtSecret,
       disclosurePolicy: options.disclosurePolicy,
       stallThresholdSeconds: options.stallThresholdSeconds,
+      modules: options.modules,
     }),
     { logger: false },
   );

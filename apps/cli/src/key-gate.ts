@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ConfigurationError, dataDir } from '@linkage/common';
 
 /** Verbs that run without a configured pseudonymisation key. */
-const VERBS_WITHOUT_KEY = new Set(['demo', 'generate', 'help']);
+const VERBS_WITHOUT_KEY = new Set(['demo', 'generate', 'validity', 'help']);
 
 /**
  * Refuses to run any verb but the embedded demo (and the generator, which never sees the

@@ -10,12 +10,14 @@ import {
   type StreamBatch,
 } from '@linkage/event-store';
 import { counter, histogram } from '@linkage/observability';
+import { linkageSeconds } from '@linkage/pseudonymisation';
 import {
   TOPICS,
+  startSupervisedConsumer,
   topicName,
+  type ConsumerStatus,
   type IncomingMessage,
   type Transport,
-  type TransportSubscription,
 } from '@linkage/transport';
 import {
   decideLinkage,
@@ -23,7 +25,10 @@ import {
   type LinkageMethod,
   type RoutedEvent,
 } from '@linkage/domain';
-import { ensureIngestSchema } from '@linkage/ingest-store';
+import { ensureIngestSchema, recordDataLoss, unresolvedLossOf } from '@linkage/ingest-store';
+import { ensureLinkageSchema } from './linkage/linkage-schema';
+import { lockLinkKeys } from './linkage/link-locks';
+import { planFuzzyLinks, type EncodedEvent, type EncodingWire } from './linkage/plan-fuzzy-links';
 
 /** The consumer group of the event writer on `ingest.canonical-events.v1`. */
 export const EVENT_WRITER_GROUP = 'event-writer';
@@ -46,6 +51,8 @@ export interface EventWriterOptions {
 }
 
 export interface EventWriter {
+  /** Lag, assignment, last progress and health of its consumer. */
+  status(): ConsumerStatus;
   /** Stops consuming after the batch in flight; does not close the transport, store or db. */
   stop(): Promise<void>;
 }
@@ -60,11 +67,14 @@ interface CanonicalMessage {
     personId?: string | null;
     linkKey?: string | null;
     postcodeInLookup?: boolean;
+    linkageEncoding?: EncodingWire;
     [k: string]: unknown;
   };
   metadata: { ingestRunId?: string; line?: number; receivedAt?: string };
   /** Where it came from in the log (not stored). */
   position: { topic: string; partition: number; offset: bigint };
+  /** The Bloom-filter encodings, taken off `data` (kept by linkage, never stored in the event). */
+  encoding?: EncodingWire;
 }
 
 const written = counter('linkage_event_writer_events_total', 'Events handled by the event writer', [
@@ -77,9 +87,6 @@ const batchSeconds = histogram(
   [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 );
 
-/** Advisory lock namespace (first key) of the link-key buckets; see `lockLinkKeys`. */
-const LINK_KEY_LOCK_SPACE = 7_345_002;
-const LINK_KEY_LOCK_BUCKETS = 256;
 const MAX_ATTEMPTS = 8;
 
 type Tx = postgres.TransactionSql<Record<string, never>>;
@@ -90,6 +97,9 @@ interface BatchPlan {
   routed: RoutedEvent<CanonicalMessage>[];
   newLinks: { linkKey: string; personId: string }[];
   batches: StreamBatch[];
+  /** Records linked or unlinked by this batch after they were stored (index rows change). */
+  relinked: Map<string, string | null>;
+  writeLinkage: (tx: Tx) => Promise<void>;
 }
 
 /**
@@ -107,6 +117,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   const log = logger.child({ component: 'event-writer' });
   const now = options.now ?? (() => new Date());
   await ensureIngestSchema(db.sql);
+  await ensureLinkageSchema(db.sql);
   const topic = topicName(TOPICS.canonicalEvents, options.topicPrefix);
   await transport.ensureTopics([topic]);
   // Bookkeeping joins the append's transaction only when the store writes to this database.
@@ -114,38 +125,27 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   // One connection per batch in flight; the embedded database has one, so one at a time there.
   const concurrency = db.embedded ? 1 : Math.max(1, options.concurrency ?? 2);
 
-  let stopped = false;
-  let subscription: TransportSubscription | undefined;
-  let retry: NodeJS.Timeout | undefined;
-  const subscribe = async (): Promise<void> => {
-    subscription = await transport.subscribe({
-      topic,
-      groupId: options.groupId ?? EVENT_WRITER_GROUP,
-      fromBeginning: true,
-      concurrency,
-      eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
-      onError: (error) => {
-        log.error({ err: errorSummary(error) }, 'batch failed; it will be redelivered');
-        if (stopped) return;
-        // The failed batch is uncommitted: join again after a pause and get it back.
-        retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
-      },
-    });
-  };
-  const onSubscribeError = (error: unknown) => {
-    log.error({ err: errorSummary(error) }, 'subscribe failed; retrying');
-    if (!stopped) retry = setTimeout(() => void subscribe().catch(onSubscribeError), 1000);
-  };
-  await subscribe();
+  const consumer = await startSupervisedConsumer({
+    transport,
+    name: 'event-writer',
+    topic,
+    groupId: options.groupId ?? EVENT_WRITER_GROUP,
+    fromBeginning: true,
+    concurrency,
+    logger: log,
+    eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
+    blockedBy: await unresolvedLossOf(db.sql, 'event-writer'),
+    // Canonical events lost unread: every run waiting for the store fails, loudly.
+    onDataLoss: (loss) => recordDataLoss(db.sql, 'event-writer', loss, { failRuns: true }),
+  });
   log.info(
     { topic, transactional: transactional !== undefined, concurrency },
     'event writer started',
   );
   return {
+    status: () => consumer.status(),
     async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      await subscription?.stop();
+      await consumer.stop();
       log.info('event writer stopped');
     },
   };
@@ -162,7 +162,13 @@ async function writeBatch(
   const started = process.hrtime.bigint();
   const parsed = parseMessages(messages, log);
   if (parsed.length === 0) return;
-  const linkKeys = [...new Set(parsed.map((e) => e.data.linkKey).filter(isString))];
+  // Link keys and blocking keys: batches that share one are serialised (see lockLinkKeys).
+  const linkKeys = [
+    ...new Set([
+      ...parsed.map((e) => e.data.linkKey).filter(isString),
+      ...parsed.flatMap((e) => e.encoding?.blocks ?? []),
+    ]),
+  ];
   let result: { appended: number; duplicates: number } = { appended: 0, duplicates: 0 };
   let events = 0;
   if (transactional) {
@@ -213,6 +219,10 @@ function parseMessages(messages: IncomingMessage[], log: Logger): CanonicalMessa
       const value = JSON.parse(m.value.toString('utf8')) as CanonicalMessage;
       if (!value?.eventId || !value.type || !value.data) throw new Error('not a canonical event');
       value.metadata ??= {};
+      if (value.data.linkageEncoding) {
+        value.encoding = value.data.linkageEncoding;
+        delete value.data.linkageEncoding;
+      }
       value.position = { topic: m.topic, partition: m.partition, offset: BigInt(m.offset) };
       parsed.push(value);
     } catch {
@@ -225,22 +235,6 @@ function parseMessages(messages: IncomingMessage[], log: Logger): CanonicalMessa
     }
   }
   return parsed;
-}
-
-/**
- * Serialises batches that share a link key (hashed into buckets, taken in bucket order before
- * any stream lock), so a link made by one batch is seen by the other: without it, a walk-in
- * routed to `unlinked-<key>` concurrently with the record that links the key would wait forever.
- */
-async function lockLinkKeys(tx: Tx, linkKeys: string[]): Promise<void> {
-  if (linkKeys.length === 0) return;
-  await tx`
-    select pg_advisory_xact_lock(${LINK_KEY_LOCK_SPACE}::int, b)
-    from (
-      select distinct (hashtext(k) & ${LINK_KEY_LOCK_BUCKETS - 1}::int) as b
-      from unnest(${linkKeys}::text[]) as k
-      order by b
-    ) buckets`;
 }
 
 /** Skips what an earlier delivery counted, decides linkage and groups events by stream. */
@@ -270,15 +264,52 @@ async function planBatch(
           const last = run ? done.get(run) : undefined;
           return last === undefined || e.position.offset > last;
         });
-  if (events.length === 0) return { events, routed: [], newLinks: [], batches: [] };
+  if (events.length === 0)
+    return {
+      events,
+      routed: [],
+      newLinks: [],
+      batches: [],
+      relinked: new Map(),
+      writeLinkage: async () => {},
+    };
 
+  const linkedAt = now();
+  // Life Rooms records with encodings are linked on them (fuzzy, incremental); the link key is
+  // then only a fallback for events from an edge that sends no encodings.
+  const encoded: EncodedEvent[] = [];
+  for (const e of events) {
+    if (!e.encoding) continue;
+    encoded.push({
+      eventId: e.eventId,
+      personId: e.data.personId ?? null,
+      recordType: e.data.recordType,
+      sex: typeof e.data.sex === 'string' ? e.data.sex : null,
+      wire: e.encoding,
+    });
+  }
+  const linkStarted = process.hrtime.bigint();
+  const fuzzy = await planFuzzyLinks(tx, encoded, linkedAt);
+  linkageSeconds.inc({ stage: 'link' }, Number(process.hrtime.bigint() - linkStarted) / 1e9);
+  const byKey = events.filter((e) => !(fuzzy.streams.has(e.eventId) && !e.data.personId));
   const known = new Map<string, string>();
   if (linkKeys.length > 0) {
     const rows = await tx<{ link_key: string; person_id: string }[]>`
       select link_key, person_id from ingest.link_keys where link_key = any(${linkKeys})`;
     for (const r of rows) known.set(r.link_key, r.person_id);
   }
-  const decision = decideLinkage(events, { links: known });
+  const decision = decideLinkage(byKey, { links: known });
+  for (const e of events) {
+    const streamId = fuzzy.streams.get(e.eventId);
+    if (streamId === undefined || e.data.personId) continue;
+    const personId = fuzzy.linkedAtArrival.get(e.eventId) ?? null;
+    decision.routed.push({
+      event: e,
+      streamId,
+      linkage: personId ? 'fuzzy' : 'unlinked',
+      personId,
+    });
+  }
 
   // Records parked under a link key by earlier batches join the ones parked in this batch.
   const waiting = new Map<string, string[]>();
@@ -288,7 +319,6 @@ async function planBatch(
       where linkage = 'unlinked' and link_key = any(${decision.newLinks.map((l) => l.linkKey)})`;
     for (const r of rows) waiting.set(r.link_key, [...(waiting.get(r.link_key) ?? []), r.event_id]);
   }
-  const linkedAt = now();
   const streams = new Map<string, EventToAppend[]>();
   const add = (streamId: string, event: EventToAppend) => {
     const list = streams.get(streamId);
@@ -296,6 +326,19 @@ async function planBatch(
     else streams.set(streamId, [event]);
   };
   for (const r of decision.routed) add(r.streamId, toAppend(r.event));
+  // Every attribution of a record without an NHS number is a decision event, also when the
+  // link was known at arrival: consumers attribute records from these events alone.
+  for (const r of decision.routed) {
+    if (r.linkage !== 'link_key' || !r.personId || !r.event.data.linkKey) continue;
+    const linked = recordLinkedFor(
+      { linkKey: r.event.data.linkKey, personId: r.personId },
+      [r.event.eventId],
+      (parts) => deterministicUuid(parts.join('\u001f')),
+      linkedAt,
+    );
+    if (linked) add(linked.streamId, linked.event);
+  }
+  for (const d of fuzzy.decisions) add(d.streamId, d.event);
   for (const link of decision.newLinks) {
     const linked = recordLinkedFor(
       link,
@@ -307,12 +350,20 @@ async function planBatch(
   }
   const batches: StreamBatch[] = [];
   for (const [streamId, list] of streams) batches.push({ streamId, events: list });
-  return { events, routed: decision.routed, newLinks: decision.newLinks, batches };
+  return {
+    events,
+    routed: decision.routed,
+    newLinks: decision.newLinks,
+    batches,
+    relinked: fuzzy.relinked,
+    writeLinkage: fuzzy.write,
+  };
 }
 
 /** Linkage index, link keys and run counts (in the append's transaction when it can be). */
 async function recordOutcome(tx: Tx, plan: BatchPlan): Promise<void> {
   const { routed, newLinks, events } = plan;
+  await plan.writeLinkage(tx);
   const rows = routed.map((r) => ({
     event_id: r.event.eventId,
     source: r.event.data.source,
@@ -348,6 +399,14 @@ async function recordOutcome(tx: Tx, plan: BatchPlan): Promise<void> {
     await tx`
       update ingest.linkage_index set linkage = 'link_key'
       where linkage = 'unlinked' and link_key = any(${newLinks.map((l) => l.linkKey)})`;
+  }
+  if (plan.relinked.size > 0) {
+    const linked = [...plan.relinked].filter(([, p]) => p !== null).map(([id]) => id);
+    const unlinked = [...plan.relinked].filter(([, p]) => p === null).map(([id]) => id);
+    if (linked.length > 0)
+      await tx`update ingest.linkage_index set linkage = 'fuzzy' where event_id = any(${linked}::uuid[])`;
+    if (unlinked.length > 0)
+      await tx`update ingest.linkage_index set linkage = 'unlinked' where event_id = any(${unlinked}::uuid[])`;
   }
   const perRun = new Map<string, { processed: number; accepted: number; last: bigint }>();
   for (const e of events) {

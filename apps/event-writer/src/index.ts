@@ -1,2 +1,5 @@
 export * from './event-writer';
 export * from './run-event-writer';
+export * from './linkage/linkage-schema';
+export * from './linkage/linkage-quality-report';
+export * from './linkage/clerical-review';

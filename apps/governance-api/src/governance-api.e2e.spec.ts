@@ -162,7 +162,12 @@ describe('governance API over HTTP (real PostgreSQL)', () => {
     expect(res.status).toBe(200);
     const [entry] = (await audit.search({ requestId: 'req-ids' })).entries;
     expect(JSON.stringify(entry)).not.toMatch(/999\s?000\s?1234/);
-    expect(entry.parameters).toEqual({ actor: '[redacted]', $redacted: ['/nhs_number', '/actor'] });
+    // Only declared parameters are recorded (never an undeclared one's name), values checked.
+    expect(entry.parameters).toEqual({
+      actor: '[redacted]',
+      $redacted: ['/actor'],
+      $undeclared: 1,
+    });
   });
 
   it('exports CSV and reports accesses per user and purpose for the month', async () => {

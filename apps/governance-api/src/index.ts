@@ -1,2 +1,3 @@
 export * from './create-governance-app';
 export * from './governance-api.module';
+export * from './audit/audit.controller';

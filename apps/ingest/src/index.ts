@@ -13,3 +13,5 @@ export * from './keys/key-registry';
 export * from './keys/rotate-key';
 export * from './edge';
 export { benchIngest } from './bench/ingest.bench';
+export * from './pipeline/ingest-run-failed';
+export * from './health/ingest-health';

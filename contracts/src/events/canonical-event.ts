@@ -6,7 +6,12 @@ import type { LiferoomsRecordType } from '../source/liferooms';
 import { createContractsAjv } from '../source/validate-source-record';
 import * as cipha from './cipha-events';
 import * as liferooms from './liferooms-events';
-import { RecordLinked, type RecordLinkedEvent } from './linkage-events';
+import {
+  RecordLinked,
+  RecordUnlinked,
+  type RecordLinkedEvent,
+  type RecordUnlinkedEvent,
+} from './linkage-events';
 
 /** The canonical event type of each source record type. */
 export const EVENT_TYPE_BY_RECORD_TYPE = {
@@ -32,6 +37,7 @@ export const EVENT_TYPE_BY_RECORD_TYPE = {
     death: 'PersonDied',
     opt_out: 'OptOutRecorded',
     opt_in: 'OptOutWithdrawn',
+    condition: 'ConditionRecorded',
   },
 } as const satisfies {
   liferooms: Record<LiferoomsRecordType, string>;
@@ -59,7 +65,9 @@ export const EVENT_SCHEMAS = {
   PersonDied: cipha.PersonDied,
   OptOutRecorded: cipha.OptOutRecorded,
   OptOutWithdrawn: cipha.OptOutWithdrawn,
+  ConditionRecorded: cipha.ConditionRecorded,
   RecordLinked,
+  RecordUnlinked,
 } as const satisfies Record<string, TObject>;
 
 export type CanonicalEventType = keyof typeof EVENT_SCHEMAS;
@@ -69,7 +77,7 @@ export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as CanonicalEventType[];
 /** An event made from one source record (every canonical event except `RecordLinked`). */
 export type SourceRecordEvent = liferooms.LiferoomsEvent | cipha.CiphaEvent;
 /** Any canonical event, discriminated on `type`. */
-export type CanonicalEvent = SourceRecordEvent | RecordLinkedEvent;
+export type CanonicalEvent = SourceRecordEvent | RecordLinkedEvent | RecordUnlinkedEvent;
 export type CanonicalEventOf<T extends CanonicalEventType> = Extract<CanonicalEvent, { type: T }>;
 
 /** The event type of a source record type, or `undefined` when there is none. */

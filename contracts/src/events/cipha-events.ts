@@ -4,6 +4,7 @@ import {
   AE_DEPARTMENT_TYPES,
   AE_DISPOSALS,
   AMBULANCE_OUTCOMES,
+  CONDITION_CLUSTERS,
   GP_APPOINTMENT_MODES,
   MENTAL_HEALTH_CONTACT_TYPES,
   MENTAL_HEALTH_TEAMS,
@@ -76,6 +77,13 @@ export const OptOutWithdrawn = eventSchema('OptOutWithdrawn', {
   optOutType: StringEnum(OPT_OUT_TYPES),
 });
 
+/** A GP condition register entry: first recorded at `occurredAt`, resolved at `resolvedAt`. */
+export const ConditionRecorded = eventSchema('ConditionRecorded', {
+  ...base('condition'),
+  cluster: StringEnum(CONDITION_CLUSTERS),
+  resolvedAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
 export type PersonRegisteredEvent = Static<typeof PersonRegistered>;
 export type GpAppointmentAttendedEvent = Static<typeof GpAppointmentAttended>;
 export type AeAttendedEvent = Static<typeof AeAttended>;
@@ -87,6 +95,7 @@ export type AmbulanceIncidentRecordedEvent = Static<typeof AmbulanceIncidentReco
 export type PersonDiedEvent = Static<typeof PersonDied>;
 export type OptOutRecordedEvent = Static<typeof OptOutRecorded>;
 export type OptOutWithdrawnEvent = Static<typeof OptOutWithdrawn>;
+export type ConditionRecordedEvent = Static<typeof ConditionRecorded>;
 
 export type CiphaEvent =
   | PersonRegisteredEvent
@@ -99,4 +108,5 @@ export type CiphaEvent =
   | AmbulanceIncidentRecordedEvent
   | PersonDiedEvent
   | OptOutRecordedEvent
-  | OptOutWithdrawnEvent;
+  | OptOutWithdrawnEvent
+  | ConditionRecordedEvent;

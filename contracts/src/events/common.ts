@@ -15,6 +15,36 @@ export const EventMetadata = Type.Object(
     ingestRunId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     line: Type.Optional(Type.Integer({ minimum: 1 })),
     receivedAt: UtcDateTime,
+    /** Data-quality warnings of a record that was kept (field and reason, never a value). */
+    warnings: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            field: Type.String({ maxLength: 128 }),
+            reason: Type.String({ pattern: '^[a-z_]{1,64}$' }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 16 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Keyed Bloom-filter encodings of names, date of birth and postcode plus keyed blocking keys
+ * (liferooms records, for fuzzy linkage). Travels from the edge to the event writer, which keeps
+ * it in the linkage index and removes it before the event is stored.
+ */
+export const LinkageEncodingData = Type.Object(
+  {
+    v: Type.Literal(1),
+    givenName: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16,256}$' })),
+    familyName: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16,256}$' })),
+    dateOfBirth: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16,256}$' })),
+    postcode: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16,256}$' })),
+    blocks: Type.Array(Type.String({ pattern: '^[0-9a-f]{16}$' }), { maxItems: 8 }),
   },
   { additionalProperties: false },
 );
@@ -29,6 +59,7 @@ export function commonData<S extends Source, R extends string>(source: S, record
     personId: Type.Union([Pseudonym, Type.Null()]),
     linkKey: Type.Union([Pseudonym, Type.Null()]),
     keyId: Type.String({ minLength: 1, maxLength: 64 }),
+    linkageEncoding: Type.Optional(LinkageEncodingData),
   };
 }
 

@@ -23,6 +23,28 @@ export const MENTAL_HEALTH_TEAMS = ['cmht', 'eit', 'crht', 'iapt', 'inpatient', 
 export const MENTAL_HEALTH_CONTACT_TYPES = ['face_to_face', 'telephone', 'video'] as const;
 export const AMBULANCE_OUTCOMES = ['conveyed', 'see_and_treat', 'hear_and_treat'] as const;
 export const OPT_OUT_TYPES = ['national_data_opt_out'] as const;
+/** GP condition register clusters (a fixed list; the source maps its codes onto these). */
+export const CONDITION_CLUSTERS = [
+  'depression',
+  'anxiety',
+  'serious_mental_illness',
+  'dementia',
+  'learning_disability',
+  'physical_disability',
+  'diabetes',
+  'copd',
+  'asthma',
+  'coronary_heart_disease',
+  'heart_failure',
+  'chronic_kidney_disease',
+  'stroke',
+  'cancer',
+  'metastatic_cancer',
+  'substance_misuse',
+  'alcohol_dependence',
+  'pregnancy',
+] as const;
+export type ConditionCluster = (typeof CONDITION_CLUSTERS)[number];
 
 /** NHS practice code (ODS code such as `N82001`): an organisation, not a person. */
 const PracticeCode = Type.String({ minLength: 1, maxLength: 16 });
@@ -92,6 +114,17 @@ export const CiphaOptIn = recordSchema('cipha', 'opt_in', {
   type: StringEnum(OPT_OUT_TYPES),
 });
 
+/**
+ * A GP condition register entry: `occurred_at` is when the condition was first recorded;
+ * `resolved_at` (optional, not before `occurred_at`) when it was marked resolved. Added in v1 as
+ * a new record type, so extracts without it stay valid.
+ */
+export const CiphaCondition = recordSchema('cipha', 'condition', {
+  ...ciphaProperties('condition'),
+  cluster: StringEnum(CONDITION_CLUSTERS),
+  resolved_at: Type.Optional(DateTimeWithOffset),
+});
+
 /** Every cipha record type and its schema. */
 export const CIPHA_SCHEMAS = {
   registration: CiphaRegistration,
@@ -105,6 +138,7 @@ export const CIPHA_SCHEMAS = {
   death: CiphaDeath,
   opt_out: CiphaOptOut,
   opt_in: CiphaOptIn,
+  condition: CiphaCondition,
 } as const;
 
 export type CiphaRecordType = keyof typeof CIPHA_SCHEMAS;
@@ -119,6 +153,7 @@ export type CiphaAmbulanceIncidentRecord = Static<typeof CiphaAmbulanceIncident>
 export type CiphaDeathRecord = Static<typeof CiphaDeath>;
 export type CiphaOptOutRecord = Static<typeof CiphaOptOut>;
 export type CiphaOptInRecord = Static<typeof CiphaOptIn>;
+export type CiphaConditionRecord = Static<typeof CiphaCondition>;
 
 /** A validated cipha record (discriminated on `record_type`). */
 export type CiphaRecord =
@@ -132,4 +167,5 @@ export type CiphaRecord =
   | CiphaAmbulanceIncidentRecord
   | CiphaDeathRecord
   | CiphaOptOutRecord
-  | CiphaOptInRecord;
+  | CiphaOptInRecord
+  | CiphaConditionRecord;

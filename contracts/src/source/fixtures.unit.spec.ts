@@ -71,3 +71,33 @@ describe.each(cases)('%s %s fixtures', (source, recordType, properties) => {
     },
   );
 });
+
+// contracts/fixtures/v1/liferooms/<record_type>.warned.json: records kept despite a defect in an
+// optional field (an invalid NHS number): accepted without the field, with a warning naming it.
+describe.each(Object.keys(LIFEROOMS_SCHEMAS))('liferooms %s warned fixtures', (recordType) => {
+  const warned = read<
+    { description: string; record: Record<string, unknown>; warnings: FieldError[] }[]
+  >('liferooms', `${recordType}.warned.json`);
+
+  it('has examples', () => expect(warned.length).toBeGreaterThanOrEqual(2));
+
+  it.each(warned.map((e) => [e.description, e] as const))('accepts %s', (_d, example) => {
+    const result = validateSourceRecord('liferooms', example.record, { now });
+    if (!result.ok) throw new Error(`rejected: ${JSON.stringify(result.errors)}`);
+    expect(result.warnings).toEqual(example.warnings);
+    expect(result.record).not.toHaveProperty('nhs_number');
+    const text = JSON.stringify(result.warnings);
+    for (const v of valuesOf(example.record)) expect(text).not.toContain(v);
+  });
+});
+
+describe('cipha: an invalid NHS number is still a rejection (it is what the record links on)', () => {
+  it('rejects a registration with a wrong check digit', () => {
+    const [valid] = read<Record<string, unknown>[]>('cipha', 'registration.valid.json');
+    const result = validateSourceRecord('cipha', { ...valid, nhs_number: '9990000019' }, { now });
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ field: '/nhs_number', reason: 'invalid_nhs_number' }],
+    });
+  });
+});

@@ -32,6 +32,12 @@ export const REJECTION_REASONS = [
   'wrong_item_count',
   /** A SWEMWBS answer outside 1-5. */
   'item_out_of_range',
+  /** A date that must not precede `occurred_at` does (a condition's `resolved_at`). */
+  'before_occurred_at',
+  /** The line is longer than the configured limit (found without reading it whole). */
+  'line_too_long',
+  /** The bytes are not valid UTF-8. */
+  'invalid_encoding',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

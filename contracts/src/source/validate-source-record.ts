@@ -17,8 +17,12 @@ export type SourceRecordOf<S extends Source> = S extends 'liferooms'
   ? LiferoomsRecord
   : CiphaRecord;
 
+/**
+ * A valid record may come with data-quality warnings: a defect that does not stop the record
+ * being used (field and reason only, never the value).
+ */
 export type SourceValidationResult<R = SourceRecord> =
-  { ok: true; record: R } | { ok: false; errors: FieldError[] };
+  { ok: true; record: R; warnings?: FieldError[] } | { ok: false; errors: FieldError[] };
 
 type FieldKind = 'string' | 'boolean' | 'integer' | 'integer-array';
 
@@ -209,10 +213,32 @@ export function validateSourceRecord<S extends Source>(
     else if (at > now) push(errors, `/${name}`, 'date_in_future');
     else if (at < EARLIEST) push(errors, `/${name}`, 'date_too_early');
   }
+  // A condition cannot be resolved before it was first recorded.
+  const resolvedAt = record.resolved_at;
+  if (
+    typeof resolvedAt === 'string' &&
+    typeof record.occurred_at === 'string' &&
+    !failed(errors, '/resolved_at') &&
+    !failed(errors, '/occurred_at') &&
+    Date.parse(resolvedAt) < Date.parse(record.occurred_at)
+  ) {
+    push(errors, '/resolved_at', 'before_occurred_at');
+  }
   const dob = record.date_of_birth;
   if (typeof dob === 'string' && !failed(errors, '/date_of_birth')) {
     if (dob > ctx.now.toISOString().slice(0, 10)) push(errors, '/date_of_birth', 'date_in_future');
     else if (dob < EARLIEST_DATE) push(errors, '/date_of_birth', 'date_too_early');
+  }
+  // The NHS number is optional on a Life Rooms record: a malformed one is dropped with a
+  // warning and the record links on its other identifiers instead of being lost.
+  const warnings: FieldError[] = [];
+  if (source === 'liferooms') {
+    const bad = errors.findIndex((e) => e.field === '/nhs_number');
+    if (bad >= 0 && errors[bad].reason === 'invalid_nhs_number') {
+      warnings.push(errors[bad]);
+      errors.splice(bad, 1);
+      delete record.nhs_number;
+    }
   }
   if (errors.length > 0) return { ok: false, errors };
 
@@ -221,7 +247,9 @@ export function validateSourceRecord<S extends Source>(
   if (typeof record.postcode === 'string') {
     record.postcode = tryNormalisePostcode(record.postcode)?.postcode;
   }
-  return { ok: true, record: record as SourceRecordOf<S> };
+  return warnings.length > 0
+    ? { ok: true, record: record as SourceRecordOf<S>, warnings }
+    : { ok: true, record: record as SourceRecordOf<S> };
 }
 
 /** Parses one NDJSON line into a plain object, or rejects it with `not_json` (no value echoed). */

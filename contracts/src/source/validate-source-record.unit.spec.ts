@@ -25,6 +25,7 @@ describe('validateSourceRecord', () => {
       'death',
       'opt_out',
       'opt_in',
+      'condition',
     ]);
   });
 

@@ -3,3 +3,5 @@ export * from './linkage';
 export * from './matching';
 export * from './outcomes';
 export * from './projections';
+export * from './segmentation';
+export * from './evaluation';

@@ -44,6 +44,19 @@ export async function ensureGovernanceSchema(sql: Sql): Promise<void> {
         hash text not null
       );
       create index if not exists audit_trail_at on governance.audit_trail (at);
+      -- A call's intent, written before it runs and removed once its entry is written: what a
+      -- crash leaves here becomes an 'interrupted' entry (AuditTrail.recordInterrupted).
+      create table if not exists governance.audit_intents (
+        id text primary key,
+        at timestamptz not null,
+        actor text not null,
+        role text,
+        purpose text,
+        dsa text,
+        action text not null,
+        parameters jsonb not null,
+        request_id text
+      );
       create index if not exists audit_trail_actor on governance.audit_trail (actor, at);
 
       create or replace function governance.refuse_audit_change() returns trigger

@@ -62,6 +62,27 @@ export async function ensureIngestSchema(sql: Sql): Promise<void> {
       create index if not exists linkage_index_unlinked
         on ingest.linkage_index (link_key) where linkage = 'unlinked';
       create index if not exists linkage_index_by_run on ingest.linkage_index (ingest_run_id);
+      -- A run ends 'stored', 'failed' or 'aborted'; failure says why (a stable code).
+      alter table ingest.ingest_runs add column if not exists failure text;
+      -- Dead letters from Kafka name their message; dedupe_key makes them idempotent.
+      alter table ingest.dead_letters add column if not exists topic text;
+      alter table ingest.dead_letters add column if not exists partition integer;
+      alter table ingest.dead_letters add column if not exists kafka_offset bigint;
+      alter table ingest.dead_letters add column if not exists dedupe_key text;
+      create unique index if not exists dead_letters_dedupe on ingest.dead_letters (dedupe_key);
+      -- Messages a consumer group lost (offset out of range, a gap): open until resolved.
+      create table if not exists ingest.data_loss (
+        id bigserial primary key,
+        consumer text not null,
+        topic text not null,
+        partition integer not null,
+        expected_offset bigint,
+        first_offset bigint,
+        reason text not null,
+        runs_failed integer not null default 0,
+        detected_at timestamptz not null default now(),
+        resolved_at timestamptz
+      );
     `);
   });
 }

@@ -4,3 +4,4 @@ export * from './demographics';
 export * from './pseudonymiser';
 export * from './key-loader';
 export * from './key-fingerprint';
+export * from './linkage-encoder';

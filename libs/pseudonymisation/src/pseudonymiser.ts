@@ -1,4 +1,9 @@
 import { createHmac } from 'node:crypto';
+import {
+  LinkageEncoder,
+  type LinkageEncodingInput,
+  type LinkageEncodingWire,
+} from './linkage-encoder';
 import { normaliseNhsNumber } from './nhs-number';
 import { tryNormalisePostcode } from './postcode';
 
@@ -6,6 +11,11 @@ import { tryNormalisePostcode } from './postcode';
 export interface PseudonymisationKey {
   key: Buffer;
   keyId: string;
+  /**
+   * Root of the Bloom-filter encoding keys (`LINKAGE_ENCODING_KEY`). When absent they are derived
+   * (HKDF, own label per field) from `key`: still separate keys, but one secret to guard.
+   */
+  encodingKey?: Buffer;
 }
 
 /** The identifying fields a link key is made of (liferooms records without an NHS number). */
@@ -41,11 +51,18 @@ export function normaliseName(name: string): string {
 export class Pseudonymiser {
   readonly keyId: string;
   private readonly key: Buffer;
+  private readonly encoder: LinkageEncoder;
 
-  constructor({ key, keyId }: PseudonymisationKey) {
+  constructor({ key, keyId, encodingKey }: PseudonymisationKey) {
     if (key.length < 32) throw new RangeError('pseudonymisation key must be at least 32 bytes');
     this.key = Buffer.from(key);
     this.keyId = keyId;
+    this.encoder = new LinkageEncoder(encodingKey ?? this.key);
+  }
+
+  /** Keyed Bloom-filter encodings and blocking keys for fuzzy linkage (see `LinkageEncoder`). */
+  linkageEncoding(input: LinkageEncodingInput): LinkageEncodingWire | null {
+    return this.encoder.encode(input);
   }
 
   /** The person pseudonym of an NHS number (spaces and hyphens ignored). */

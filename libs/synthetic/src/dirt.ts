@@ -59,6 +59,9 @@ export const DIRT_KEYS = [
   'no_nhs_number',
   'no_nhs_number_typo',
   'no_nhs_number_changed_postcode',
+  'no_nhs_number_nickname',
+  'no_nhs_number_invalid_nhs_number',
+  'no_nhs_number_missing_postcode',
 ] as const;
 export type DirtKey = (typeof DIRT_KEYS)[number];
 
@@ -80,14 +83,73 @@ export const DEFAULT_DIRT: Readonly<Record<DirtKey, number>> = {
   no_nhs_number: 0.1,
   no_nhs_number_typo: 0.15,
   no_nhs_number_changed_postcode: 0.15,
+  no_nhs_number_nickname: 0.05,
+  no_nhs_number_invalid_nhs_number: 0.05,
+  no_nhs_number_missing_postcode: 0.05,
 };
+
+/** The `no_nhs_number_<case>` shares, in the order a record's case is drawn. */
+export const NO_NHS_NUMBER_CASE_KEYS = [
+  ['typo', 'no_nhs_number_typo'],
+  ['changed_postcode', 'no_nhs_number_changed_postcode'],
+  ['nickname', 'no_nhs_number_nickname'],
+  ['invalid_nhs_number', 'no_nhs_number_invalid_nhs_number'],
+  ['missing_postcode', 'no_nhs_number_missing_postcode'],
+] as const satisfies readonly (readonly [NoNhsNumberCase, DirtKey])[];
 
 export function isDirtKey(name: string): name is DirtKey {
   return (DIRT_KEYS as readonly string[]).includes(name);
 }
 
-/** Linkage cases (not rejections): how a liferooms record without an NHS number differs. */
-export type NoNhsNumberCase = 'exact' | 'typo' | 'changed_postcode';
+/**
+ * Linkage cases (not rejections): how a liferooms record without a usable NHS number differs from
+ * its person's other records. `invalid_nhs_number` keeps a number with a wrong check digit (ingest
+ * keeps the record with a warning); the others leave the number out.
+ */
+export type NoNhsNumberCase =
+  'exact' | 'typo' | 'changed_postcode' | 'nickname' | 'invalid_nhs_number' | 'missing_postcode';
+
+/** Common short forms of the generator's given names (a nickname case uses them). */
+export const NICKNAMES: Readonly<Record<string, string>> = {
+  William: 'Bill',
+  Margaret: 'Maggie',
+  Patricia: 'Pat',
+  Christopher: 'Chris',
+  Michael: 'Mike',
+  Thomas: 'Tom',
+  Daniel: 'Dan',
+  Matthew: 'Matt',
+  Anthony: 'Tony',
+  Stephen: 'Steve',
+  Steven: 'Steve',
+  Kenneth: 'Ken',
+  Terence: 'Terry',
+  Francis: 'Frank',
+  Joseph: 'Joe',
+  Patrick: 'Paddy',
+  Jessica: 'Jess',
+  Rebecca: 'Becky',
+  Kathleen: 'Kath',
+  Theresa: 'Tess',
+  Susan: 'Sue',
+  Nicola: 'Nicky',
+  Joanne: 'Jo',
+  David: 'Dave',
+  Peter: 'Pete',
+  Jacob: 'Jake',
+  Charlie: 'Charles',
+  Alfie: 'Alf',
+  Olivia: 'Liv',
+  Amelia: 'Millie',
+  Elizabeth: 'Liz',
+  Samuel: 'Sam',
+  Benjamin: 'Ben',
+  James: 'Jim',
+  Robert: 'Bob',
+  Richard: 'Dick',
+  Catherine: 'Cathy',
+  Jennifer: 'Jen',
+};
 
 /** A deliberately malformed postcode: the inward code must start with a digit. */
 export function corruptPostcode(postcode: string): string {

@@ -3,6 +3,8 @@ import { addYears, isoDateTime } from './dates';
 import { DraftRecord, Source } from './draft-record';
 import {
   DirtKey,
+  NICKNAMES,
+  NO_NHS_NUMBER_CASE_KEYS,
   NoNhsNumberCase,
   REJECTION,
   REJECTION_KINDS,
@@ -68,6 +70,8 @@ export const CSV_COLUMNS: Readonly<Record<Source, readonly string[]>> = {
     'contact_type',
     'outcome',
     'type',
+    'cluster',
+    'resolved_at',
   ],
 };
 
@@ -82,6 +86,12 @@ export interface RecordTypeCounts {
   /** Verbatim resends of valid records (same record_id): no-ops at ingest. */
   duplicates: number;
 }
+
+/**
+ * What became of a written record at ingest: accepted with its NHS number, rejected (planted
+ * dirt), or accepted without an NHS number (linkable on its link key only when `exact`).
+ */
+export type WriteOutcome = 'valid' | 'rejected' | `no_nhs_number_${NoNhsNumberCase}`;
 
 /** Buffered line output to a file descriptor: written as generated, never held whole. */
 export class LineSink {
@@ -146,7 +156,12 @@ export class ExtractWriter {
     exact: 0,
     typo: 0,
     changed_postcode: 0,
+    nickname: 0,
+    invalid_nhs_number: 0,
+    missing_postcode: 0,
   };
+  /** The current person's first record written with their NHS number (the linkage truth). */
+  private personRecordId: string | undefined;
   private readonly sink: LineSink;
   private readonly columns: readonly string[];
   private pending: { line: string; recordId: string; recordType: string }[] = [];
@@ -162,7 +177,7 @@ export class ExtractWriter {
     return this.sink.lines - (this.options.format === 'csv' ? 1 : 0);
   }
 
-  write(draft: DraftRecord): void {
+  write(draft: DraftRecord): { recordId: string; outcome: WriteOutcome } {
     const { rng, shares, source } = this.options;
     const recordId = `${source === 'liferooms' ? 'lr' : 'cp'}-${String(++this.sequence).padStart(8, '0')}`;
     const record: Record<string, unknown> = {
@@ -183,35 +198,55 @@ export class ExtractWriter {
     if (source === 'liferooms' && !draft.isIndex && rng() < shares.no_nhs_number) {
       delete record.nhs_number;
       const u = rng();
-      const kind: NoNhsNumberCase =
-        u < shares.no_nhs_number_typo
-          ? 'typo'
-          : u < shares.no_nhs_number_typo + shares.no_nhs_number_changed_postcode
-            ? 'changed_postcode'
-            : 'exact';
+      let kind: NoNhsNumberCase = 'exact';
+      let upTo = 0;
+      for (const [k, key] of NO_NHS_NUMBER_CASE_KEYS) {
+        upTo += shares[key];
+        if (u < upTo) {
+          kind = k;
+          break;
+        }
+      }
+      const given = String(record.given_name);
+      // A name without a common short form gets a typo instead (and is counted as one).
+      if (kind === 'nickname' && !NICKNAMES[given]) kind = 'typo';
       if (kind === 'typo') {
         const field = rng() < 0.5 ? 'given_name' : 'family_name';
         record[field] = typo(String(record[field]), rng(), rng());
       } else if (kind === 'changed_postcode') {
         record.postcode = this.options.otherPostcode(String(record.postcode), rng);
+      } else if (kind === 'nickname') {
+        record.given_name = NICKNAMES[given];
+      } else if (kind === 'invalid_nhs_number') {
+        record.nhs_number = corruptCheckDigit(draft.nhsNumber, Math.floor(rng() * 9));
+      } else if (kind === 'missing_postcode') {
+        delete record.postcode;
       }
       this.noNhsNumber[kind]++;
       const line = this.sink.write(this.serialise(record));
-      this.ledger({ line, record_id: recordId, kind: 'no_nhs_number', case: kind });
+      this.ledger({
+        line,
+        record_id: recordId,
+        kind: 'no_nhs_number',
+        case: kind,
+        record_type: draft.recordType,
+        ...(this.personRecordId ? { same_person_as: this.personRecordId } : {}),
+      });
       counts.written++;
       counts.valid++;
-      return;
+      return { recordId, outcome: `no_nhs_number_${kind}` };
     }
 
     const dirt = draft.isIndex ? undefined : this.chooseDirt(draft, record);
     if (dirt === 'duplicates' || dirt === undefined) {
+      if (source === 'liferooms') this.personRecordId ??= recordId;
       const text = this.serialise(record);
       this.sink.write(text);
       counts.written++;
       counts.valid++;
       if (dirt === 'duplicates')
         this.pending.push({ line: text, recordId, recordType: draft.recordType });
-      return;
+      return { recordId, outcome: 'valid' };
     }
     let text: string;
     switch (dirt) {
@@ -251,10 +286,12 @@ export class ExtractWriter {
       reason: REJECTION[dirt].reason,
       field: REJECTION[dirt].field,
     });
+    return { recordId, outcome: 'rejected' };
   }
 
   /** Resends this person's chosen records verbatim, after the rest of their records. */
   endPerson(): void {
+    this.personRecordId = undefined;
     for (const resend of this.pending) {
       const line = this.sink.write(resend.line);
       this.byRecordType[resend.recordType].written++;
@@ -273,12 +310,14 @@ export class ExtractWriter {
     draft: DraftRecord,
     record: Record<string, unknown>,
   ): RejectionKind | 'duplicates' | undefined {
-    const { rng, shares, format } = this.options;
+    const { rng, shares, format, source } = this.options;
     let u = rng();
     for (const kind of REJECTION_KINDS) {
       const applies =
         kind === 'invalid_nhs_number'
-          ? typeof record.nhs_number === 'string'
+          ? // On a Life Rooms record the NHS number is optional: a bad one is kept with a warning
+            // (a linkage case, planted above), so it is planted as a rejection on CIPHA only.
+            typeof record.nhs_number === 'string' && source === 'cipha'
           : kind === 'invalid_postcode'
             ? typeof record.postcode === 'string'
             : kind === 'date_in_future'

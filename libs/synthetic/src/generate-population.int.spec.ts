@@ -38,6 +38,7 @@ interface LedgerEntry {
   reason?: string;
   field?: string;
   case?: string;
+  same_person_as?: string;
 }
 
 let dir: string;
@@ -78,7 +79,11 @@ describe('generatePopulation', () => {
     for (const source of ['liferooms', 'cipha'] as const) {
       const planted = new Set(
         ledger
-          .filter((e) => e.source === source && e.kind === 'invalid_nhs_number')
+          .filter(
+            (e) =>
+              e.source === source &&
+              (e.kind === 'invalid_nhs_number' || e.case === 'invalid_nhs_number'),
+          )
           .map((e) => e.line),
       );
       const all = lines(dir, `${source}.ndjson`);
@@ -128,7 +133,16 @@ describe('generatePopulation', () => {
           if (!result.ok)
             throw new Error(`${source} line ${i + 1}: ${JSON.stringify(result.errors)}`);
           if (entry) {
-            expect(parsed.ok && parsed.value.nhs_number).toBeUndefined();
+            if (entry.case === 'invalid_nhs_number') {
+              // Kept, without the number, with a warning naming the field.
+              expect(result.ok && result.warnings).toEqual([
+                { field: '/nhs_number', reason: 'invalid_nhs_number' },
+              ]);
+            } else {
+              expect(parsed.ok && parsed.value.nhs_number).toBeUndefined();
+            }
+            // The truth: an earlier record of the same person, written with the NHS number.
+            expect(seen.has(String(entry.same_person_as))).toBe(true);
             noNhs++;
           }
           expect(seen.has(recordId as string)).toBe(false);
@@ -152,6 +166,7 @@ describe('generatePopulation', () => {
     expect(noNhs).toBe(manifest.dirt.noNhsNumber.count);
     expect(manifest.dirt.noNhsNumber.typo).toBeGreaterThan(0);
     expect(manifest.dirt.noNhsNumber.changed_postcode).toBeGreaterThan(0);
+    expect(manifest.dirt.planted.invalid_nhs_number.bySource.liferooms).toBe(0);
   });
 
   it('draws events in line with the expected intensities', () => {

@@ -3,10 +3,20 @@ import * as path from 'node:path';
 import { ValidationError, createLogger } from '@linkage/common';
 import { createProgress } from '@linkage/observability';
 import { DAY_MS, addMonths, addYears, isoDate, parseDate } from './dates';
-import { DEFAULT_DIRT, DirtKey, REJECTION, REJECTION_KINDS, isDirtKey } from './dirt';
+import {
+  DEFAULT_DIRT,
+  DirtKey,
+  NO_NHS_NUMBER_CASE_KEYS,
+  REJECTION,
+  REJECTION_KINDS,
+  isDirtKey,
+} from './dirt';
 import { DraftRecord, Source } from './draft-record';
 import { ExtractWriter, LineSink, OutputFormat } from './extract-writer';
 import { simulateLifeRooms } from './life-rooms';
+import { conditionRecords } from './conditions';
+import { SegmentTruth, type WrittenRecord } from './segment-truth';
+import { SHIPPED_RULESETS, loadRuleset } from '@linkage/segmentation';
 import { Manifest, PlantedRejection, TrueEffect } from './manifest';
 import { NhsNumberSequence } from './nhs-number';
 import { Person, samplePerson, selectCohort } from './population';
@@ -21,7 +31,9 @@ import {
   isMeasure,
 } from './rates';
 import { createRng, pickOne } from './random';
+import { NO_THREATS, ThreatOptions } from './threats';
 import {
+  SystemContext,
   emptyTally,
   optOutRecords,
   registrations,
@@ -50,6 +62,8 @@ export interface GenerateOptions {
    * switching mortality off. Not for analysis runs.
    */
   model?: { annualRates?: Partial<Record<Channel, number>>; mortality?: boolean };
+  /** Pre-index dip and need drift (see `threats.ts`); both off by default. */
+  threats?: Partial<Pick<ThreatOptions, 'dipShare' | 'driftSd'>>;
 }
 
 export const DEFAULT_COHORT = 6000;
@@ -59,7 +73,7 @@ export const DEFAULT_END_DATE = '2025-03-31';
 export const NON_USERS_PER_USER = 5;
 const MAX_PERSONS = 800_000; // the 999 test range holds ~909k valid numbers
 
-interface Resolved {
+export interface Resolved {
   persons: number;
   cohort: number;
   years: number;
@@ -68,13 +82,14 @@ interface Resolved {
   effects: Partial<Record<Measure, number>>;
   dirt: Record<DirtKey, number>;
   endDate: string;
+  threats: ThreatOptions;
 }
 
 function invalid(field: string, reason: string): never {
   throw new ValidationError({ field, reason });
 }
 
-function resolve(options: GenerateOptions): Resolved {
+export function resolve(options: GenerateOptions): Resolved {
   const cohort = options.cohort ?? DEFAULT_COHORT;
   if (!Number.isInteger(cohort) || cohort < 1) invalid('/cohort', 'out_of_range');
   const persons = options.persons ?? cohort * (1 + NON_USERS_PER_USER);
@@ -103,8 +118,14 @@ function resolve(options: GenerateOptions): Resolved {
   }
   const perRecord = REJECTION_KINDS.reduce((sum, k) => sum + dirt[k], dirt.duplicates);
   if (perRecord > 1) invalid('/dirt', 'shares_exceed_one');
-  if (dirt.no_nhs_number_typo + dirt.no_nhs_number_changed_postcode > 1)
+  if (NO_NHS_NUMBER_CASE_KEYS.reduce((sum, [, k]) => sum + dirt[k], 0) > 1)
     invalid('/dirt', 'shares_exceed_one');
+  const dipShare = options.threats?.dipShare ?? NO_THREATS.dipShare;
+  if (typeof dipShare !== 'number' || !(dipShare >= 0 && dipShare <= 1))
+    invalid('/threats/dipShare', 'out_of_range');
+  const driftSd = options.threats?.driftSd ?? NO_THREATS.driftSd;
+  if (typeof driftSd !== 'number' || !(driftSd >= 0 && driftSd <= 0.5))
+    invalid('/threats/driftSd', 'out_of_range');
   return {
     persons,
     cohort,
@@ -114,7 +135,48 @@ function resolve(options: GenerateOptions): Resolved {
     effects,
     dirt,
     endDate,
+    threats: { ...NO_THREATS, dipShare, driftSd },
   };
+}
+
+/** The people, their index dates and the simulation context: shared by file and in-memory runs. */
+export function planPopulation(p: Resolved, model: GenerateOptions['model'] = {}) {
+  const postcodes = currentPostcodes();
+  const endMs = (parseDate(p.endDate) as number) + DAY_MS; // exclusive
+  const startMs = addYears(endMs, -p.years);
+  const months = p.years * 12;
+  const monthStarts = Array.from({ length: months + 1 }, (_, m) => addMonths(startMs, m));
+
+  const nhsNumbers = new NhsNumberSequence(Math.floor(createRng(p.seed, 'nhs')() * 1_000_000));
+  const people: Person[] = [];
+  for (let i = 0; i < p.persons; i++) {
+    people.push(samplePerson({ seed: p.seed, startMs, endMs, postcodes }, i, nhsNumbers.take()));
+  }
+  // Index dates leave a baseline before (24 months in a 4-year window: the evaluation matches
+  // on months -24..-13 and takes its DiD baseline from -12..-4) and a 12-month follow-up after.
+  const indexFrom = addMonths(startMs, Math.min(24, Math.floor(((months - 12) * 2) / 3)));
+  const indexTo = addMonths(endMs, -12);
+  const users = selectCohort(people, p.cohort);
+  for (const index of users) {
+    const person = people[index];
+    const day =
+      indexFrom + Math.floor(person.indexDraw * ((indexTo - indexFrom) / DAY_MS)) * DAY_MS;
+    person.indexMs =
+      day + 9 * 3_600_000 + Math.floor(((person.indexDraw * 1e6) % 1) * 9 * 60) * 60_000;
+  }
+  const fixedRates = model.annualRates;
+  const systemContext: SystemContext = {
+    seed: p.seed,
+    startMs,
+    endMs,
+    monthStarts,
+    multipliers: channelMultipliers(p.effects),
+    effects: p.effects,
+    rate: fixedRates ? (c: Channel) => fixedRates[c] ?? 0 : annualRate,
+    mortality: model.mortality ?? true,
+    threats: p.threats,
+  };
+  return { postcodes, startMs, endMs, people, users, systemContext };
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -135,28 +197,10 @@ export async function generatePopulation(
 ): Promise<Manifest> {
   const p = resolve(options);
   const log = createLogger('synthetic');
-  const postcodes = currentPostcodes();
-  const endMs = (parseDate(p.endDate) as number) + DAY_MS; // exclusive
-  const startMs = addYears(endMs, -p.years);
-  const months = p.years * 12;
-  const monthStarts = Array.from({ length: months + 1 }, (_, m) => addMonths(startMs, m));
-
-  const nhsNumbers = new NhsNumberSequence(Math.floor(createRng(p.seed, 'nhs')() * 1_000_000));
-  const people: Person[] = [];
-  for (let i = 0; i < p.persons; i++) {
-    people.push(samplePerson({ seed: p.seed, startMs, endMs, postcodes }, i, nhsNumbers.take()));
-  }
-  // Index dates leave a baseline before (up to 12 months) and a full 12-month follow-up after.
-  const indexFrom = addMonths(startMs, Math.min(12, Math.floor((months - 12) / 2)));
-  const indexTo = addMonths(endMs, -12);
-  const users = selectCohort(people, p.cohort);
-  for (const index of users) {
-    const person = people[index];
-    const day =
-      indexFrom + Math.floor(person.indexDraw * ((indexTo - indexFrom) / DAY_MS)) * DAY_MS;
-    person.indexMs =
-      day + 9 * 3_600_000 + Math.floor(((person.indexDraw * 1e6) % 1) * 9 * 60) * 60_000;
-  }
+  const { postcodes, startMs, endMs, people, users, systemContext } = planPopulation(
+    p,
+    options.model,
+  );
 
   fs.mkdirSync(outDir, { recursive: true });
   const files = {
@@ -192,23 +236,15 @@ export async function generatePopulation(
     }),
   };
 
-  const fixedRates = options.model?.annualRates;
-  const systemContext = {
-    seed: p.seed,
-    startMs,
-    endMs,
-    monthStarts,
-    multipliers: channelMultipliers(p.effects),
-    effects: p.effects,
-    rate: fixedRates ? (c: Channel) => fixedRates[c] ?? 0 : annualRate,
-    mortality: options.model?.mortality ?? true,
-  };
   const lifeRoomsContext = {
     seed: p.seed,
     endMs,
     counters: { referral: 0, contact: 0, prescription: 0 },
   };
-  const tally = emptyTally(p.effects);
+  const tally = emptyTally();
+  // Condition registers and the true segment sizes as of the last day (conditions.ts, segment-truth.ts).
+  const conditionContext = { seed: p.seed, startMs, endMs };
+  const truth = new SegmentTruth(SHIPPED_RULESETS.map(loadRuleset), p.endDate);
   const population: Manifest['population'] = {
     persons: p.persons,
     cohort: users.size,
@@ -234,6 +270,8 @@ export async function generatePopulation(
       const liferooms: DraftRecord[] = [];
       const deathMs = simulateSystemActivity(person, systemContext, tally, (r) => cipha.push(r));
       cipha.push(...registrations(person, deathMs), ...optOutRecords(person, deathMs));
+      cipha.push(...conditionRecords(person, conditionContext, deathMs));
+      const written: WrittenRecord[] = [];
       if (person.indexMs !== undefined)
         simulateLifeRooms(person, lifeRoomsContext, deathMs, (r) => liferooms.push(r));
       for (const [source, drafts] of [
@@ -241,9 +279,10 @@ export async function generatePopulation(
         ['liferooms', liferooms],
       ] as const) {
         drafts.sort((a, b) => a.occurredMs - b.occurredMs);
-        for (const draft of drafts) writers[source].write(draft);
+        for (const draft of drafts) written.push({ draft, ...writers[source].write(draft) });
         writers[source].endPerson();
       }
+      truth.addPerson(written);
 
       const home = person.residences[0].home;
       const la = home.localAuthority ?? 'unknown';
@@ -270,6 +309,14 @@ export async function generatePopulation(
   population.deaths = tally.deaths;
 
   const manifest = buildManifest(p, startMs, files, population, writers, tally);
+  manifest.segments = {
+    asOf: p.endDate,
+    rulesets: truth.result(),
+    notes: [
+      'Members per segment and subsegment as of the last day of the window, from the records ingest accepts, by the shipped rulesets; opted-out people (current status) and the dead are in none.',
+      'Every accepted Life Rooms record counts for its person, with or without an NHS number (perfect linkage); a Life Rooms record the service leaves unlinked can change the segments of that one person only.',
+    ],
+  };
   fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   log.info(
     {
@@ -343,6 +390,25 @@ function buildManifest(
   ) as Manifest['activity'];
 
   const py = tally.followUpPersonYears;
+  const trueEffectOf = (measure: Measure, factor: number): TrueEffect => {
+    const truth = tally.followUp[measure];
+    const rateWithout = py > 0 ? truth.without / py : 0;
+    const rateWith = py > 0 ? truth.with / py : 0;
+    return {
+      factor,
+      definition: MEASURES[measure].definition,
+      personYears: py,
+      expectedEventsWithout: truth.without,
+      expectedEventsWith: truth.with,
+      expectedRateWithout: rateWithout,
+      expectedRateWith: rateWith,
+      trueEffect: rateWithout - rateWith,
+    };
+  };
+  // Every measure, planted or not: an estimator is scored on the nulls too.
+  const truth = Object.fromEntries(
+    (Object.keys(MEASURES) as Measure[]).map((m) => [m, trueEffectOf(m, p.effects[m] ?? 1)]),
+  ) as Record<Measure, TrueEffect>;
   const effects = Object.fromEntries(
     (Object.entries(p.effects) as [Measure, number][]).map(
       ([measure, factor]): [Measure, TrueEffect] => {
@@ -379,6 +445,7 @@ function buildManifest(
       startDate: isoDate(startMs),
       effects: p.effects,
       dirt: p.dirt,
+      threats: { dipShare: p.threats.dipShare, driftSd: p.threats.driftSd },
     },
     files,
     population,
@@ -390,18 +457,20 @@ function buildManifest(
         count: counts.liferooms.duplicates + counts.cipha.duplicates,
         bySource: { liferooms: counts.liferooms.duplicates, cipha: counts.cipha.duplicates },
       },
-      noNhsNumber: { count: noNhs.exact + noNhs.typo + noNhs.changed_postcode, ...noNhs },
+      noNhsNumber: { count: Object.values(noNhs).reduce((a, b) => a + b, 0), ...noNhs },
       ledger: files.dirtLedger,
       notes: [
         'Rejection kinds and duplicates are shares of the records each can apply to; a record gets at most one.',
         'The index (first) Life Rooms record of each cohort member is never dirty and always has its NHS number.',
         'inpatient_admission records never get date_in_future (discharged_at would precede occurred_at).',
-        'no_nhs_number records carry given_name, family_name, date_of_birth, sex and postcode like every liferooms record; typo: one letter of one name changed; changed_postcode: another real LCR postcode.',
+        "no_nhs_number records carry given_name, family_name, date_of_birth, sex and postcode like every liferooms record; typo: one letter of one name changed; changed_postcode: another real LCR postcode; nickname: a common short form of the given name; invalid_nhs_number: the NHS number kept with a wrong check digit (ingest keeps the record with a warning); missing_postcode: no postcode. Each ledger entry names the record type and `same_person_as`, the record_id of the person's first record with their NHS number (the linkage truth).",
+        'invalid_nhs_number is planted as a rejection on CIPHA records only: on a Life Rooms record the NHS number is optional, so a bad one is a linkage case, not a rejection.',
         'Duplicates are resent verbatim (same record_id) after the rest of that person’s records.',
       ],
     },
     activity,
     effects,
+    truth,
     notes: [
       'Events are a Poisson process per person per month; rates depend on age, sex, IMD decile and a hidden need level (mean-one lognormal), which also raises the chance of being in the cohort.',
       'Planted effects multiply a cohort member’s rates of the named measures from the index date (first Life Rooms contact) to the end of the window.',

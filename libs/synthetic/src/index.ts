@@ -28,3 +28,7 @@ export {
 } from './rates';
 export type { Channel, Measure, RateFactors } from './rates';
 export { isValidNhsNumber, nhsCheckDigit } from './nhs-number';
+export { simulatePopulation } from './in-memory';
+export type { SimulatedPerson, SimulatedPopulation } from './in-memory';
+export { DEMO_THREATS, NO_THREATS } from './threats';
+export type { ThreatOptions } from './threats';

@@ -16,6 +16,8 @@ export interface ManifestParameters {
   startDate: string;
   effects: Partial<Record<Measure, number>>;
   dirt: Record<DirtKey, number>;
+  /** Pre-index dip (share of users) and need drift (monthly log SD); 0 = off. */
+  threats: { dipShare: number; driftSd: number };
 }
 
 export interface SourceCounts extends RecordTypeCounts {
@@ -74,7 +76,7 @@ export interface Manifest {
     planted: Record<RejectionKind, PlantedRejection>;
     rejectedTotal: number;
     duplicates: { count: number; bySource: Record<Source, number> };
-    /** liferooms records sent without an NHS number (linkage cases, not rejections). */
+    /** liferooms records sent without a usable NHS number (linkage cases, not rejections). */
     noNhsNumber: { count: number } & Record<NoNhsNumberCase, number>;
     /** Every planted case with its file line (1-based; a CSV header is line 1). */
     ledger: string;
@@ -86,5 +88,16 @@ export interface Manifest {
     { expectedEvents: number; generatedEvents: number; definition: string }
   >;
   effects: Partial<Record<Measure, TrueEffect>>;
+  /**
+   * The true effect on the treated for every measure (factor 1 and trueEffect 0 where nothing
+   * was planted), so an estimator can be scored on the measures it should find null.
+   */
+  truth: Record<Measure, TrueEffect>;
   notes: string[];
+  /** True segment sizes by ruleset (segment-truth.ts): what a segmentation run should recover. */
+  segments?: {
+    asOf: string;
+    rulesets: Record<string, { version: string; sizes: Record<string, number> }>;
+    notes: string[];
+  };
 }

@@ -3,6 +3,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, YEAR_MS, addMonths, isoDate, isoDateTime } 
 import { Person, residenceAt } from './population';
 import { CHANNELS, Channel, Measure, MEASURES, RateFactors, ageBand, mortalityRate } from './rates';
 import { Rng, createRng, intBetween, normal, poisson, weighted } from './random';
+import { NO_THREATS, ThreatOptions, crisisEpisode, needDrift } from './threats';
 
 /** Fixed inputs of the system-activity simulation. */
 export interface SystemContext {
@@ -20,6 +21,8 @@ export interface SystemContext {
    */
   rate: (channel: Channel, f: RateFactors) => number;
   mortality: boolean;
+  /** Pre-index dip and need drift (default: neither). */
+  threats?: ThreatOptions;
 }
 
 /** Running sums of expected intensities (the ground truth) next to what was drawn. */
@@ -32,13 +35,14 @@ export interface SystemTally {
   deaths: number;
 }
 
-export function emptyTally(effects: Partial<Record<Measure, number>>): SystemTally {
+/** A tally with a follow-up truth for every measure (zero effect where nothing was planted). */
+export function emptyTally(): SystemTally {
   const zero = () => Object.fromEntries(CHANNELS.map((c) => [c, 0])) as Record<Channel, number>;
   return {
     expected: zero(),
     generated: zero(),
     followUpPersonYears: 0,
-    followUp: Object.fromEntries(Object.keys(effects).map((m) => [m, { without: 0, with: 0 }])),
+    followUp: Object.fromEntries(Object.keys(MEASURES).map((m) => [m, { without: 0, with: 0 }])),
     deaths: 0,
   };
 }
@@ -54,6 +58,31 @@ interface Segment {
   from: number;
   to: number;
   treated: boolean;
+  /** Inside a crisis episode before the index date (the pre-index dip). */
+  dip: boolean;
+}
+
+/** A month cut at the episode start and the index date when they fall inside it. */
+function segmentsOf(
+  from: number,
+  to: number,
+  indexMs: number | undefined,
+  episode: { from: number; to: number } | undefined,
+): Segment[] {
+  const cuts = [from];
+  for (const t of [episode?.from, indexMs]) if (t !== undefined && t > from && t < to) cuts.push(t);
+  cuts.push(to);
+  const out: Segment[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const a = cuts[i];
+    out.push({
+      from: a,
+      to: cuts[i + 1],
+      treated: indexMs !== undefined && a >= indexMs,
+      dip: episode !== undefined && a >= episode.from && a < episode.to,
+    });
+  }
+  return out;
 }
 
 const PHYSICAL_EMERGENCY = weighted([
@@ -223,12 +252,16 @@ export function simulateSystemActivity(
   emit: (record: DraftRecord) => void,
 ): number | undefined {
   const rngs = CHANNELS.map((c) => createRng(ctx.seed, 'sys', person.index, c));
+  const threats = ctx.threats ?? NO_THREATS;
+  const episode = crisisEpisode(person, ctx.seed, threats);
+  const drift = needDrift(person, ctx.seed, ctx.monthStarts.length, threats);
+  const dipFactor = CHANNELS.map((c) => threats.dipFactors[c] ?? 1);
   const deathRng = createRng(ctx.seed, 'death', person.index);
   const indexMs = person.indexMs;
   const followEnd = indexMs === undefined ? undefined : addMonths(indexMs, 12);
   let deathMs: number | undefined;
   const rates = new Float64Array(CHANNELS.length);
-  const means = new Float64Array(2);
+  const means = new Float64Array(3);
   let ratesKey = -1;
   for (let m = 0; m + 1 < ctx.monthStarts.length && deathMs === undefined; m++) {
     const from = ctx.monthStarts[m];
@@ -238,10 +271,10 @@ export function simulateSystemActivity(
       age: (from - person.birthMs) / YEAR_MS,
       sex: person.sex,
       imdDecile: residence.home.modelDecile,
-      need: person.need,
+      need: drift ? person.need * drift[m] : person.need,
     };
-    // Rates change only with the age band and the decile (a move): recompute only then.
-    const key = ageBand(factors.age) * 100 + factors.imdDecile;
+    // Rates change only with the age band and the decile (a move), or every month with drift.
+    const key = drift ? m : ageBand(factors.age) * 100 + factors.imdDecile;
     if (key !== ratesKey) {
       for (let c = 0; c < CHANNELS.length; c++) rates[c] = ctx.rate(CHANNELS[c], factors);
       ratesKey = key;
@@ -257,13 +290,7 @@ export function simulateSystemActivity(
         emit(cipha('death', person, deathMs, {}));
       }
     }
-    const segments: Segment[] =
-      indexMs !== undefined && indexMs > from && indexMs < to
-        ? [
-            { from, to: indexMs, treated: false },
-            { from: indexMs, to, treated: true },
-          ]
-        : [{ from, to, treated: indexMs !== undefined && from >= indexMs }];
+    const segments = segmentsOf(from, to, indexMs, episode);
     for (let c = 0; c < CHANNELS.length; c++) {
       const channel = CHANNELS[c];
       const base = rates[c];
@@ -272,7 +299,10 @@ export function simulateSystemActivity(
       for (let s = 0; s < segments.length; s++) {
         const segment = segments[s];
         means[s] =
-          base * ((segment.to - segment.from) / YEAR_MS) * (segment.treated ? multiplier : 1);
+          base *
+          ((segment.to - segment.from) / YEAR_MS) *
+          (segment.treated ? multiplier : 1) *
+          (segment.dip ? dipFactor[c] : 1);
         total += means[s];
       }
       tally.expected[channel] += total;

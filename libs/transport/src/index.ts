@@ -4,3 +4,4 @@ export * from './partitioner';
 export * from './create-transport';
 export * from './in-process/in-process-transport';
 export * from './kafka/kafka-transport';
+export * from './supervised-consumer';

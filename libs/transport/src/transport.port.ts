@@ -41,6 +41,32 @@ export interface SubscribeOptions {
   concurrency?: number;
   /** Called when eachBatch rejects; the subscription then stops. Default: logs nothing. */
   onError?: (error: unknown) => void;
+  /**
+   * Called when messages the group had not read are gone (the broker reported the committed
+   * offset out of range, or a batch does not start where the last one ended). The subscription
+   * then stops without handling anything past the loss and without committing, so it is
+   * reported again on the next start until an operator acts.
+   */
+  onDataLoss?: (loss: DataLoss) => void;
+  /** Called with the partitions this member was assigned, on every (re)balance. */
+  onAssignment?: (partitions: number[]) => void;
+}
+
+/** Messages a consumer group lost: never skipped in silence. */
+export interface DataLoss {
+  topic: string;
+  partition: number;
+  /** The offset the group was to read next (null when the broker did not say). */
+  expectedOffset: string | null;
+  /** The offset delivery resumed at (null when nothing was delivered). */
+  firstOffset: string | null;
+  reason: 'offset_out_of_range' | 'gap';
+}
+
+/** How far a consumer group is behind the log, per partition and in all. */
+export interface GroupLag {
+  total: number;
+  partitions: { partition: number; lag: number }[];
 }
 
 export interface TransportSubscription {
@@ -54,6 +80,8 @@ export interface Transport {
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   /** Joins the group and starts delivering; resolves once the consumer is running. */
   subscribe(options: SubscribeOptions): Promise<TransportSubscription>;
+  /** How many messages of `topic` the group has not yet committed. */
+  lag(topic: string, groupId: string): Promise<GroupLag>;
   /** Makes sure the topics exist (idempotent). */
   ensureTopics(topics: string[]): Promise<void>;
   /** Stops every subscription and disconnects. */

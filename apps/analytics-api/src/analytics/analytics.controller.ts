@@ -63,8 +63,14 @@ export class AnalyticsController {
     required: false,
     description: 'months after the index date, a multiple of 3 (default 12)',
   })
+  @ApiQuery({
+    name: 'washout',
+    required: false,
+    description: 'months before the index date left out of the baseline (default 3: the dip)',
+  })
   @ApiOkResponse({
-    description: 'Users vs matched controls per person-year, did and 95% bootstrap interval',
+    description:
+      'Users vs matched controls per person-year, DiD with a 95% interval over matched sets, and which diagnostics passed (balance, pre-trend, negative control)',
   })
   async outcomes(
     @Req() req: GovernedRequest,
@@ -72,14 +78,37 @@ export class AnalyticsController {
     @Query('measure') measure?: string,
     @Query('before') before?: string,
     @Query('after') after?: string,
+    @Query('washout') washout?: string,
   ) {
+    const b = parseMonths(before, 'before');
+    const w = parseWashout(washout, b);
     const result = await this.queries.outcomes(
       parseMeasure(measure),
-      parseMonths(before, 'before'),
+      b,
       parseMonths(after, 'after'),
       audienceOf(req),
+      w,
     );
     return this.answer(req, res, result);
+  }
+
+  @Get('outcomes/event-study')
+  @RequiresPermission('read:outcomes', { action: 'read event study' })
+  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
+  @ApiOkResponse({
+    description:
+      'Monthly rates of users and matched controls, 24 months before to 24 after the index date',
+  })
+  async eventStudy(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Query('measure') measure?: string,
+  ) {
+    return this.answer(
+      req,
+      res,
+      await this.queries.eventStudy(parseMeasure(measure), audienceOf(req)),
+    );
   }
 
   @Get('breakdowns/:dimension')
@@ -160,6 +189,19 @@ function parseMeasure(measure: string | undefined): OutcomeMeasure {
     });
   }
   return measure;
+}
+
+function parseWashout(value: string | undefined, before: number): number {
+  if (value === undefined || value === '') return Math.min(3, before - 1);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n >= before) {
+    throw new BadRequestException({
+      error: 'validation_failed',
+      reason: 'washout_out_of_range',
+      field: '/washout',
+    });
+  }
+  return n;
 }
 
 function parseMonths(value: string | undefined, field: string): number {

@@ -42,6 +42,7 @@ const COVARIATE_RANGES: Record<string, number> = {
   age: VALUE_RANGES.age,
   female: VALUE_RANGES.indicator,
   imdDecile: VALUE_RANGES.imdDecile,
+  imd_decile: VALUE_RANGES.imdDecile,
   priorUse: VALUE_RANGES.priorUse,
   priorUseAny: VALUE_RANGES.indicator,
 };

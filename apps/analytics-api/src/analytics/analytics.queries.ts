@@ -2,22 +2,31 @@ import { ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
   applyPublishingGate,
-  compareOutcomes,
+  balancePassed,
+  BALANCE_SMD_LIMIT,
+  covers,
   dayNumber,
-  DEFAULT_MATCHING_SETTINGS,
-  parsePublishingPolicy,
+  DEFAULT_EVALUATION_DESIGN,
   EMPTY_RELEASE_LEDGER,
+  eventStudy,
+  parsePublishingPolicy,
   MEASURE_ACTIVITY,
+  matchedDifferenceInDifferences,
   mulberry32,
+  NEGATIVE_CONTROL_MEASURE,
   publishingPolicy,
+  type DataSpan,
   type DisclosurePolicy,
-  type MatchingSettings,
+  type EvaluationDesign,
+  type EvaluationSubject,
+  type MatchedDid,
+  type MonthWindow,
   type OutcomeMeasure,
-  type OutcomeSubject,
   type PublishingPolicy,
   type ReleasedPopulation,
   type ReleaseLedgerState,
   type SuppressedCell,
+  type TrajectoryMatchedSet,
 } from '@linkage/domain';
 import {
   balancePublication,
@@ -32,18 +41,20 @@ import {
   type Publication,
   type WellbeingData,
 } from './analytics.publications';
+import { eventStudyPublication, type EventStudyData } from './evaluation.publications';
 
 /** Where a published number comes from: same provenance and data, same numbers. */
 export interface Provenance {
   eventStorePosition: string;
   matching: {
+    method: string;
     k: number;
     seed: number;
     exact: string[];
-    ageBandYears: number;
-    priorUseBands: readonly number[];
-    priorMonths: number;
-    priorUseCaliper: { absolute: number; relative: number } | null;
+    caliperSdOfLogit: number;
+    /** Pre-index windows (months) whose outcome rates form the matched trajectory. */
+    trajectoryWindows: readonly MonthWindow[];
+    trajectoryMeasures: readonly string[];
     matchedAtPosition: string | null;
   };
   unitCostVersion: string | null;
@@ -143,6 +154,7 @@ const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
   crisis: 'crisis contacts per person-year',
   nhs111: 'calls per person-year',
   ambulance: 'incidents per person-year',
+  elective_admission: 'non-emergency admissions per person-year',
   cost: 'GBP per person-year',
 };
 
@@ -184,19 +196,20 @@ export class AnalyticsQueries {
       select position from ${s}.checkpoint where projection = 'read-models'`;
     const [meta] = await this.sql<{ value: string }[]>`
       select value from ${s}.meta where key = 'unit_cost_version'`;
-    const [run] = await this.sql<{ settings: MatchingSettings; event_store_position: string }[]>`
+    const [run] = await this.sql<{ settings: EvaluationDesign; event_store_position: string }[]>`
       select settings, event_store_position from ${s}.matching_run where id = 1`;
-    const settings = run?.settings ?? DEFAULT_MATCHING_SETTINGS;
+    const m = (run?.settings?.matching ? run.settings : DEFAULT_EVALUATION_DESIGN).matching;
     return {
       eventStorePosition: checkpoint?.position ?? '',
       matching: {
-        k: settings.k,
-        seed: settings.seed,
-        exact: ['ageBand', 'sex', 'imdQuintile', 'priorUseBand'],
-        ageBandYears: settings.ageBandYears,
-        priorUseBands: settings.priorUseBands,
-        priorMonths: settings.priorMonths,
-        priorUseCaliper: settings.priorUseCaliper ?? null,
+        method:
+          'propensity score (age, sex, IMD decile at the index date, pre-index trajectory), nearest neighbours on its logit, with replacement',
+        k: m.k,
+        seed: m.seed,
+        exact: ['sex'],
+        caliperSdOfLogit: m.caliper,
+        trajectoryWindows: m.windows,
+        trajectoryMeasures: m.families,
         matchedAtPosition: run?.event_store_position ?? null,
       },
       unitCostVersion: meta?.value ?? null,
@@ -303,21 +316,32 @@ export class AnalyticsQueries {
     return this.publish(cohortPublication(data), audience);
   }
 
-  /** Users vs matched controls: rates before/after, difference in differences, bootstrap CI. */
-  async outcomes(
-    measure: OutcomeMeasure,
-    before = 12,
-    after = 12,
-    audience?: Audience,
-  ): Promise<QueryResult<Record<string, unknown>>> {
-    assertOnWindowGrid(before, 'before');
-    assertOnWindowGrid(after, 'after');
+  /**
+   * The matched sets (opted-out people left out) and, for everyone in them, what the estimate
+   * needs: death and the days (and values, for cost) of the given measures.
+   */
+  private async matchedSubjects(
+    measures: readonly OutcomeMeasure[],
+    /** Only these users (and their matched controls): a segment's Life Rooms lens. */
+    usersAmong?: readonly string[],
+  ): Promise<{
+    sets: TrajectoryMatchedSet[];
+    subjects: Map<string, EvaluationSubject>;
+    span: DataSpan;
+    design: EvaluationDesign;
+    balanceAfter: BalanceRowLike[];
+  }> {
     const s = this.s;
-    const provenance = await this.provenance();
     const [run] = await this.sql<
-      { data_start: Date | string | null; data_end: Date | string | null }[]
+      {
+        data_start: string | null;
+        data_end: string | null;
+        settings: EvaluationDesign;
+        balance: { after: BalanceRowLike[] } | null;
+      }[]
     >`
-      select data_start, data_end from ${s}.matching_run where id = 1`;
+      select data_start::text as data_start, data_end::text as data_end, settings, balance
+      from ${s}.matching_run where id = 1`;
     const pairs = await this.sql<{ user_id: string; control_id: string; index_date: string }[]>`
       select m.user_id, m.control_id, m.index_date::text as index_date
       from ${s}.matched_pair m
@@ -325,77 +349,197 @@ export class AnalyticsQueries {
       join ${s}.person_profile pc on pc.person_id = m.control_id
       where not pu.opted_out and not pc.opted_out
       order by m.user_id, m.rank`;
-    const sets = new Map<string, { indexDate: string; controls: string[] }>();
+    const byUser = new Map<string, TrajectoryMatchedSet>();
+    const among = usersAmong && new Set(usersAmong);
     for (const p of pairs) {
-      const set = sets.get(p.user_id) ?? { indexDate: p.index_date, controls: [] };
-      set.controls.push(p.control_id);
-      sets.set(p.user_id, set);
+      if (among && !among.has(p.user_id)) continue;
+      const set = byUser.get(p.user_id) ?? {
+        userId: p.user_id,
+        indexDay: dayNumber(p.index_date),
+        controlIds: [],
+      };
+      set.controlIds.push(p.control_id);
+      byUser.set(p.user_id, set);
     }
-    const people = [...sets.keys(), ...pairs.map((p) => p.control_id)];
-    const deaths = new Map<string, number>();
-    for (const r of await this.sql<{ person_id: string; death_date: string }[]>`
+    const people = [
+      ...new Set([...byUser.values()].flatMap((set) => [set.userId, ...set.controlIds])),
+    ];
+    const subjects = new Map<string, EvaluationSubject>();
+    const days = new Map<string, Record<string, number[]>>();
+    const values = new Map<string, Record<string, number[]>>();
+    for (const r of await this.sql<{ person_id: string; death_date: string | null }[]>`
         select person_id, death_date::text as death_date from ${s}.person_profile
-        where death_date is not null and person_id = any(${people}::text[])`) {
-      deaths.set(r.person_id, dayNumber(r.death_date));
-    }
-    const events = new Map<string, Array<{ day: number; value: number }>>();
-    const rows =
-      measure === 'cost'
-        ? await this.sql<{ person_id: string; day: number; value: number }[]>`
-            select person_id, (occurred_on - date '1970-01-01') as day, cost_gbp as value
-            from ${s}.activity where cost_gbp > 0 and person_id = any(${people}::text[])`
-        : await this.sql<{ person_id: string; day: number; value: number }[]>`
-            select person_id, (occurred_on - date '1970-01-01') as day, 1 as value
-            from ${s}.activity
-            where activity = ${MEASURE_ACTIVITY[measure]} and person_id = any(${people}::text[])`;
-    for (const r of rows) {
-      const list = events.get(r.person_id) ?? [];
-      list.push({ day: Number(r.day), value: Number(r.value) });
-      events.set(r.person_id, list);
-    }
-    const subjects: OutcomeSubject[] = [];
-    for (const userId of [...sets.keys()].sort()) {
-      const set = sets.get(userId)!;
-      subjects.push({
-        group: 'user',
-        indexDate: set.indexDate,
-        weight: 1,
-        deathDay: deaths.get(userId) ?? null,
-        events: events.get(userId) ?? [],
+        where person_id = any(${people}::text[])`) {
+      const personDays: Record<string, number[]> = {};
+      const personValues: Record<string, number[]> = {};
+      days.set(r.person_id, personDays);
+      values.set(r.person_id, personValues);
+      subjects.set(r.person_id, {
+        personId: r.person_id,
+        yearOfBirth: null,
+        sex: null,
+        registrations: [],
+        deathDay: r.death_date ? dayNumber(r.death_date) : null,
+        indexDay: byUser.get(r.person_id)?.indexDay ?? null,
+        days: personDays,
+        values: personValues,
       });
-      for (const controlId of set.controls) {
-        subjects.push({
-          group: 'control',
-          indexDate: set.indexDate,
-          weight: 1 / set.controls.length,
-          deathDay: deaths.get(controlId) ?? null,
-          events: events.get(controlId) ?? [],
-        });
+    }
+    for (const measure of measures) {
+      const rows =
+        measure === 'cost'
+          ? await this.sql<{ person_id: string; day: number; value: number }[]>`
+              select person_id, (occurred_on - date '1970-01-01') as day, cost_gbp as value
+              from ${s}.activity where cost_gbp > 0 and person_id = any(${people}::text[])
+              order by person_id, occurred_on`
+          : await this.sql<{ person_id: string; day: number; value: number }[]>`
+              select person_id, (occurred_on - date '1970-01-01') as day, 1 as value
+              from ${s}.activity
+              where activity = ${MEASURE_ACTIVITY[measure]} and person_id = any(${people}::text[])
+              order by person_id, occurred_on`;
+      for (const r of rows) {
+        const d = days.get(r.person_id);
+        const v = values.get(r.person_id);
+        if (!d || !v) continue;
+        (d[measure] ??= []).push(Number(r.day));
+        (v[measure] ??= []).push(Number(r.value));
       }
     }
-    const dataEnd = run?.data_end ? isoDate(run.data_end) : '9999-01-01';
-    const comparison = compareOutcomes(
+    const span: DataSpan = {
+      startDay: run?.data_start ? dayNumber(run.data_start) : Number.NEGATIVE_INFINITY,
+      endDay: run?.data_end ? dayNumber(run.data_end) : Number.POSITIVE_INFINITY,
+    };
+    const design = run?.settings?.matching ? run.settings : DEFAULT_EVALUATION_DESIGN;
+    return {
+      sets: [...byUser.values()].sort((a, b) => (a.userId < b.userId ? -1 : 1)),
       subjects,
-      {
-        beforeMonths: before,
-        afterMonths: after,
-        dataEnd,
-        ...(run?.data_start ? { dataStart: isoDate(run.data_start) } : {}),
-        bootstrapReps: BOOTSTRAP_REPS,
-      },
-      mulberry32(provenance.matching.seed),
+      span,
+      design,
+      balanceAfter: run?.balance?.after ?? [],
+    };
+  }
+
+  /**
+   * Users vs matched controls: rates in the DiD baseline (months -before..-washout) and the
+   * follow-up (0..after), the difference in differences with a 95% interval over matched sets,
+   * and which diagnostics passed: balance, the placebo pre-trend test and the negative control.
+   */
+  async outcomes(
+    measure: OutcomeMeasure,
+    before = 12,
+    after = 12,
+    audience?: Audience,
+    washout = 3,
+    /** Only these users (and their matched controls): a segment's Life Rooms lens. */
+    usersAmong?: readonly string[],
+  ): Promise<QueryResult<Record<string, unknown>>> {
+    assertOnWindowGrid(before, 'before');
+    assertOnWindowGrid(after, 'after');
+    const provenance = await this.provenance();
+    const { sets, subjects, span, design, balanceAfter } = await this.matchedSubjects(
+      [measure, NEGATIVE_CONTROL_MEASURE as OutcomeMeasure],
+      usersAmong,
     );
+    const baseline: MonthWindow = [-before, -washout];
+    const windows = { before: baseline, after: [0, after] as MonthWindow };
+    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }, seed: number) =>
+      matchedDifferenceInDifferences(sets, subjects, m, w, span, BOOTSTRAP_REPS, mulberry32(seed));
+    const seed = provenance.matching.seed;
+    const result = did(measure, windows, seed);
+    const placebo = did(measure, design.placebo, seed + 1);
+    const negative = did(NEGATIVE_CONTROL_MEASURE, windows, seed + 2);
     const data: OutcomesData = {
       measure,
       unit: MEASURE_UNITS[measure],
       before,
       after,
       bootstrapReps: BOOTSTRAP_REPS,
-      comparison,
-      userIds: [...sets.keys()],
-      controlIds: pairs.map((p) => p.control_id),
+      comparison: result,
+      userIds: sets.map((set) => set.userId),
+      controlIds: sets.flatMap((set) => set.controlIds),
     };
-    return this.publish(outcomesPublication(data), audience);
+    const published = await this.publish(outcomesPublication(data), audience);
+    // The diagnostics go beside the estimate, and only when the gate published it: the placebo
+    // and negative-control estimates are the same kind of statistic over the same people.
+    if (published.body.did !== null && published.body.did !== undefined) {
+      published.body.washout = washout;
+      published.body.baselineMonths = baseline;
+      published.body.bootstrap =
+        'users and distinct controls resampled (controls are matched with replacement)';
+      published.body.diagnostics = this.diagnostics(
+        result,
+        placebo,
+        negative,
+        balanceAfter,
+        measure,
+      );
+    }
+    return published;
+  }
+
+  /** Which diagnostics passed, in words a reviewer reads, beside every estimate. */
+  private diagnostics(
+    estimate: MatchedDid,
+    placebo: MatchedDid,
+    negative: MatchedDid,
+    balanceAfter: readonly BalanceRowLike[],
+    measure: string,
+  ) {
+    const maxAbsSmd = balanceAfter.reduce((m, r) => Math.max(m, Math.abs(r.smd)), 0);
+    const preTrendPassed = covers(placebo.ci95, 0);
+    const negativePassed = covers(negative.ci95, 0);
+    const balanced = balancePassed(balanceAfter as never);
+    return {
+      balance: {
+        passed: balanced,
+        maxAbsSmdAfter: round(maxAbsSmd),
+        limit: BALANCE_SMD_LIMIT,
+        covariates: balanceAfter.length,
+      },
+      preTrend: {
+        passed: preTrendPassed,
+        placeboDid: round(placebo.did),
+        ci95: [round(placebo.ci95[0]), round(placebo.ci95[1])],
+        warning: preTrendPassed
+          ? null
+          : `The placebo difference in differences between two pre-index periods excludes zero for ${measure}: users and controls were not on parallel paths before the index date, so the estimate may be biased.`,
+      },
+      negativeControl: {
+        measure: NEGATIVE_CONTROL_MEASURE,
+        passed: negativePassed,
+        did: round(negative.did),
+        ci95: [round(negative.ci95[0]), round(negative.ci95[1])],
+        why: 'planned (elective) admissions follow a surgical referral and a waiting list; the Life Rooms cannot plausibly change them within a year, but they share the confounding of the other measures',
+        warning: negativePassed
+          ? null
+          : 'The negative-control outcome shows an "effect" the Life Rooms cannot have: suspect residual confounding.',
+      },
+      passed: balanced && preTrendPassed && negativePassed,
+      estimateSets: estimate.sets,
+    };
+  }
+
+  /**
+   * Event study: monthly rates of users and matched controls from 24 months before to 24 after
+   * the index date. A month whose events in either group are small is suppressed.
+   */
+  async eventStudy(
+    measure: OutcomeMeasure,
+    audience?: Audience,
+  ): Promise<QueryResult<Record<string, unknown>>> {
+    const { sets, subjects, span, design } = await this.matchedSubjects([measure]);
+    const [from, to] = design.eventStudy;
+    const data: EventStudyData = {
+      measure,
+      unit: MEASURE_UNITS[measure],
+      months: [from, to],
+      washoutMonths: -design.baseline[1],
+      series: eventStudy(sets, subjects, measure, from, to, span),
+      matchedUsers: sets.length,
+      userIds: sets.map((set) => set.userId),
+      controlIds: sets.flatMap((set) => set.controlIds),
+    };
+    return this.publish(eventStudyPublication(data), audience);
   }
 
   /** Cohort users by one fixed dimension, with the measure's rate in the year after the index date. */
@@ -587,6 +731,7 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isoDate(value: Date | string): string {
-  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+function round(x: number | null | undefined): number | null {
+  if (x === null || x === undefined || !Number.isFinite(x)) return null;
+  return Math.round(x * 10000) / 10000;
 }

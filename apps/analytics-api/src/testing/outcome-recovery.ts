@@ -44,6 +44,16 @@ export function describeOutcomeRecovery(
       },
     );
 
+    it.each(['gp', 'nhs111', 'elective_admission'] as const)(
+      'finds no %s effect where none was planted: the 95%% CI covers zero',
+      async (measure) => {
+        const { body } = await queries.outcomes(measure);
+        const [low, high] = body.ci95 as [number, number];
+        expect(low).toBeLessThanOrEqual(0);
+        expect(high).toBeGreaterThanOrEqual(0);
+      },
+    );
+
     it('balances every covariate after matching (published |SMD| <= 0.1)', async () => {
       const { body } = await queries.balance();
       const covariates = body.covariates as Array<{ covariate: string; smdAfter: number }>;

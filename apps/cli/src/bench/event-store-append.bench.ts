@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { openEventStore, type StreamBatch } from '@linkage/event-store';
 import { rowOf, type BenchRow } from './bench-report';
 import {
@@ -7,10 +8,22 @@ import {
   type BenchDatabase,
   type BenchScenario,
 } from './bench-context';
+import {
+  CEILING_TABLE_SQL,
+  copyTextOf,
+  copyWithPostgresJs,
+  preparePsqlCopy,
+  runPsql,
+} from './append-ceiling';
+import { openEmmettPeer } from './emmett-peer';
 
 const BATCH = 1000;
 const EVENTS_PER_STREAM_IN_BATCH = 4;
 const EVENTS_PER_STREAM = 20;
+/** The pool size of every PostgreSQL variant (ours is `openDatabase`'s default). */
+export const BENCH_POOL_SIZE = 10;
+/** Rounds of the PostgreSQL variants, interleaved; the table shows each variant's median. */
+const ROUNDS = 3;
 
 function uuidOf(text: string): string {
   const h = createHash('sha256').update(text).digest('hex');
@@ -55,36 +68,141 @@ export function appendCalls(total: number, runTag: string): StreamBatch[][] {
   return calls;
 }
 
-async function measure(
+/** One measured append: events written and the seconds they took. */
+export interface AppendMeasure {
+  count: number;
+  seconds: number;
+}
+
+/** The variants of the scenario, each appending `calls` into a fresh database. */
+export type AppendVariant = 'linkage' | 'copy-postgres.js' | 'copy-psql' | 'emmett';
+
+export async function measureAppend(
+  variant: AppendVariant,
   target: BenchDatabase,
-  total: number,
-): Promise<{ seconds: number; appended: number }> {
-  const store = await openEventStore({ db: target.db });
-  try {
-    const calls = appendCalls(total, target.kind);
-    let appended = 0;
-    const start = process.hrtime.bigint();
-    for (const call of calls) appended += (await store.appendMany(call)).appended;
-    return { seconds: secondsSince(start), appended };
-  } finally {
-    await store.close();
+  calls: StreamBatch[][],
+  scratchDir: string,
+): Promise<AppendMeasure> {
+  switch (variant) {
+    case 'linkage': {
+      const store = await openEventStore({ db: target.db });
+      try {
+        let count = 0;
+        const start = process.hrtime.bigint();
+        for (const call of calls) count += (await store.appendMany(call)).appended;
+        return { count, seconds: secondsSince(start) };
+      } finally {
+        await store.close();
+      }
+    }
+    case 'copy-postgres.js': {
+      await target.db.sql.unsafe(CEILING_TABLE_SQL);
+      const texts = copyTextOf(calls);
+      const start = process.hrtime.bigint();
+      await copyWithPostgresJs(target.db.sql, texts);
+      return { count: await ceilingCount(target), seconds: secondsSince(start) };
+    }
+    case 'copy-psql': {
+      await target.db.sql.unsafe(CEILING_TABLE_SQL);
+      const script = await preparePsqlCopy(scratchDir, copyTextOf(calls));
+      const start = process.hrtime.bigint();
+      await runPsql(target.db.url, script);
+      const seconds = secondsSince(start);
+      return { count: await ceilingCount(target), seconds };
+    }
+    case 'emmett': {
+      const peer = await openEmmettPeer(target.db.url, BENCH_POOL_SIZE);
+      try {
+        const start = process.hrtime.bigint();
+        await peer.append(calls);
+        const seconds = secondsSince(start);
+        // What Emmett stored, read back from its own table.
+        const [row] = await target.db.sql<{ n: bigint | number }[]>`
+          select count(*) as n from emt_messages`;
+        return { count: Number(row.n), seconds };
+      } finally {
+        await peer.close();
+      }
+    }
   }
 }
 
-async function onBackend(
-  name: string,
-  open: () => Promise<BenchDatabase | undefined>,
+async function ceilingCount(target: BenchDatabase): Promise<number> {
+  const [row] = await target.db.sql<{ n: bigint | number }[]>`
+    select count(*) as n from bench_ceiling.events`;
+  return Number(row.n);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * Every PostgreSQL variant on the same events, `rounds` times, interleaved (so a noisy
+ * neighbour slows them alike), each on a fresh database; the rows hold each variant's median
+ * and ours carries the ratios.
+ */
+export async function comparePostgresqlAppends(
+  ctx: BenchContext,
   total: number,
-): Promise<BenchRow> {
-  const target = await open();
-  if (!target) {
-    return rowOf('event-store-append', name, 0, 'events', 0, {
-      note: 'skipped: DATABASE_URL not set',
-    });
+  rounds = ROUNDS,
+  variants: readonly AppendVariant[] = ['linkage', 'copy-postgres.js', 'copy-psql', 'emmett'],
+): Promise<BenchRow[]> {
+  const calls = appendCalls(total, 'postgresql');
+  const seconds = new Map<AppendVariant, number[]>(variants.map((v) => [v, []]));
+  const counts = new Map<AppendVariant, number>();
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) {
+      const target = await ctx.freshPostgresql();
+      if (!target) return [];
+      try {
+        const dir = path.join(ctx.tmpDir, `copy-${round}`);
+        const m = await measureAppend(variant, target, calls, dir);
+        seconds.get(variant)!.push(m.seconds);
+        counts.set(variant, m.count);
+      } finally {
+        await target.dispose();
+      }
+    }
   }
+  const rate = (v: AppendVariant) => (counts.get(v) ?? 0) / median(seconds.get(v)!);
+  const copyVariants = variants.filter((v) => v.startsWith('copy-'));
+  const bestCopy = copyVariants.length ? Math.max(...copyVariants.map(rate)) : NaN;
+  const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
+  return variants.map((variant) => {
+    const extra: Record<string, number | string> = { batch: BATCH, streams, rounds };
+    if (variant === 'linkage') {
+      if (copyVariants.length) extra.xCopy = round2(rate('linkage') / bestCopy);
+      if (variants.includes('emmett')) extra.xEmmett = round2(rate('linkage') / rate('emmett'));
+    }
+    if (variant === 'emmett') {
+      extra.pool = BENCH_POOL_SIZE;
+      if (copyVariants.length) extra.xCopy = round2(rate('emmett') / bestCopy);
+    }
+    if (variant.startsWith('copy-') && rate(variant) === bestCopy) extra.ceiling = 'yes';
+    const name = variant === 'linkage' ? 'postgresql' : variant;
+    return rowOf(
+      'event-store-append',
+      name,
+      counts.get(variant) ?? 0,
+      'events',
+      median(seconds.get(variant)!),
+      {
+        extra,
+      },
+    );
+  });
+}
+
+async function onPglite(ctx: BenchContext, total: number): Promise<BenchRow> {
+  const target = await ctx.freshPglite();
   try {
-    const { seconds, appended } = await measure(target, total);
-    return rowOf('event-store-append', name, appended, 'events', seconds, {
+    const m = await measureAppend('linkage', target, appendCalls(total, 'pglite'), ctx.tmpDir);
+    return rowOf('event-store-append', 'pglite', m.count, 'events', m.seconds, {
       extra: { batch: BATCH, streams: Math.max(1, Math.floor(total / EVENTS_PER_STREAM)) },
     });
   } finally {
@@ -92,17 +210,25 @@ async function onBackend(
   }
 }
 
-/** `appendMany` throughput on the real PostgreSQL (fresh database) and on embedded PGlite. */
+/**
+ * `appendMany` throughput on the real PostgreSQL against the COPY ceiling and Emmett's
+ * PostgreSQL store (same events, interleaved rounds), and on embedded PGlite.
+ */
 export const eventStoreAppendBench: BenchScenario = {
   name: 'event-store-append',
-  description: 'appendMany throughput, batches of 1000 across many streams: PostgreSQL and PGlite',
+  description:
+    'appendMany, batches of 1000 across many streams, vs a COPY ceiling and Emmett; and PGlite',
   sizeKind: 'count',
   defaultSize: 100_000,
-  sizeMeaning: 'events per backend',
+  sizeMeaning: 'events per variant',
   async run(size: number, ctx: BenchContext): Promise<BenchRow[]> {
-    return [
-      await onBackend('postgresql', () => ctx.freshPostgresql(), size),
-      await onBackend('pglite', () => ctx.freshPglite(), size),
-    ];
+    const postgresql = process.env.DATABASE_URL
+      ? await comparePostgresqlAppends(ctx, size)
+      : [
+          rowOf('event-store-append', 'postgresql', 0, 'events', 0, {
+            note: 'skipped: DATABASE_URL not set',
+          }),
+        ];
+    return [...postgresql, await onPglite(ctx, size)];
   },
 };

@@ -3,6 +3,7 @@ import { edgeBench } from './edge.bench';
 import { eventStoreAppendBench } from './event-store-append.bench';
 import { generateBench } from './generate.bench';
 import { ingestMemoryBench } from './ingest-memory.bench';
+import { pipelineBench } from './pipeline.bench';
 import { projectionBench } from './projection.bench';
 
 /** Every scenario of `linkage bench`, in the order a default run goes through them. */
@@ -11,5 +12,6 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
   generateBench,
   edgeBench,
   projectionBench,
+  pipelineBench,
   ingestMemoryBench,
 ];

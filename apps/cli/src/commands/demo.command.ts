@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { INestApplication } from '@nestjs/common';
 import { dataDir } from '@linkage/common';
-import { createDemoKey, demoKeyPath } from '@linkage/pseudonymisation';
+import { createDemoKey, demoKeyPath, linkageSeconds } from '@linkage/pseudonymisation';
 import {
   auditActorAction,
   auditOptOutProcessed,
@@ -17,6 +17,7 @@ import {
 import {
   DEFAULT_COHORT,
   DEFAULT_SEED,
+  DEMO_THREATS,
   generatePopulation,
   type Manifest,
 } from '@linkage/synthetic';
@@ -32,8 +33,11 @@ import {
 import { catchUp, runMatching, startProjector } from '../../../projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
+import { WebModule } from '../../../web/src';
 import { resolveCliActor } from './cli-context';
 import { INGEST_ACTION } from './ingest.command';
+import { publishedSegments, runSegmentsCli, type PublishedSegment } from './segment.command';
+import { SHIPPED_RULESETS } from '@linkage/segmentation';
 import { gateMatchingSummary } from './demo-publication';
 
 export const DEMO_DSA = 'DSA-LIFEROOMS-CIPHA-DEMO';
@@ -54,6 +58,8 @@ interface DemoSummary {
   rejected: number;
   rejectedByReason: Record<string, number>;
   linkRate: number | null;
+  /** Seconds spent on fuzzy linkage: Bloom-filter encoding at the edge and linking in the writer. */
+  fuzzyLinkageSeconds?: { encode: number; link: number };
   eventsProjected: number;
   /** Through the publishing gate, like every number about people. */
   cohort: number | null;
@@ -61,7 +67,16 @@ interface DemoSummary {
   maxAbsSmdAfterMatching: number | null;
   publishingPolicyVersion: string;
   headline: HeadlineOutcome[];
-  urls: { analytics: string; analyticsDocs: string; governance: string; ingest: string };
+  /** Segment sizes as published (through the publishing gate), as of the data's last day. */
+  segments: PublishedSegment[];
+  urls: {
+    analytics: string;
+    analyticsDocs: string;
+    governance: string;
+    ingest: string;
+    /** The web page (served by the analytics app). */
+    page: string;
+  };
   tokens: { analyst: string; governanceOfficer: string; ingest: string };
   dsa: string;
   purpose: string;
@@ -75,6 +90,14 @@ interface HeadlineOutcome {
   nUsers: number | null;
   nControls: number | null;
   trueEffect?: number;
+  /** Which diagnostics passed beside the estimate (balance, pre-trend, negative control). */
+  diagnostics?: HeadlineDiagnostics | null;
+}
+
+interface HeadlineDiagnostics {
+  balance: { passed: boolean };
+  preTrend: { passed: boolean };
+  negativeControl: { passed: boolean };
 }
 
 export function registerDemo(program: Command): void {
@@ -160,9 +183,27 @@ async function runDemo(options: DemoOptions): Promise<void> {
       audit,
       actor,
       'matching.run',
-      { k: matching.settings.k, seed: matching.settings.seed },
+      { k: matching.settings.matching.k, seed: matching.settings.matching.seed },
       { resultSize: matching.users },
     );
+
+    // Segments as of the last day of the generated data (segment.command.ts), audited.
+    const segmentRuns = await runSegmentsCli(
+      runtime.db,
+      [...SHIPPED_RULESETS],
+      manifest.parameters.endDate,
+      actor.user,
+      { store: runtime.store },
+    );
+    for (const run of segmentRuns) {
+      await auditActorAction(
+        audit,
+        actor,
+        'segment.run',
+        { ruleset: run.rulesetId, version: run.rulesetVersion, runId: run.runId, asOf: run.asOf },
+        { resultSize: run.persons },
+      );
+    }
 
     const registry = new DsaRegistry(runtime.db.sql);
     const until = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
@@ -174,6 +215,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         'governance-officer',
         'segmentation-job',
         'ingest',
+        'linkage_officer',
         'admin',
         'output_checker',
       ],
@@ -206,6 +248,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const basePort = Number(options.port);
     const portAfter = (offset: number) => (basePort === 0 ? 0 : basePort + offset);
     analytics = await createAnalyticsApp({
+      modules: [WebModule.forRoot()], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: await freePort(basePort),
@@ -228,6 +271,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     apps.push(ingest);
 
     const headline = await headlineOutcomes(analytics.url!, analystToken, manifest);
+    const segments = await publishedSegments(analytics.url!, analystToken);
     const gated = gateMatchingSummary(matching);
     const summary: DemoSummary = {
       records: summaries.reduce((n, s) => n + s.records, 0),
@@ -236,15 +280,18 @@ async function runDemo(options: DemoOptions): Promise<void> {
       rejected: summaries.reduce((n, s) => n + s.rejected, 0),
       rejectedByReason: mergeCounts(summaries.map((s) => s.rejectedByReason)),
       linkRate: await storedLinkRate(runtime),
+      fuzzyLinkageSeconds: await fuzzyLinkageSeconds(),
       eventsProjected: projected,
       cohort: gated.cohort,
       matchedUsers: gated.matchedUsers,
       maxAbsSmdAfterMatching: gated.maxAbsSmdAfterMatching,
       publishingPolicyVersion: gated.policyVersion,
       headline,
+      segments,
       urls: {
         analytics: analytics.url!,
         analyticsDocs: `${analytics.url}/docs`,
+        page: `${analytics.url}/`,
         governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
         ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
       },
@@ -282,10 +329,21 @@ async function generateOnce(out: string, options: DemoOptions): Promise<Manifest
   if (fs.existsSync(manifestFile)) {
     const existing = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
     const p = existing.parameters;
-    if (p.cohort === Number(options.cohort) && p.seed === options.seed) return existing;
+    const threats = p.threats ?? { dipShare: 0, driftSd: 0 };
+    if (
+      p.cohort === Number(options.cohort) &&
+      p.seed === options.seed &&
+      threats.dipShare === DEMO_THREATS.dipShare &&
+      threats.driftSd === DEMO_THREATS.driftSd
+    )
+      return existing;
   }
   fs.mkdirSync(out, { recursive: true });
-  return generatePopulation({ cohort: Number(options.cohort), seed: options.seed }, out);
+  // The demo population carries both threats to a naive design (pre-index dip, drifting need).
+  return generatePopulation(
+    { cohort: Number(options.cohort), seed: options.seed, threats: DEMO_THREATS },
+    out,
+  );
 }
 
 async function project(
@@ -328,6 +386,7 @@ async function headlineOutcomes(
       nUsers: body.nUsers ?? null,
       nControls: body.nControls ?? null,
       trueEffect: truth?.trueEffect,
+      diagnostics: body.diagnostics ?? null,
     });
   }
   return out;
@@ -346,8 +405,25 @@ function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
 async function storedLinkRate(runtime: IngestRuntime): Promise<number | null> {
   const report = await linkageReport(runtime.db.sql);
   const records = report.bySource.reduce((n, s) => n + s.records, 0);
-  const linked = report.bySource.reduce((n, s) => n + s.linkedByNhsNumber + s.linkedByLinkKey, 0);
+  const linked = report.bySource.reduce(
+    (n, s) => n + s.linkedByNhsNumber + s.linkedByLinkKey + s.linkedByFuzzyMatch,
+    0,
+  );
   return records === 0 ? null : Math.round((linked / records) * 10000) / 100;
+}
+
+/** Fuzzy linkage time in this process so far, from its counter. */
+async function fuzzyLinkageSeconds(): Promise<{ encode: number; link: number }> {
+  const { values } = await linkageSeconds.get();
+  const of = (stage: string) => values.find((v) => v.labels.stage === stage)?.value ?? 0;
+  return { encode: of('encode'), link: of('link') };
+}
+
+/** The diagnostics' verdicts, shown next to the headline estimate. */
+function verdicts(d: HeadlineDiagnostics | null | undefined): string {
+  if (!d) return '';
+  const v = (ok: boolean) => (ok ? 'pass' : 'FAIL');
+  return `; balance ${v(d.balance.passed)}, pre-trend ${v(d.preTrend.passed)}, negative control ${v(d.negativeControl.passed)}`;
 }
 
 /** The preferred port when it is free, else any free port (0); port 0 asks for any. */
@@ -378,11 +454,20 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
       Object.fromEntries(Object.entries(manifest.dirt.planted).map(([k, v]) => [k, v.count])),
     )}`,
     `  link rate            ${s.linkRate}%`,
+    ...(s.fuzzyLinkageSeconds
+      ? [
+          `  fuzzy linkage        ${(s.fuzzyLinkageSeconds.encode + s.fuzzyLinkageSeconds.link).toFixed(1)} s (encoding ${s.fuzzyLinkageSeconds.encode.toFixed(1)} s, linking ${s.fuzzyLinkageSeconds.link.toFixed(1)} s)`,
+        ]
+      : []),
     `  cohort               ${s.cohort ?? 'suppressed'} (matched ${s.matchedUsers ?? 'suppressed'}; max |SMD| after matching ${s.maxAbsSmdAfterMatching ?? 'suppressed'}; publishing policy ${s.publishingPolicyVersion})`,
     ...s.headline.map(
       (h) =>
-        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}`,
+        `  ${h.measure.padEnd(20)} DiD ${fmt(h.did)} per person-year, 95% CI [${h.ci95?.map(fmt).join(', ')}], planted truth ${fmt(h.trueEffect === undefined ? null : -h.trueEffect)}${verdicts(h.diagnostics)}`,
     ),
+    ...s.segments
+      .filter((g) => g.parent === null)
+      .map((g) => `  segment              ${g.id.padEnd(45)} ${g.size ?? 'suppressed'}`),
+    `  web page             ${s.urls.page}  (sign in with a token below)`,
     `  analytics API        ${s.urls.analytics}  (OpenAPI: ${s.urls.analyticsDocs})`,
     `  governance API       ${s.urls.governance}`,
     `  ingest API           ${s.urls.ingest}`,

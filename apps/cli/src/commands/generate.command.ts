@@ -15,6 +15,14 @@ function integer(field: string) {
   };
 }
 
+function share(field: string) {
+  return (value: string): number => {
+    if (!/^[0-9]*\.?[0-9]+$/.test(value))
+      throw new ValidationError({ field, reason: 'not_a_number' });
+    return Number(value);
+  };
+}
+
 /** `KEY=NUMBER` pairs (`crisis=0.7`) into an object; names are checked by the generator. */
 function pairs(field: string, specs: string[] = []): Record<string, number> {
   const out: Record<string, number> = {};
@@ -53,6 +61,16 @@ export function registerGenerateCommand(program: Command): void {
       'dirt shares, e.g. not_json=0.01 duplicates=0 no_nhs_number=0.1',
     )
     .option('--end-date <yyyy-mm-dd>', 'last day of the study window', DEFAULT_END_DATE)
+    .option(
+      '--dip-share <share>',
+      'share of users who arrive just after a crisis episode (pre-index dip), 0..1 (default 0)',
+      share('/threats/dipShare'),
+    )
+    .option(
+      '--drift-sd <sd>',
+      "SD of the monthly step of each person's log need (time-varying need), default 0",
+      share('/threats/driftSd'),
+    )
     .option('--json', 'print the whole manifest as JSON on stdout')
     .action(
       async (opts: {
@@ -65,6 +83,8 @@ export function registerGenerateCommand(program: Command): void {
         effect?: string[];
         dirt?: string[];
         endDate: string;
+        dipShare?: number;
+        driftSd?: number;
         json?: boolean;
       }) => {
         // Records after today would be rejected at ingest as date_in_future: refuse up front.
@@ -81,6 +101,7 @@ export function registerGenerateCommand(program: Command): void {
             effects: pairs('/effect', opts.effect),
             dirt: pairs('/dirt', opts.dirt),
             endDate: opts.endDate,
+            threats: { dipShare: opts.dipShare, driftSd: opts.driftSd },
           },
           opts.out,
         );

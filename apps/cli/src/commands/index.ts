@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerIngestCommand } from './ingest.command';
 import { registerDeadLettersCommand } from './dead-letters.command';
 import { registerLinkageReportCommand } from './linkage-report.command';
+import { registerLinkageReviewCommand } from './linkage-review.command';
 import { registerServeCommand } from './serve.command';
 import { registerGenerateCommand } from './generate.command';
 import { registerTokenCommand } from './token.command';
@@ -12,6 +13,8 @@ import { registerOutcomesCommand } from './outcomes.command';
 import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
 import { registerKeyCommand } from './key.command';
+import { registerSegmentCommand } from './segment.command';
+import { registerValidityCommand } from './validity.command';
 import { registerReleaseCommand } from './release.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
@@ -22,6 +25,7 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerIngestCommand,
   registerDeadLettersCommand,
   registerLinkageReportCommand,
+  registerLinkageReviewCommand,
   registerServeCommand,
   registerGenerateCommand,
   registerTokenCommand,
@@ -31,5 +35,7 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerOutcomesCommand,
   registerBenchCommand,
   registerKeyCommand,
+  registerSegmentCommand,
+  registerValidityCommand,
   registerReleaseCommand,
 ];

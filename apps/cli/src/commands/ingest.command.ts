@@ -4,6 +4,7 @@ import type { Source } from '@linkage/contracts';
 import { openIngestRuntime } from '../../../ingest/src';
 import { runFileIngest } from '../../../ingest/src';
 import type { IngestSummary } from '../../../ingest/src';
+import { IngestRunFailedError } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 /** The audit action of an ingest run: the same as `POST /v1/ingest/{source}`'s. */
@@ -83,6 +84,12 @@ export function registerIngestCommand(program: Command): void {
               outcome: 'error',
               reason: errorReason(error),
             });
+            // A run that failed or was aborted still reports what the store holds.
+            if (error instanceof IngestRunFailedError) {
+              process.stdout.write(
+                opts.json ? `${JSON.stringify(error.summary)}\n` : describe(error.summary),
+              );
+            }
             throw error;
           }
           await auditCliRead(
@@ -121,10 +128,16 @@ function describe(s: IngestSummary): string {
     .map(([reason, n]) => `    ${reason}: ${n}`)
     .join('\n');
   return [
-    `ingest run ${s.ingestRunId} (${s.source}): ${s.records} records in ${(s.durationMs / 1000).toFixed(1)} s`,
+    `ingest run ${s.ingestRunId} (${s.source}): ${s.status}${s.failure ? ` (${s.failure})` : ''}, ${s.records} records in ${(s.durationMs / 1000).toFixed(1)} s`,
     `  accepted (newly stored): ${s.accepted}`,
     `  duplicates:              ${s.duplicates}`,
     `  rejected:                ${s.rejected}${reasons ? `\n${reasons}` : ''}`,
+    ...s.firstRejections
+      .slice(0, 5)
+      .map(
+        (r) =>
+          `    line ${r.line ?? '?'}${r.recordId ? ` (${r.recordId})` : ''}: ${r.field || '(record)'} ${r.reason}`,
+      ),
     `  linked: ${s.linked}, unlinked: ${s.unlinked}`,
     '',
   ].join('\n');

@@ -13,6 +13,8 @@ interface OutcomesOptions {
   measure: string;
   before: number;
   after: number;
+  washout: number;
+  eventStudy?: boolean;
   json?: boolean;
   token?: string;
   purpose?: string;
@@ -41,6 +43,18 @@ export function registerOutcomesCommand(program: Command): void {
     .option('--before <months>', 'months before the index date', months, 12)
     .option('--after <months>', 'months after the index date', months, 12)
     .option(
+      '--washout <months>',
+      'months before the index date left out of the baseline (the pre-index dip)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 11)
+          throw new InvalidArgumentError('expected 0 to 11');
+        return n;
+      },
+      3,
+    )
+    .option('--event-study', 'monthly rates of users and controls, 24 months either side')
+    .option(
       '--token <jwt>',
       'act under this token (default LINKAGE_TOKEN, else the local operator)',
     )
@@ -56,7 +70,13 @@ export function registerOutcomesCommand(program: Command): void {
       try {
         const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
         const action = 'read outcomes';
-        const params = { measure: opts.measure, before: opts.before, after: opts.after };
+        const params = {
+          measure: opts.measure,
+          before: opts.before,
+          after: opts.after,
+          washout: opts.washout,
+          eventStudy: Boolean(opts.eventStudy),
+        };
         await authorizeCli(actor, 'read:outcomes', action, params, governance);
         const queries = new AnalyticsQueries(
           db.sql,
@@ -64,10 +84,46 @@ export function registerOutcomesCommand(program: Command): void {
           undefined,
           new ReleasedCellLedger(db.sql),
         );
-        const result = await queries.outcomes(opts.measure, opts.before, opts.after, {
-          dsa: actor.dsa,
-          output: `linkage outcomes --measure ${opts.measure} --before ${opts.before} --after ${opts.after}`,
-        });
+        if (opts.eventStudy) {
+          const series = await queries.eventStudy(opts.measure, {
+            dsa: actor.dsa,
+            output: `linkage outcomes --measure ${opts.measure} --event-study`,
+          });
+          await auditCliRead(actor, action, params, series.rows.length, {
+            cellsSuppressed: series.cellsSuppressed,
+            governance,
+          });
+          const rows = series.body.series as Array<{
+            month: number;
+            users: number | null;
+            controls: number | null;
+          }>;
+          const g = (x: number | null) => (x === null ? 'suppressed' : x.toFixed(4));
+          process.stdout.write(
+            opts.json
+              ? `${JSON.stringify(series.body)}\n`
+              : [
+                  `event study ${opts.measure} (${String(series.body.unit)}): month, users, matched controls`,
+                  ...rows.map(
+                    (r) => `${String(r.month).padStart(4)}  ${g(r.users)}  ${g(r.controls)}`,
+                  ),
+                ].join('\n') + '\n',
+          );
+          return;
+        }
+        if (opts.washout >= opts.before) {
+          throw new InvalidArgumentError('--washout must be shorter than --before');
+        }
+        const result = await queries.outcomes(
+          opts.measure,
+          opts.before,
+          opts.after,
+          {
+            dsa: actor.dsa,
+            output: `linkage outcomes --measure ${opts.measure} --before ${opts.before} --after ${opts.after} --washout ${opts.washout}`,
+          },
+          opts.washout,
+        );
         await auditCliRead(actor, action, params, result.rows.length, {
           cellsSuppressed: result.cellsSuppressed,
           governance,
@@ -89,6 +145,7 @@ export function registerOutcomesCommand(program: Command): void {
             `users    n=${b.nUsers ?? 'suppressed'}  before ${f(b.users.before)}  after ${f(b.users.after)}`,
             `controls n=${b.nControls ?? 'suppressed'}  before ${f(b.controls.before)}  after ${f(b.controls.after)}`,
             `difference in differences ${f(b.did as number | null)}  95% CI [${f(b.ci95[0])}, ${f(b.ci95[1])}]`,
+            ...diagnosticLines(b.diagnostics as Diagnostics | null),
             `suppressed ${result.suppressed.map((c) => `${c.cell} (${c.rule})`).join(', ') || 'none'}; policy ${result.body.provenance.publishingPolicy.version}`,
           ].join('\n') + '\n',
         );
@@ -97,4 +154,31 @@ export function registerOutcomesCommand(program: Command): void {
         await db.close();
       }
     });
+}
+
+interface Diagnostics {
+  balance: { passed: boolean; maxAbsSmdAfter: number | null };
+  preTrend: {
+    passed: boolean;
+    placeboDid: number | null;
+    ci95: Array<number | null>;
+    warning: string | null;
+  };
+  negativeControl: {
+    measure: string;
+    passed: boolean;
+    did: number | null;
+    ci95: Array<number | null>;
+  };
+}
+
+function diagnosticLines(d: Diagnostics | null): string[] {
+  if (!d) return ['diagnostics: not shown (the estimate is suppressed)'];
+  const v = (ok: boolean) => (ok ? 'pass' : 'FAIL');
+  return [
+    `balance ${v(d.balance.passed)} (max |SMD| after matching ${d.balance.maxAbsSmdAfter})`,
+    `pre-trend ${v(d.preTrend.passed)} (placebo DiD ${d.preTrend.placeboDid}, 95% CI [${d.preTrend.ci95.join(', ')}])`,
+    `negative control ${d.negativeControl.measure} ${v(d.negativeControl.passed)} (DiD ${d.negativeControl.did}, 95% CI [${d.negativeControl.ci95.join(', ')}])`,
+    ...(d.preTrend.warning ? [`WARNING: ${d.preTrend.warning}`] : []),
+  ];
 }

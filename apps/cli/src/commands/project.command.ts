@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '@linkage/common';
 import { openDatabase } from '@linkage/database';
-import { DEFAULT_MATCHING_SETTINGS } from '@linkage/domain';
+import { DEFAULT_EVALUATION_DESIGN } from '@linkage/domain';
 import { openEventStore } from '@linkage/event-store';
 import { createProgress } from '@linkage/observability';
 import {
@@ -82,9 +82,12 @@ export function registerProjectCommand(program: Command): void {
         });
         const onBatch = (n: number) => progress.increment(n);
         const settings = {
-          ...DEFAULT_MATCHING_SETTINGS,
-          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-          ...(opts.k !== undefined ? { k: opts.k } : {}),
+          ...DEFAULT_EVALUATION_DESIGN,
+          matching: {
+            ...DEFAULT_EVALUATION_DESIGN.matching,
+            ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+            ...(opts.k !== undefined ? { k: opts.k } : {}),
+          },
         };
         let applied: number;
         let position: string;
@@ -134,8 +137,8 @@ export function registerProjectCommand(program: Command): void {
             users: matching.users,
             matchedUsers: matching.matchedUsers,
             unmatchedUsers: matching.unmatchedUsers,
-            k: matching.settings.k,
-            seed: matching.settings.seed,
+            k: matching.settings.matching.k,
+            seed: matching.settings.matching.seed,
             maxAbsSmdAfter: Math.max(0, ...matching.balance.after.map((b) => Math.abs(b.smd))),
           },
         };

@@ -4,10 +4,16 @@ import { ConfigurationError } from '@linkage/common';
 import { startEventWriter } from '../../../event-writer/src';
 import { createIngestApp } from '../../../ingest/src';
 import { openIngestRuntime } from '../../../ingest/src';
-import { startProjector } from '../../../projector/src';
+import {
+  DEFAULT_SEGMENT_SCHEDULE,
+  startProjector,
+  startScheduledSegmentation,
+} from '../../../projector/src';
+import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { AuditTrail, auditOptOutProcessed } from '@linkage/governance';
 import { createAnalyticsApp } from '../../../analytics-api/src';
 import { createGovernanceApp } from '../../../governance-api/src';
+import { WebModule } from '../../../web/src';
 
 const SERVICES = [
   'ingest',
@@ -137,9 +143,42 @@ async function serveInProcess(services: Service[], port: Ports): Promise<void> {
       },
     });
     stops.push(() => projector.stop());
+    // Segments kept current on a schedule (LINKAGE_SEGMENT_SCHEDULE: cron, or `off`).
+    const cron = process.env.LINKAGE_SEGMENT_SCHEDULE ?? DEFAULT_SEGMENT_SCHEDULE;
+    if (cron !== 'off') {
+      const names = (process.env.LINKAGE_SEGMENT_RULESETS ?? SHIPPED_RULESETS.join(','))
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const segmentation = await startScheduledSegmentation({
+        sql: runtime.db.sql,
+        store: runtime.store,
+        rulesets: names.map(loadRuleset),
+        cron,
+        logger: log,
+        onRun: async (run) => {
+          await audit.record({
+            actor: 'segmentation-scheduler',
+            action: 'segment.run',
+            parameters: {
+              ruleset: run.rulesetId,
+              version: run.rulesetVersion,
+              runId: run.runId,
+              asOf: run.asOf,
+              assigned: run.assigned,
+              removed: run.removed,
+            },
+            resultSize: run.persons,
+            outcome: 'ok',
+          });
+        },
+      });
+      stops.unshift(() => segmentation.stop());
+    }
   }
   if (services.includes('analytics-api')) {
     const analytics = await createAnalyticsApp({
+      modules: [WebModule.forRoot()], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: port.analytics,

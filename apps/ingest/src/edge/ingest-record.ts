@@ -75,5 +75,12 @@ export function ingestRecord(
   }
   const validated = validateSourceRecord(source, value, ctx);
   if (!validated.ok) return reject(source, validated.errors, ctx, recordIdOf(value));
-  return { ok: true, event: toCanonicalEvent(source, validated.record, ctx) };
+  const event = toCanonicalEvent(source, validated.record, ctx);
+  if (validated.warnings) {
+    (event.metadata as { warnings?: FieldError[] }).warnings = validated.warnings.map((w) => ({
+      field: w.field,
+      reason: w.reason,
+    }));
+  }
+  return { ok: true, event };
 }

@@ -68,6 +68,7 @@ const ciphaRecords: Record<string, Record<string, unknown>> = {
   death: {},
   opt_out: { type: 'national_data_opt_out' },
   opt_in: { type: 'national_data_opt_out' },
+  condition: { cluster: 'copd', resolved_at: '2024-06-01T09:00:00Z' },
 };
 
 describe('ingestRecord', () => {
@@ -104,6 +105,24 @@ describe('ingestRecord', () => {
     },
   );
 
+  it('never stores the free-text course title: the course id names the course', () => {
+    const result = ingestRecord(
+      'liferooms',
+      {
+        record_id: 'enrol-1',
+        record_type: 'course_enrolment',
+        occurred_at: '2024-05-01T09:30:00Z',
+        ...IDENTITY,
+        ...liferoomsRecords.course_enrolment,
+      },
+      ctx,
+    );
+    if (!result.ok) throw new Error('rejected');
+    expect(result.event.data).toMatchObject({ courseId: 'C-1', delivery: 'online' });
+    expect(result.event.data).not.toHaveProperty('courseTitle');
+    expect(JSON.stringify(result.event)).not.toContain('Living with Anxiety');
+  });
+
   it('produces every source-record event type', () => {
     const types = all.map(([source, recordType, fields]) => {
       const r = ingestRecord(
@@ -119,7 +138,9 @@ describe('ingestRecord', () => {
       );
       return r.ok ? r.event.type : 'rejected';
     });
-    expect(new Set(types)).toEqual(new Set(EVENT_TYPES.filter((t) => t !== 'RecordLinked')));
+    expect(new Set(types)).toEqual(
+      new Set(EVENT_TYPES.filter((t) => t !== 'RecordLinked' && t !== 'RecordUnlinked')),
+    );
   });
 
   it('keeps demographics only as year of birth, sex, sector, district and reference areas', () => {
@@ -232,19 +253,6 @@ describe('ingestRecord', () => {
       ['not JSON', 'Zebedee 999 476 5914 {', '', 'not_json'],
       ['a JSON array', '["9994765914"]', '', 'not_json'],
       [
-        'a bad NHS number',
-        {
-          record_id: 'r1',
-          record_type: 'visit',
-          site: 'walton',
-          purpose: 'it',
-          occurred_at: '2024-05-01T09:30:00Z',
-          nhs_number: '999 476 5913',
-        },
-        '/nhs_number',
-        'invalid_nhs_number',
-      ],
-      [
         'a bad postcode',
         {
           record_id: 'r2',
@@ -285,6 +293,48 @@ describe('ingestRecord', () => {
       const text = JSON.stringify(r.rejection);
       expect(leaks(text)).toEqual([]);
       expect(text).not.toMatch(/2083|9994765913|street/i);
+    });
+
+    it('keeps a Life Rooms record with a bad NHS number, warned, linkable on its other details', () => {
+      const r = ingestRecord(
+        'liferooms',
+        {
+          record_id: 'r1',
+          record_type: 'visit',
+          site: 'walton',
+          purpose: 'it',
+          occurred_at: '2024-05-01T09:30:00Z',
+          ...IDENTITY,
+          nhs_number: '999 476 5913',
+        },
+        { ...ctx, line: 3 },
+      );
+      if (!r.ok) throw new Error('rejected');
+      expect(r.event.metadata.warnings).toEqual([
+        { field: '/nhs_number', reason: 'invalid_nhs_number' },
+      ]);
+      expect(r.event.data.personId).toBeNull();
+      expect(r.event.data.linkageEncoding?.blocks.length).toBeGreaterThan(0);
+      const text = JSON.stringify(r.event);
+      expect(leaks(text)).toEqual([]);
+      expect(text).not.toMatch(/9994765913|999 476 5913/);
+    });
+
+    it('still rejects a bad NHS number on a CIPHA record (its only link)', () => {
+      const r = ingestRecord(
+        'cipha',
+        {
+          record_id: 'c1',
+          record_type: 'death',
+          occurred_at: '2024-05-01T09:30:00Z',
+          nhs_number: '999 476 5913',
+        },
+        ctx,
+      );
+      expect(!r.ok && r.rejection).toMatchObject({
+        field: '/nhs_number',
+        reason: 'invalid_nhs_number',
+      });
     });
 
     it('names the record id only when it is a well-formed one', () => {

@@ -45,6 +45,17 @@ function identityAndDemographics(source: Source, record: SourceRecord, ctx: Edge
         : null,
     keyId: ctx.pseudonymiser.keyId,
   };
+  if (source === 'liferooms') {
+    // Bloom-filter encodings for fuzzy linkage: on every Life Rooms record (with an NHS number
+    // they describe the person; without one they are what the record is linked on).
+    const encoding = ctx.pseudonymiser.linkageEncoding({
+      givenName: r.given_name,
+      familyName: r.family_name,
+      dateOfBirth: r.date_of_birth,
+      postcode: r.postcode,
+    });
+    if (encoding) data.linkageEncoding = encoding;
+  }
   if (r.date_of_birth) data.yearOfBirth = yearOfBirth(r.date_of_birth);
   if (r.sex) data.sex = r.sex;
   const postcode = r.postcode ? tryNormalisePostcode(r.postcode) : undefined;
@@ -67,7 +78,7 @@ function liferoomsFields(record: LiferoomsRecord): Data {
     case 'course_enrolment':
       return {
         courseId: record.course_id,
-        ...(record.course_title !== undefined ? { courseTitle: record.course_title } : {}),
+        // The free-text title is never stored: `courseId` names the course.
         delivery: record.delivery,
       };
     case 'session_attendance':
@@ -128,6 +139,13 @@ function ciphaFields(record: CiphaRecord): Data {
     case 'opt_out':
     case 'opt_in':
       return { optOutType: record.type };
+    case 'condition':
+      return {
+        cluster: record.cluster,
+        ...(record.resolved_at !== undefined
+          ? { resolvedAt: new Date(record.resolved_at).toISOString() }
+          : {}),
+      };
     case 'nhs111_call':
     case 'death':
       return {};

@@ -8,6 +8,7 @@ import { startEventWriter } from '../../../event-writer/src';
 import type { IngestDependencies } from '../pipeline/ingest-run';
 import { startRawTopicConsumers } from '../raw/raw-topic-consumer';
 import { INGEST_DEPENDENCIES, IngestController } from './ingest.controller';
+import { LINKAGE_REVIEW_DEPENDENCIES, LinkageReviewController } from './linkage-review.controller';
 
 export interface IngestAppOptions extends IngestDependencies {
   /** Consume `ingest.raw-<source>.v1` too (default true). */
@@ -25,8 +26,11 @@ class IngestModule {
     return {
       module: IngestModule,
       imports: [GovernanceModule.forRoot({ db: options.db, ...options.governance })],
-      controllers: [IngestController],
-      providers: [{ provide: INGEST_DEPENDENCIES, useValue: options }],
+      controllers: [IngestController, LinkageReviewController],
+      providers: [
+        { provide: INGEST_DEPENDENCIES, useValue: options },
+        { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: options },
+      ],
     };
   }
 }

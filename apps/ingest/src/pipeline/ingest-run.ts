@@ -8,7 +8,8 @@ import type { PostcodeLookup } from '@linkage/reference';
 import { TOPICS, topicName, type OutgoingMessage, type Transport } from '@linkage/transport';
 import { ingestRecord, type Rejection } from '../edge';
 import { ensureIngestSchema } from '../storage/ingest-schema';
-import type { IngestSummary } from './ingest-summary';
+import { IngestRunFailedError, type IngestFailure } from './ingest-run-failed';
+import type { IngestSummary, RejectionSample } from './ingest-summary';
 
 /** One raw record as read from a file, a request body or a raw topic. */
 export interface RawRecord {
@@ -16,6 +17,10 @@ export interface RawRecord {
   input: unknown;
   /** 1-based line in its file or body. */
   line?: number;
+  /** Found by the reader before parsing: the record is rejected as it is (input is empty). */
+  rejected?: 'line_too_long' | 'invalid_encoding';
+  /** Where a record read from Kafka was (its dead letter names it). */
+  position?: { topic: string; partition: number; offset: string };
 }
 
 /** What an ingest run needs (all passed in: no globals). */
@@ -30,8 +35,16 @@ export interface IngestDependencies {
   /** Records per publish (default 2000). */
   batchSize?: number;
   now?: () => Date;
-  /** How long to wait for the event writer to store what was accepted (default 10 min). */
+  /**
+   * How long the event writer may go without storing anything of the run while the run waits
+   * for it (default 10 min); then the run fails `store_timeout`.
+   */
   waitTimeoutMs?: number;
+  /**
+   * Backpressure: most events of a run published but not yet stored (default
+   * `LINKAGE_INGEST_MAX_UNSTORED` or 20,000); publishing waits for the writer beyond it.
+   */
+  maxUnstored?: number;
 }
 
 export interface IngestRunOptions {
@@ -39,7 +52,12 @@ export interface IngestRunOptions {
   origin: 'file' | 'http' | 'raw-topic';
   /** Called after each batch is published, with records read so far. */
   onBatch?: (recordsRead: number) => void;
+  /** Aborted when the client goes away: the run ends `aborted`. */
+  signal?: AbortSignal;
 }
+
+/** Rejections a summary lists one by one. */
+const FIRST_REJECTIONS = 20;
 
 /** Records between turns of the event loop (see the read loop). */
 const YIELD_EVERY = 128;
@@ -52,9 +70,11 @@ const records = counter('linkage_ingest_records_total', 'Records read by ingest'
 /**
  * Streams records through the edge (validate + pseudonymise), publishes canonical events keyed
  * by person (or link key) and dead letters in batches, awaiting each publish before reading on
- * (backpressure), then waits until the event writer has stored the run and summarises what the
- * store did. Nothing identifying leaves this function: events are pseudonymised, dead letters
- * carry only record id, line, field and reason.
+ * and holding back while the event writer is too far behind (backpressure), then waits until
+ * the event writer has stored the run and summarises what the store did. A run always ends:
+ * `stored`, or `failed` / `aborted` (then `IngestRunFailedError` carries the accounting).
+ * Nothing identifying leaves this function: events are pseudonymised, dead letters carry only
+ * record id, line, field, reason and Kafka position.
  */
 export async function ingestRecords(
   items: AsyncIterable<RawRecord>,
@@ -66,6 +86,8 @@ export async function ingestRecords(
   const { source } = options;
   const sql = deps.db.sql;
   const batchSize = deps.batchSize ?? 2000;
+  const maxUnstored = deps.maxUnstored ?? Number(process.env.LINKAGE_INGEST_MAX_UNSTORED ?? 20_000);
+  const waitTimeoutMs = deps.waitTimeoutMs ?? 600_000;
   const canonicalTopic = topicName(TOPICS.canonicalEvents, deps.topicPrefix);
   const deadLetterTopic = topicName(TOPICS.deadLetters, deps.topicPrefix);
   const ingestRunId = randomUUID();
@@ -80,8 +102,97 @@ export async function ingestRecords(
   let read = 0;
   let published = 0;
   const rejectedByReason: Record<string, number> = {};
+  const firstRejections: RejectionSample[] = [];
+  // Data-quality warnings of kept records, by field and reason (e.g. `/nhs_number:invalid_nhs_number`).
+  const warnings: Record<string, number> = {};
   let events: OutgoingMessage[] = [];
-  let rejections: Rejection[] = [];
+  let rejections: DeadLetter[] = [];
+
+  const summarise = async (
+    status: IngestSummary['status'],
+    failure?: IngestFailure,
+  ): Promise<IngestSummary> => {
+    const [row] = await sql<{ accepted: bigint; duplicates: bigint }[]>`
+      select accepted, duplicates from ingest.ingest_runs where ingest_run_id = ${ingestRunId}`;
+    const linkage = await sql<{ linkage: string; n: bigint }[]>`
+      select linkage, count(*) as n from ingest.linkage_index
+      where ingest_run_id = ${ingestRunId} group by linkage`;
+    const count = (l: string) => Number(linkage.find((r) => r.linkage === l)?.n ?? 0);
+    return {
+      ingestRunId,
+      source,
+      status,
+      ...(failure ? { failure } : {}),
+      records: read,
+      published,
+      accepted: Number(row?.accepted ?? 0),
+      duplicates: Number(row?.duplicates ?? 0),
+      rejected: read - published,
+      rejectedByReason,
+      firstRejections,
+      warnings,
+      linked: count('nhs_number') + count('link_key') + count('fuzzy') + count('clerical'),
+      unlinked: count('unlinked'),
+      durationMs: Date.now() - started,
+    };
+  };
+
+  /** Ends the run failed or aborted (unless the event writer already failed it) and throws. */
+  const fail = async (failure: IngestFailure): Promise<never> => {
+    const status = failure === 'aborted' ? 'aborted' : 'failed';
+    const [row] = await sql<{ status: string; failure: string | null }[]>`
+      update ingest.ingest_runs
+      set status = case when status = 'failed' then status else ${status} end,
+          failure = coalesce(failure, ${failure}),
+          records = ${read}, rejected = ${read - published}, published = ${published},
+          finished_at = coalesce(finished_at, now())
+      where ingest_run_id = ${ingestRunId}
+      returning status, failure`;
+    const ended = (row?.failure ?? failure) as IngestFailure;
+    const summary = await summarise(row?.status as IngestSummary['status'], ended);
+    log.error(
+      { ...summary, rejectedByReason: undefined, firstRejections: undefined },
+      'ingest run ended without storing everything',
+    );
+    throw new IngestRunFailedError(ended, summary);
+  };
+
+  /** What the event writer has done of this run so far (and whether it failed the run). */
+  const progress = async () => {
+    const [row] = await sql<{ processed: bigint; status: string; failure: string | null }[]>`
+      select processed, status, failure from ingest.ingest_runs where ingest_run_id = ${ingestRunId}`;
+    return { processed: Number(row.processed), status: row.status, failure: row.failure };
+  };
+
+  /**
+   * Waits until at most `allowed` published events are unstored. Fails the run when the
+   * writer failed it (data loss), the client went away, or the writer stored nothing of it for
+   * `waitTimeoutMs`.
+   */
+  const waitForWriter = async (allowed: number): Promise<void> => {
+    let lastProcessed = -1;
+    let lastChange = Date.now();
+    let interval = 20;
+    for (;;) {
+      const p = await progress();
+      if (p.status === 'failed')
+        return fail((p.failure as IngestFailure | null) ?? 'ingest_failed');
+      if (published - p.processed <= allowed) return;
+      if (options.signal?.aborted) return fail('aborted');
+      if (p.processed !== lastProcessed) {
+        lastProcessed = p.processed;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > waitTimeoutMs) {
+        log.error(
+          { processed: p.processed, published },
+          'the event writer stored nothing of the run in time; is it running (`linkage serve --services event-writer`)?',
+        );
+        return fail('store_timeout');
+      }
+      await new Promise((r) => setTimeout(r, interval));
+      interval = Math.min(250, interval * 2);
+    }
+  };
 
   const flush = async () => {
     if (events.length === 0 && rejections.length === 0) return;
@@ -89,6 +200,9 @@ export async function ingestRecords(
     const dead = rejections;
     events = [];
     rejections = [];
+    if (out.length > 0 && published > 0) {
+      await waitForWriter(Math.max(0, maxUnstored - out.length));
+    }
     await Promise.all([
       deps.transport.publish(canonicalTopic, out),
       publishDeadLetters(deps.transport, sql, deadLetterTopic, dead, ingestRunId),
@@ -106,71 +220,108 @@ export async function ingestRecords(
     now: now(),
     receivedAt: now(),
   };
-  for await (const item of items) {
-    read += 1;
-    // Let I/O callbacks run now and then: the loop otherwise only yields to microtasks, and a
-    // writer in this process (its database replies) would wait for a whole batch of edge work.
-    if (read % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-    const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
-    if (result.ok) {
-      const e = result.event;
-      events.push({
-        key: e.data.personId ?? e.data.linkKey ?? e.eventId,
-        value: JSON.stringify(e),
+  const reject = (rejection: Rejection, position: RawRecord['position']) => {
+    rejections.push({ ...rejection, position });
+    rejectedByReason[rejection.reason] = (rejectedByReason[rejection.reason] ?? 0) + 1;
+    if (firstRejections.length < FIRST_REJECTIONS) {
+      firstRejections.push({
+        line: rejection.line ?? null,
+        recordId: rejection.recordId ?? null,
+        field: rejection.field,
+        reason: rejection.reason,
       });
-    } else {
-      rejections.push(result.rejection);
-      rejectedByReason[result.rejection.reason] =
-        (rejectedByReason[result.rejection.reason] ?? 0) + 1;
     }
-    if (events.length + rejections.length >= batchSize) {
-      await flush();
-      const t = now();
-      ctx = { ...ctx, now: t, receivedAt: t };
+  };
+  try {
+    for await (const item of items) {
+      if (options.signal?.aborted) break;
+      read += 1;
+      // Let I/O callbacks run now and then: the loop otherwise only yields to microtasks, and a
+      // writer in this process (its database replies) would wait for a whole batch of edge work.
+      if (read % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+      if (item.rejected) {
+        const line = item.line !== undefined ? { line: item.line } : {};
+        reject({ source, ...line, field: '', reason: item.rejected, errors: [] }, item.position);
+      } else {
+        const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
+        if (result.ok) {
+          const e = result.event;
+          for (const w of e.metadata.warnings ?? []) {
+            const k = `${w.field}:${w.reason}`;
+            warnings[k] = (warnings[k] ?? 0) + 1;
+          }
+          events.push({
+            key: e.data.personId ?? e.data.linkKey ?? e.eventId,
+            value: JSON.stringify(e),
+          });
+        } else {
+          reject(result.rejection, item.position);
+        }
+      }
+      if (events.length + rejections.length >= batchSize) {
+        await flush();
+        const t = now();
+        ctx = { ...ctx, now: t, receivedAt: t };
+      }
     }
+    if (options.signal?.aborted) return await fail('aborted');
+    await flush();
+  } catch (error) {
+    if (error instanceof IngestRunFailedError) throw error;
+    // A reader that fails (a body over the limit, a client that went away) ends the run.
+    const code = (error as { code?: unknown } | null)?.code;
+    return fail(
+      code === 'body_too_large' || code === 'invalid_encoding' || code === 'line_too_long'
+        ? code
+        : options.signal?.aborted
+          ? 'aborted'
+          : 'ingest_failed',
+    );
   }
-  await flush();
   const rejected = read - published;
   await sql`
     update ingest.ingest_runs
     set records = ${read}, rejected = ${rejected}, published = ${published}, status = 'published'
-    where ingest_run_id = ${ingestRunId}`;
+    where ingest_run_id = ${ingestRunId} and status = 'running'`;
   log.info({ records: read, published, rejected }, 'ingest run published; waiting for the store');
 
-  const stored = await waitUntilStored(sql, ingestRunId, published, deps.waitTimeoutMs ?? 600_000);
-  const linkage = await sql<{ linkage: string; n: bigint }[]>`
-    select linkage, count(*) as n from ingest.linkage_index
-    where ingest_run_id = ${ingestRunId} group by linkage`;
-  const count = (l: string) => Number(linkage.find((r) => r.linkage === l)?.n ?? 0);
-  await sql`
-    update ingest.ingest_runs set status = 'completed', finished_at = now()
-    where ingest_run_id = ${ingestRunId}`;
+  await waitForWriter(0);
+  const ended = await sql`
+    update ingest.ingest_runs set status = 'stored', finished_at = now()
+    where ingest_run_id = ${ingestRunId} and status = 'published'
+    returning status`;
+  if (ended.length === 0) {
+    // The event writer failed the run between the last look and now.
+    const p = await progress();
+    return fail((p.failure as IngestFailure | null) ?? 'ingest_failed');
+  }
   await sql`delete from ingest.run_progress where ingest_run_id = ${ingestRunId}`;
-  const summary: IngestSummary = {
-    ingestRunId,
-    source,
-    records: read,
-    accepted: stored.accepted,
-    duplicates: stored.duplicates,
-    rejected,
-    rejectedByReason,
-    linked: count('nhs_number') + count('link_key'),
-    unlinked: count('unlinked'),
-    durationMs: Date.now() - started,
-  };
-  log.info({ ...summary, rejectedByReason: undefined }, 'ingest run completed');
+  const summary = await summarise('stored');
+  log.info(
+    { ...summary, rejectedByReason: undefined, firstRejections: undefined },
+    'ingest run stored',
+  );
   return summary;
 }
 
+/** A rejection on its way to the dead-letter topic and table. */
+type DeadLetter = Rejection & { position?: RawRecord['position'] };
+
+/**
+ * Dead letters, idempotent: one per rejected message of a topic (topic, partition, offset), or
+ * per source + record id (or line, when there is no usable record id) + field + reason for files
+ * and requests, so a retried batch or a rerun of the same extract adds none. Only new ones go to
+ * the dead-letter topic. Redacted by construction: a rejection names the record, field and
+ * reason, never a value.
+ */
 async function publishDeadLetters(
   transport: Transport,
   sql: Sql,
   topic: string,
-  rejections: Rejection[],
+  rejections: DeadLetter[],
   ingestRunId: string,
 ): Promise<void> {
   if (rejections.length === 0) return;
-  // Redacted by construction: a rejection names the record, field and reason, never a value.
   const letters = rejections.map((r) => ({
     source: r.source,
     recordId: r.recordId ?? null,
@@ -178,43 +329,31 @@ async function publishDeadLetters(
     field: r.field,
     reason: r.reason,
     ingestRunId,
+    ...(r.position
+      ? { topic: r.position.topic, partition: r.position.partition, offset: r.position.offset }
+      : {}),
+    dedupeKey: r.position
+      ? `kafka|${r.position.topic}|${r.position.partition}|${r.position.offset}`
+      : [
+          r.source,
+          r.recordId !== undefined ? `id:${r.recordId}` : `line:${r.line ?? ''}`,
+          r.field,
+          r.reason,
+        ].join('|'),
   }));
-  await Promise.all([
-    transport.publish(
-      topic,
-      letters.map((l) => ({ key: null, value: JSON.stringify(l) })),
-    ),
-    sql`
-      insert into ingest.dead_letters (source, record_id, line, field, reason, ingest_run_id)
-      select source, "recordId", line, field, reason, "ingestRunId"
-      from jsonb_to_recordset(${JSON.stringify(letters)}::text::jsonb) as x(
-        source text, "recordId" text, line integer, field text, reason text, "ingestRunId" text)`,
-  ]);
-}
-
-/** Polls the run's row until the event writer has processed everything it published. */
-async function waitUntilStored(
-  sql: Sql,
-  ingestRunId: string,
-  published: number,
-  timeoutMs: number,
-): Promise<{ accepted: number; duplicates: number }> {
-  const deadline = Date.now() + timeoutMs;
-  let interval = 20;
-  for (;;) {
-    const [row] = await sql<{ processed: bigint; accepted: bigint; duplicates: bigint }[]>`
-      select processed, accepted, duplicates from ingest.ingest_runs where ingest_run_id = ${ingestRunId}`;
-    if (row && Number(row.processed) >= published) {
-      return { accepted: Number(row.accepted), duplicates: Number(row.duplicates) };
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `ingest run ${ingestRunId}: the event writer stored ${row ? Number(row.processed) : 0} of ` +
-          `${published} events within ${Math.round(timeoutMs / 1000)} s; is it running ` +
-          '(`linkage serve --services event-writer`)?',
-      );
-    }
-    await new Promise((r) => setTimeout(r, interval));
-    interval = Math.min(250, interval * 2);
-  }
+  const fresh = await sql<{ dedupe_key: string }[]>`
+    insert into ingest.dead_letters
+      (source, record_id, line, field, reason, ingest_run_id, topic, partition, kafka_offset, dedupe_key)
+    select source, "recordId", line, field, reason, "ingestRunId", topic, partition, "offset", "dedupeKey"
+    from jsonb_to_recordset(${JSON.stringify(letters)}::text::jsonb) as x(
+      source text, "recordId" text, line integer, field text, reason text, "ingestRunId" text,
+      topic text, partition integer, "offset" bigint, "dedupeKey" text)
+    on conflict (dedupe_key) do nothing
+    returning dedupe_key`;
+  const isFresh = new Set(fresh.map((r) => r.dedupe_key));
+  const out = letters.filter((l) => isFresh.has(l.dedupeKey));
+  await transport.publish(
+    topic,
+    out.map(({ dedupeKey: _key, ...l }) => ({ key: null, value: JSON.stringify(l) })),
+  );
 }

@@ -41,11 +41,11 @@ describe('raw topic consumer (Kafka mock broker, real PostgreSQL)', () => {
 
   const storedCount = async () => (await harness.events()).length;
   const deadLetterCount = async () => (await harness.deadLetters('cipha')).length;
-  /** True once runs have read `records` in all and every run is completed. */
+  /** True once runs have read `records` in all and every run is stored. */
   const allRead = async (records: number) => {
     const [row] = await harness.db.sql<{ read: number; open: number }[]>`
       select coalesce(sum(records), 0)::int as read,
-             (count(*) filter (where status <> 'completed'))::int as open
+             (count(*) filter (where status <> 'stored'))::int as open
       from ingest.ingest_runs`;
     return row.read === records && row.open === 0 ? true : undefined;
   };
@@ -102,7 +102,7 @@ describe('raw topic consumer (Kafka mock broker, real PostgreSQL)', () => {
     const runs = await harness.db.sql<{ origin: string; status: string }[]>`
       select origin, status from ingest.ingest_runs`;
     expect(runs.length).toBeGreaterThan(0);
-    for (const r of runs) expect(r).toEqual({ origin: 'raw-topic', status: 'completed' });
+    for (const r of runs) expect(r).toEqual({ origin: 'raw-topic', status: 'stored' });
   });
 
   it('publishes the dead letters, redacted, to the dead-letter topic', async () => {
@@ -125,9 +125,25 @@ describe('raw topic consumer (Kafka mock broker, real PostgreSQL)', () => {
     expect(seen).toHaveLength(badTotal);
     for (const letter of seen) {
       expect(Object.keys(letter).sort()).toEqual(
-        ['field', 'ingestRunId', 'line', 'reason', 'recordId', 'source'].sort(),
+        [
+          'field',
+          'ingestRunId',
+          'line',
+          'reason',
+          'recordId',
+          'source',
+          'topic',
+          'partition',
+          'offset',
+        ].sort(),
       );
+      // Traceable to the raw message it came from.
+      expect(letter.topic).toBe(rawTopicFor('cipha', prefix));
+      expect(typeof letter.partition).toBe('number');
+      expect(String(letter.offset)).toMatch(/^\d+$/);
     }
+    const stored = await harness.deadLetters('cipha');
+    expect(new Set(stored.map((l) => `${l.topic}/${l.partition}/${l.offset}`)).size).toBe(badTotal);
   });
 
   it('treats records published again as no-ops', async () => {

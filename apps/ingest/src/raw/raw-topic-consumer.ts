@@ -1,46 +1,82 @@
 import { SOURCES, type Source } from '@linkage/contracts';
-import { rawTopicFor, type TransportSubscription } from '@linkage/transport';
+import {
+  rawTopicFor,
+  startSupervisedConsumer,
+  type ConsumerStatus,
+  type SupervisedConsumer,
+} from '@linkage/transport';
 import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
-import { errorSummary } from '../../../event-writer/src';
+import { ensureIngestSchema } from '../storage/ingest-schema';
+import { recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
+import { rawMessageRecord } from './raw-message-record';
 
-/** The consumer group reading the raw topics. */
-export const RAW_INGEST_GROUP = 'ingest-raw';
+/**
+ * The consumer group reading a raw topic: one group per topic. (One group for both topics,
+ * with members subscribed to different topics, let kafkajs assign a member partitions of the
+ * topic it does not read, which were then never read.)
+ */
+export function rawIngestGroup(source: Source): string {
+  return `ingest-raw-${source}`;
+}
+
+export interface RawTopicConsumers {
+  status(): ConsumerStatus[];
+  stop(): Promise<void>;
+}
 
 /**
  * Consumes the raw topics that source systems publish to (`ingest.raw-<source>.v1`, one NDJSON
  * record per message). Each batch is one ingest run; its offsets are committed only once the
- * event writer has stored the batch, so a crash re-ingests it (a no-op for what was stored).
+ * event writer has stored the batch, so a failure or crash re-ingests it (a no-op for what was
+ * stored). A failed batch is retried by subscribing again with backoff; lost raw messages stop
+ * the consumer and are recorded as a data-loss incident (see `/health`).
  */
 export async function startRawTopicConsumers(
   deps: IngestDependencies,
   sources: readonly Source[] = SOURCES,
-): Promise<{ stop(): Promise<void> }> {
-  const subs: TransportSubscription[] = [];
+  options: { stallAfterMs?: number; lagIntervalMs?: number; initialBackoffMs?: number } = {},
+): Promise<RawTopicConsumers> {
+  const consumers: SupervisedConsumer[] = [];
   const log = deps.logger.child({ component: 'raw-topic-consumer' });
+  await ensureIngestSchema(deps.db.sql);
   for (const source of sources) {
     const topic = rawTopicFor(source, deps.topicPrefix);
     await deps.transport.ensureTopics([topic]);
-    subs.push(
-      await deps.transport.subscribe({
+    consumers.push(
+      await startSupervisedConsumer({
+        ...options,
+        transport: deps.transport,
+        name: `raw-${source}`,
         topic,
-        groupId: RAW_INGEST_GROUP,
+        groupId: rawIngestGroup(source),
         fromBeginning: true,
+        logger: log,
+        blockedBy: await unresolvedLossOf(deps.db.sql, `raw-${source}`),
         eachBatch: async (messages) => {
-          const records: RawRecord[] = messages.map((m) => ({ input: m.value.toString('utf8') }));
+          const records: RawRecord[] = messages.map(rawMessageRecord);
           const summary = await ingestRecords(toAsync(records), deps, {
             source,
             origin: 'raw-topic',
           });
           log.info(
-            { records: summary.records, accepted: summary.accepted, rejected: summary.rejected },
+            {
+              records: summary.records,
+              accepted: summary.accepted,
+              rejected: summary.rejected,
+              rejectedByReason: summary.rejectedByReason,
+            },
             'raw batch ingested',
           );
         },
-        onError: (error) => log.error({ err: errorSummary(error) }, 'raw batch failed'),
+        onDataLoss: (loss) =>
+          recordDataLoss(deps.db.sql, `raw-${source}`, loss, { failRuns: false }),
       }),
     );
   }
-  return { stop: async () => void (await Promise.all(subs.map((s) => s.stop()))) };
+  return {
+    status: () => consumers.map((c) => c.status()),
+    stop: async () => void (await Promise.all(consumers.map((c) => c.stop()))),
+  };
 }
 
 async function* toAsync<T>(items: T[]): AsyncGenerator<T> {

@@ -9,6 +9,10 @@ export interface DeadLetter {
   field: string;
   reason: string;
   ingestRunId: string | null;
+  /** Where a record read from Kafka was (null for files and requests). */
+  topic: string | null;
+  partition: number | null;
+  offset: string | null;
   at: Date;
 }
 
@@ -20,7 +24,8 @@ export async function listDeadLetters(
   await ensureIngestSchema(sql);
   const limit = Math.max(1, Math.min(filter.limit ?? 100, 100_000));
   return sql<DeadLetter[]>`
-    select source, record_id as "recordId", line, field, reason, ingest_run_id as "ingestRunId", at
+    select source, record_id as "recordId", line, field, reason, ingest_run_id as "ingestRunId",
+      topic, partition, kafka_offset::text as "offset", at
     from ingest.dead_letters
     where (${filter.source ?? null}::text is null or source = ${filter.source ?? null})
       and (${filter.reason ?? null}::text is null or reason = ${filter.reason ?? null})

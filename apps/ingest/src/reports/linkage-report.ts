@@ -7,6 +7,8 @@ export interface LinkageReportRow {
   records: number;
   linkedByNhsNumber: number;
   linkedByLinkKey: number;
+  /** Linked on Bloom-filter similarity (or by a linkage officer). */
+  linkedByFuzzyMatch: number;
   unlinked: number;
   /** Share of records attributed to a person (0-1). */
   matchRate: number;
@@ -35,6 +37,7 @@ export async function linkageReport(sql: Sql): Promise<LinkageReport> {
     records: 0,
     linkedByNhsNumber: 0,
     linkedByLinkKey: 0,
+    linkedByFuzzyMatch: 0,
     unlinked: 0,
     matchRate: 0,
   });
@@ -47,8 +50,11 @@ export async function linkageReport(sql: Sql): Promise<LinkageReport> {
       target.records += n;
       if (r.linkage === 'nhs_number') target.linkedByNhsNumber += n;
       else if (r.linkage === 'link_key') target.linkedByLinkKey += n;
+      else if (r.linkage === 'fuzzy' || r.linkage === 'clerical') target.linkedByFuzzyMatch += n;
       else target.unlinked += n;
-      target.matchRate = (target.linkedByNhsNumber + target.linkedByLinkKey) / target.records;
+      target.matchRate =
+        (target.linkedByNhsNumber + target.linkedByLinkKey + target.linkedByFuzzyMatch) /
+        target.records;
     }
     rows.set(key, row);
     bySource.set(r.source, total);

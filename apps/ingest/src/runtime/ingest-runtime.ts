@@ -2,7 +2,12 @@ import * as fs from 'node:fs';
 import { createLogger, dataDir, type Logger } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
 import { openEventStore, type EventStore } from '@linkage/event-store';
-import { Pseudonymiser, demoKeyPath, loadPseudonymisationKey } from '@linkage/pseudonymisation';
+import {
+  Pseudonymiser,
+  demoKeyPath,
+  loadPseudonymisationKey,
+  parseKeyMaterial,
+} from '@linkage/pseudonymisation';
 import { loadPostcodeLookup, type PostcodeLookup } from '@linkage/reference';
 import { createTransport, type Transport } from '@linkage/transport';
 import { checkPseudonymisationKey } from '../keys/key-registry';
@@ -39,7 +44,11 @@ export async function openIngestRuntime(
     dataDir: dir,
     allowDemoKey: fs.existsSync(demoKeyPath(dir)),
   });
-  const pseudonymiser = new Pseudonymiser(key);
+  // Bloom-filter encoding keys come from their own secret when one is set.
+  const encodingKey = process.env.LINKAGE_ENCODING_KEY
+    ? parseKeyMaterial(process.env.LINKAGE_ENCODING_KEY)
+    : undefined;
+  const pseudonymiser = new Pseudonymiser({ ...key, ...(encodingKey ? { encodingKey } : {}) });
   const postcodes = loadPostcodeLookup();
   const db = await openDatabase();
   try {

@@ -1,12 +1,13 @@
 import type postgres from 'postgres';
 import type { StoredEvent } from '@linkage/event-store';
 import {
+  conditionEntryOf,
   evolveLifeRooms,
   evolvePersonProfile,
   isLifeRoomsEvent,
-  mergeLifeRooms,
   serviceUseFactsOf,
   summariseLifeRooms,
+  type ConditionEntry,
   type CostLookup,
   type LifeRoomsDoc,
   type PersonProfile,
@@ -19,7 +20,30 @@ export type Tx = postgres.TransactionSql<Record<string, never>>;
 export const PROJECTION_NAME = 'read-models';
 
 const personSubject = (personId: string) => `person:${personId}`;
-const linkSubject = (linkKey: string) => `link:${linkKey}`;
+/** A Life Rooms record nobody has been linked to (yet). */
+const recordSubject = (eventId: string) => `record:${eventId}`;
+
+function decisionEventIds(e: StoredEvent): string[] {
+  const ids = e.data.eventIds;
+  return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Moves one record's fact between documents; undefined when `from` does not hold it. */
+function moveFact(
+  from: LifeRoomsDoc | null,
+  into: LifeRoomsDoc | null,
+  eventId: string,
+  intoSubject: string,
+): { from: LifeRoomsDoc | null; into: LifeRoomsDoc } | undefined {
+  const fact = from?.facts[eventId];
+  if (!from || !fact) return undefined;
+  const rest = { ...from.facts };
+  delete rest[eventId];
+  return {
+    from: Object.keys(rest).length > 0 ? { subject: from.subject, facts: rest } : null,
+    into: { subject: intoSubject, facts: { ...(into?.facts ?? {}), [eventId]: fact } },
+  };
+}
 
 /**
  * Applies one batch of events to the read models in `schema`, inside the caller's transaction,
@@ -38,26 +62,33 @@ export async function applyBatch(
   if (events.length === 0) return { applied: 0 };
   const s = tx(schema);
 
+  // Who owns a record without an NHS number is decided by the event writer and recorded as
+  // RecordLinked / RecordUnlinked events; this projection keeps no idea of its own, it only
+  // remembers those decisions (record_link) so that either order of record and decision works.
   const personIds = new Set<string>();
-  const linkKeys = new Set<string>();
+  const recordIds = new Set<string>();
   for (const e of events) {
     const d = e.data;
     if (typeof d.personId === 'string') personIds.add(d.personId);
-    if (typeof d.linkKey === 'string') linkKeys.add(d.linkKey);
+    if (e.type === 'RecordLinked' || e.type === 'RecordUnlinked') {
+      for (const id of decisionEventIds(e)) recordIds.add(id);
+    } else if (isLifeRoomsEvent(e.type) && typeof d.personId !== 'string') {
+      recordIds.add(e.eventId);
+    }
   }
 
   const links = new Map<string, string>();
-  if (linkKeys.size > 0) {
-    const rows = await tx<{ link_key: string; person_id: string }[]>`
-      select link_key, person_id from ${s}.link where link_key = any(${[...linkKeys]}::text[])`;
-    for (const r of rows) links.set(r.link_key, r.person_id);
+  if (recordIds.size > 0) {
+    const rows = await tx<{ event_id: string; person_id: string }[]>`
+      select event_id::text as event_id, person_id from ${s}.record_link
+      where event_id = any(${[...recordIds]}::uuid[])`;
+    for (const r of rows) links.set(r.event_id, r.person_id);
     for (const id of links.values()) personIds.add(id);
   }
 
   const subjects = new Set<string>([
     ...[...personIds].map(personSubject),
-    ...[...linkKeys].map(linkSubject),
-    ...events.filter((e) => isLifeRoomsEvent(e.type)).map((e) => `record:${e.eventId}`),
+    ...[...recordIds].map(recordSubject),
   ]);
   const docs = new Map<string, LifeRoomsDoc | null>();
   for (const r of await tx<{ subject: string; doc: LifeRoomsDoc }[]>`
@@ -73,27 +104,44 @@ export async function applyBatch(
   const dirtyDocs = new Set<string>();
   const removedDocs = new Set<string>();
   const dirtyProfiles = new Set<string>();
-  const newLinks = new Map<string, string>();
+  const changedLinks = new Map<string, string | null>();
   const facts = new Map<string, ServiceUseFact>();
+  const put = (subject: string, doc: LifeRoomsDoc | null) => {
+    docs.set(subject, doc);
+    if (doc && Object.keys(doc.facts).length > 0) {
+      dirtyDocs.add(subject);
+      removedDocs.delete(subject);
+    } else {
+      dirtyDocs.delete(subject);
+      removedDocs.add(subject);
+    }
+  };
+  const conditions: ConditionEntry[] = [];
 
   for (const e of events) {
     const view = { eventId: e.eventId, type: e.type, data: e.data };
-    if (e.type === 'RecordLinked') {
-      const linkKey = String(e.data.linkKey);
+    if (e.type === 'RecordLinked' || e.type === 'RecordUnlinked') {
       const personId = String(e.data.personId);
-      links.set(linkKey, personId);
-      newLinks.set(linkKey, personId);
-      const from = linkSubject(linkKey);
       const into = personSubject(personId);
-      const merged = mergeLifeRooms(docs.get(into) ?? null, docs.get(from) ?? null, into);
-      if (merged) {
-        docs.set(into, merged);
-        dirtyDocs.add(into);
-      }
-      if (docs.get(from)) {
-        docs.set(from, null);
-        removedDocs.add(from);
-        dirtyDocs.delete(from);
+      for (const id of decisionEventIds(e)) {
+        const record = recordSubject(id);
+        if (e.type === 'RecordLinked') {
+          links.set(id, personId);
+          changedLinks.set(id, personId);
+          const moved = moveFact(docs.get(record) ?? null, docs.get(into) ?? null, id, into);
+          if (moved) {
+            put(record, moved.from);
+            put(into, moved.into);
+          }
+        } else if (links.get(id) === personId) {
+          links.delete(id);
+          changedLinks.set(id, null);
+          const moved = moveFact(docs.get(into) ?? null, docs.get(record) ?? null, id, record);
+          if (moved) {
+            put(into, moved.from);
+            put(record, moved.into);
+          }
+        }
       }
       continue;
     }
@@ -107,23 +155,16 @@ export async function applyBatch(
       }
     }
     if (isLifeRoomsEvent(e.type)) {
-      const linkKey = typeof e.data.linkKey === 'string' ? e.data.linkKey : null;
-      const owner = personId ?? (linkKey ? links.get(linkKey) : undefined);
-      const subject = owner
-        ? personSubject(owner)
-        : linkKey
-          ? linkSubject(linkKey)
-          : `record:${e.eventId}`;
+      const owner = personId ?? links.get(e.eventId);
+      const subject = owner ? personSubject(owner) : recordSubject(e.eventId);
       const before = docs.get(subject) ?? null;
       const after = evolveLifeRooms(before, view, subject);
-      if (after !== before) {
-        docs.set(subject, after);
-        dirtyDocs.add(subject);
-        removedDocs.delete(subject);
-      }
+      if (after !== before) put(subject, after);
       continue;
     }
     for (const f of serviceUseFactsOf(view, costs)) facts.set(`${f.eventId}|${f.activity}`, f);
+    const condition = conditionEntryOf(view);
+    if (condition) conditions.push(condition);
   }
 
   await writeProfiles(
@@ -139,13 +180,19 @@ export async function applyBatch(
   if (removedDocs.size > 0) {
     await tx`delete from ${s}.life_rooms where subject = any(${[...removedDocs]}::text[])`;
   }
-  if (newLinks.size > 0) {
+  const linked = [...changedLinks].filter(([, p]) => p !== null) as [string, string][];
+  const unlinked = [...changedLinks].filter(([, p]) => p === null).map(([id]) => id);
+  if (linked.length > 0) {
     await tx`
-      insert into ${s}.link (link_key, person_id)
-      select * from unnest(${[...newLinks.keys()]}::text[], ${[...newLinks.values()]}::text[])
-      on conflict (link_key) do update set person_id = excluded.person_id`;
+      insert into ${s}.record_link (event_id, person_id)
+      select * from unnest(${linked.map(([id]) => id)}::uuid[], ${linked.map(([, p]) => p)}::text[])
+      on conflict (event_id) do update set person_id = excluded.person_id`;
+  }
+  if (unlinked.length > 0) {
+    await tx`delete from ${s}.record_link where event_id = any(${unlinked}::uuid[])`;
   }
   await writeServiceUse(tx, schema, [...facts.values()]);
+  await writeConditions(tx, schema, conditions);
 
   const last = events[events.length - 1];
   await tx`
@@ -264,4 +311,22 @@ async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]):
     on conflict (person_id, month, activity, cost_source) do update set
       events = ${s}.service_use_monthly.events + excluded.events,
       cost_gbp = ${s}.service_use_monthly.cost_gbp + excluded.cost_gbp`;
+}
+
+async function writeConditions(tx: Tx, schema: string, entries: ConditionEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((c) => ({
+    event_id: c.eventId,
+    person_id: c.personId,
+    cluster: c.cluster,
+    recorded_on: c.recordedOn,
+    resolved_on: c.resolvedOn,
+  }));
+  const s = tx(schema);
+  // One row per register entry (event): redelivery is a no-op.
+  await tx`
+    insert into ${s}.condition (event_id, person_id, cluster, recorded_on, resolved_on)
+    select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+      event_id uuid, person_id text, cluster text, recorded_on date, resolved_on date)
+    on conflict (event_id) do nothing`;
 }

@@ -88,6 +88,12 @@ describe('projector (PostgreSQL)', () => {
     const s = db.sql;
     expect(await s`select count(*)::int as n from read_model.cohort`).toEqual([{ n: 0 }]);
 
+    const lateVisit = ev('VisitRecorded', '2022-02-05T10:00:00Z', {
+      source: 'liferooms',
+      personId: null,
+      linkKey,
+      site: 'bootle',
+    });
     await store.appendMany([
       {
         streamId: `person-${p1}`,
@@ -97,11 +103,12 @@ describe('projector (PostgreSQL)', () => {
             personId: p1,
             eventIds: unlinked.map((e) => e.eventId),
           }),
-          ev('VisitRecorded', '2022-02-05T10:00:00Z', {
-            source: 'liferooms',
-            personId: null,
-            linkKey,
-            site: 'bootle',
+          lateVisit,
+          // A record linked at arrival is attributed by its own decision event too.
+          ev('RecordLinked', '2022-02-05T10:00:00Z', {
+            personId: p1,
+            eventIds: [lateVisit.eventId],
+            method: 'fuzzy',
           }),
           ev('OptOutRecorded', '2022-04-01T00:00:00Z', {
             personId: p1,
@@ -137,8 +144,8 @@ describe('projector (PostgreSQL)', () => {
 
     const snapshot = async () =>
       Promise.all(
-        ['person_profile', 'life_rooms', 'link', 'activity', 'service_use_monthly'].map((t) =>
-          s.unsafe(`select * from read_model.${t} x order by x::text`),
+        ['person_profile', 'life_rooms', 'record_link', 'activity', 'service_use_monthly'].map(
+          (t) => s.unsafe(`select * from read_model.${t} x order by x::text`),
         ),
       );
     const live = await snapshot();

@@ -7,7 +7,7 @@ import { rebuildReadModels } from './rebuild';
 const TABLES = [
   'person_profile',
   'life_rooms',
-  'link',
+  'record_link',
   'activity',
   'service_use_monthly',
   'matched_pair',

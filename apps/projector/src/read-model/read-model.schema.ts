@@ -34,7 +34,7 @@ create table if not exists ${s}.person_profile (
   opted_out boolean not null default false,
   doc jsonb not null
 );
-create table if not exists ${s}.link (link_key text primary key, person_id text not null);
+create table if not exists ${s}.record_link (event_id uuid primary key, person_id text not null);
 create table if not exists ${s}.life_rooms (
   subject text primary key,
   person_id text,
@@ -74,6 +74,14 @@ create table if not exists ${s}.service_use_monthly (
   cost_gbp double precision not null,
   primary key (person_id, month, activity, cost_source)
 );
+create table if not exists ${s}.condition (
+  event_id uuid primary key,
+  person_id text not null,
+  cluster text not null,
+  recorded_on date not null,
+  resolved_on date
+);
+create index if not exists condition_person on ${s}.condition (person_id);
 create table if not exists ${s}.matching_run (
   id int primary key default 1 check (id = 1),
   settings jsonb not null,

@@ -1,1 +1,4 @@
 export * from './linkage';
+export * from './fellegi-sunter';
+export * from './link-decision';
+export * from './linkage-quality';

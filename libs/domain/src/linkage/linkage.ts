@@ -7,7 +7,7 @@
  */
 
 /** How a record was attributed to a person. */
-export type LinkageMethod = 'nhs_number' | 'link_key' | 'unlinked';
+export type LinkageMethod = 'nhs_number' | 'link_key' | 'fuzzy' | 'clerical' | 'unlinked';
 
 /** The part of a canonical event linkage looks at. */
 export interface LinkableEvent {
@@ -114,7 +114,7 @@ export interface RecordLinked {
   eventId: string;
   type: 'RecordLinked';
   schemaVersion: 1;
-  data: { linkKey: string; personId: string; eventIds: string[] };
+  data: { linkKey: string; personId: string; eventIds: string[]; method: 'link_key' };
   metadata: { receivedAt: string };
 }
 
@@ -137,7 +137,7 @@ export function recordLinkedFor(
       eventId: idFor(['RecordLinked', link.linkKey, link.personId, ...eventIds]),
       type: 'RecordLinked',
       schemaVersion: 1,
-      data: { linkKey: link.linkKey, personId: link.personId, eventIds },
+      data: { linkKey: link.linkKey, personId: link.personId, eventIds, method: 'link_key' },
       metadata: { receivedAt: linkedAt.toISOString() },
     },
   };

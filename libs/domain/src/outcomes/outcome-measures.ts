@@ -10,6 +10,7 @@ export const OUTCOME_MEASURES = [
   'crisis',
   'nhs111',
   'ambulance',
+  'elective_admission',
   'cost',
 ] as const;
 export type OutcomeMeasure = (typeof OUTCOME_MEASURES)[number];
@@ -96,6 +97,8 @@ export const MEASURE_ACTIVITY: Record<Exclude<OutcomeMeasure, 'cost'>, ActivityT
   crisis: 'crisis_contact',
   nhs111: 'nhs111_call',
   ambulance: 'ambulance_incident',
+  // The negative control (see NEGATIVE_CONTROL_MEASURE): admissions not by the emergency route.
+  elective_admission: 'other_admission',
 };
 
 export function isOutcomeMeasure(value: unknown): value is OutcomeMeasure {

@@ -2,3 +2,4 @@ export * from './life-rooms.projection';
 export * from './person-profile.projection';
 export * from './projected-event';
 export * from './service-use.projection';
+export * from './condition-register.projection';

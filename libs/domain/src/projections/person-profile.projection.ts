@@ -16,10 +16,23 @@ export interface PersonProfile {
   localAuthority: string | null;
   /** Where the demographics came from, and the event that set them (for "later wins"). */
   demographicsFrom: { source: 'registration' | 'liferooms'; at: string; eventId: string } | null;
+  /**
+   * Every registration seen, in order of occurrence: the evaluation reads the IMD decile in
+   * force at a user's index date from it (the latest registration can be after that date).
+   * Absent in documents written before it existed (read as empty).
+   */
+  registrations?: RegistrationSpell[];
   deathDate: string | null;
   optedOut: boolean;
   /** The opt-out or withdrawal that set `optedOut` (latest by occurrence). */
   optOutChange: { at: string; eventId: string } | null;
+}
+
+/** One registration: from when, the IMD decile of its address, and the event (for redelivery). */
+export interface RegistrationSpell {
+  at: string;
+  imdDecile: number | null;
+  eventId: string;
 }
 
 export function emptyProfile(personId: string): PersonProfile {
@@ -56,7 +69,7 @@ export function evolvePersonProfile(
   const current = doc ?? emptyProfile(personId);
   switch (event.type) {
     case 'PersonRegistered':
-      return withDemographics(current, event, 'registration', at);
+      return withRegistration(withDemographics(current, event, 'registration', at), event, at);
     case 'PersonDied': {
       const date = at.slice(0, 10);
       if (current.deathDate !== null && current.deathDate <= date) return current;
@@ -78,6 +91,21 @@ export function evolvePersonProfile(
       }
       return doc;
   }
+}
+
+function withRegistration(doc: PersonProfile, event: ProjectedEvent, at: string): PersonProfile {
+  const spells = doc.registrations ?? [];
+  if (spells.some((r) => r.eventId === event.eventId)) return doc;
+  const decile = event.data.imdDecile;
+  const spell: RegistrationSpell = {
+    at,
+    imdDecile: typeof decile === 'number' ? decile : null,
+    eventId: event.eventId,
+  };
+  const registrations = [...spells, spell].sort((a, b) =>
+    isLater(a.at, a.eventId, b.at, b.eventId) ? 1 : -1,
+  );
+  return { ...doc, registrations };
 }
 
 function hasDemographics(data: Record<string, unknown>): boolean {

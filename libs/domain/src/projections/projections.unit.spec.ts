@@ -9,6 +9,8 @@ import {
   ServiceUseDoc,
   summariseLifeRooms,
   CostLookup,
+  conditionEntryOf,
+  isActiveOn,
 } from './index';
 
 const P = 'a'.repeat(32);
@@ -72,6 +74,20 @@ describe('person profile', () => {
     expect(twice(evolvePersonProfile, [first, moved])).toEqual(
       given(evolvePersonProfile, [first, moved]),
     );
+  });
+
+  it('Given two registrations, Then both are kept in order with their IMD decile (for the index date)', () => {
+    const first = registered('2021-01-01T00:00:00Z', 'L9 2', 1);
+    const moved = registered('2022-05-01T00:00:00Z', 'PR8 1', 7);
+    const spells = (doc: PersonProfile | null) =>
+      doc?.registrations?.map((r) => [r.at.slice(0, 10), r.imdDecile]);
+    const expected = [
+      ['2021-01-01', 1],
+      ['2022-05-01', 7],
+    ];
+    expect(spells(given(evolvePersonProfile, [first, moved]))).toEqual(expected);
+    expect(spells(given(evolvePersonProfile, [moved, first]))).toEqual(expected);
+    expect(spells(twice(evolvePersonProfile, [moved, first]))).toEqual(expected);
   });
 
   it('Given a Life Rooms record after a registration, Then the registration still holds', () => {
@@ -242,5 +258,37 @@ describe('service use', () => {
 
   it('Given the same events twice, Then the same document', () => {
     expect(twice(evolve, events)).toEqual(given(evolve, events));
+  });
+});
+
+describe('condition register projection', () => {
+  const condition = (data: Record<string, unknown>) => ({
+    eventId: 'e-1',
+    type: 'ConditionRecorded',
+    data: { personId: 'p-1', occurredAt: '2023-05-01T10:00:00.000Z', cluster: 'copd', ...data },
+  });
+
+  it('keeps cluster, recorded day and resolved day', () => {
+    expect(conditionEntryOf(condition({ resolvedAt: '2024-01-02T09:00:00.000Z' }))).toEqual({
+      eventId: 'e-1',
+      personId: 'p-1',
+      cluster: 'copd',
+      recordedOn: '2023-05-01',
+      resolvedOn: '2024-01-02',
+    });
+  });
+
+  it('ignores other events and records about nobody', () => {
+    expect(conditionEntryOf({ ...condition({}), type: 'AeAttended' })).toBeUndefined();
+    expect(conditionEntryOf(condition({ personId: null }))).toBeUndefined();
+  });
+
+  it('is active from the recorded day until the day before it is resolved', () => {
+    const entry = { recordedOn: '2023-05-01', resolvedOn: '2024-01-02' };
+    expect(isActiveOn(entry, '2023-04-30')).toBe(false);
+    expect(isActiveOn(entry, '2023-05-01')).toBe(true);
+    expect(isActiveOn(entry, '2024-01-01')).toBe(true);
+    expect(isActiveOn(entry, '2024-01-02')).toBe(false);
+    expect(isActiveOn({ recordedOn: '2023-05-01', resolvedOn: null }, '2099-01-01')).toBe(true);
   });
 });

@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import type { Dsa } from '../dsa/dsa-registry';
 import { DsaRegistry } from '../dsa/dsa-registry';
 import { AuditTrail } from '../audit/audit-trail';
-import { sanitiseAuditParameters } from '../audit/audit-entry';
+import { declaredAuditParameters, type DeclaredParameters } from '../audit/audit-parameters';
+import { RefusalLimiter } from '../audit/refusal-limiter';
 import { GOVERNANCE_CONFIG, GovernanceConfig } from '../governance-config';
 import {
   actorFromClaims,
@@ -34,6 +35,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   ],
   'segmentation-job': ['read:segments'],
   'governance-officer': ['read:audit'],
+  linkage_officer: ['review:linkage'],
   // Sees requests and the gate's report, decides; reads no health data and downloads nothing.
   output_checker: ['release:read', 'release:review'],
   admin: PERMISSIONS,
@@ -97,13 +99,16 @@ export function checkDsa(actor: Actor, dsa: Dsa | undefined, now: Date): string 
   return undefined;
 }
 
-/** The parameters of an HTTP call as audited: query and route parameters, identifiers stripped. */
-export function requestParameters(req: GovernedRequest) {
+/**
+ * The parameters of an HTTP call as audited: only the route's declared query and route
+ * parameters, values checked (see `declaredAuditParameters`).
+ */
+export function requestParameters(req: GovernedRequest, declared?: DeclaredParameters) {
   const query =
     typeof req.query === 'object' && req.query !== null
       ? (req.query as Record<string, unknown>)
       : {};
-  return sanitiseAuditParameters({ ...query, ...(req.params ?? {}) });
+  return declaredAuditParameters({ ...query, ...(req.params ?? {}) }, declared);
 }
 
 /**
@@ -113,6 +118,8 @@ export function requestParameters(req: GovernedRequest) {
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
+  private readonly anonymousRefusals = new RefusalLimiter();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: DsaRegistry,
@@ -149,18 +156,39 @@ export class AccessGuard implements CanActivate {
       gov.actor = decision.actor;
       return true;
     }
-    await this.audit.record({
+    // A refusal records the route and the reason only: parameters of a call that was not
+    // allowed to run are not the trail's business (and may be anything a stranger typed).
+    const refusal = {
       actor: decision.actor?.user ?? 'anonymous',
       role: decision.actor?.role ?? null,
       purpose: decision.actor?.purpose ?? null,
       dsa: decision.actor?.dsa ?? null,
       action: gov.action,
-      parameters: requestParameters(req),
-      outcome: 'denied',
+      parameters: {},
+      outcome: 'denied' as const,
       httpStatus: decision.status,
       reason: decision.reason,
-      requestId: gov.requestId,
-    });
+    };
+    const admitted =
+      decision.status === 401
+        ? this.anonymousRefusals.admit(`${gov.action}\u0000${decision.reason}`, now.getTime())
+        : { record: true as const };
+    if (admitted.record) {
+      await this.audit.record({ ...refusal, requestId: gov.requestId });
+    } else if (admitted.flushAt !== undefined) {
+      const key = `${gov.action}\u0000${decision.reason}`;
+      const flush = setTimeout(
+        () => {
+          const count = this.anonymousRefusals.drain(key);
+          if (count === 0) return;
+          void this.audit
+            .record({ ...refusal, parameters: { aggregated: count }, resultSize: count })
+            .catch(() => undefined);
+        },
+        Math.max(0, admitted.flushAt - now.getTime()),
+      );
+      flush.unref();
+    }
     gov.audited = true;
     if (decision.status === 401) http.getResponse().setHeader('www-authenticate', 'Bearer');
     throw new HttpException({ error: decision.error, reason: decision.reason }, decision.status);

@@ -4,6 +4,8 @@ export const ROLES = [
   'analyst',
   'segmentation-job',
   'governance-officer',
+  /** Reviews candidate record links (clerical review): field similarities, never identifiers. */
+  'linkage_officer',
   /** Reviews requests to release outputs from the secure setting (never their own). */
   'output_checker',
   'admin',
@@ -23,6 +25,7 @@ export const PERMISSIONS = [
   'admin:dsa',
   'admin:tokens',
   'admin:operations',
+  'review:linkage',
   'release:request',
   'release:review',
   'release:read',

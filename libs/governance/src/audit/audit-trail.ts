@@ -96,18 +96,27 @@ interface AuditRow {
 }
 
 const MAX_PAGE_SIZE = 1000;
+/** Most entries written by one group commit. */
+const MAX_GROUP_COMMIT = 500;
 const recorded = counter('linkage_audit_entries_total', 'Audit entries recorded', ['outcome']);
 
 /**
  * The hash-chained, append-only audit trail (`governance.audit_trail`). Appends are serialised
- * by a transaction-scoped advisory lock, so the chain stays linear however many requests record
- * at once; the chain head is signed into a file outside the database.
+ * by a transaction-scoped advisory lock, so the chain stays linear however many requests (or
+ * processes) record at once, and group-committed within a process; the chain head is signed
+ * into a file outside the database.
  */
 export class AuditTrail {
   private readonly clock: () => Date;
   private readonly headFile: string;
   private readonly signEvery: number;
   private headWrites: Promise<unknown> = Promise.resolve();
+  private readonly queued: Array<{
+    input: AuditEntryInput;
+    resolve: (entry: AuditEntry) => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -121,7 +130,63 @@ export class AuditTrail {
   /** Creates the governance schema when missing, then the trail. */
   static async open(sql: Sql, options: AuditTrailOptions = {}): Promise<AuditTrail> {
     await ensureGovernanceSchema(sql);
-    return new AuditTrail(sql, options);
+    const trail = new AuditTrail(sql, options);
+    // Calls that never finished (their process died) become entries, once surely not running.
+    const graceMs = Number(process.env.LINKAGE_AUDIT_INTENT_GRACE_MS ?? 6 * 3600_000);
+    await trail.recordInterrupted(new Date(trail.clock().getTime() - graceMs));
+    return trail;
+  }
+
+  /**
+   * Writes a call's intent before it runs (not chained; removed by `settleIntent` once the
+   * call's entry is written), so that a call cut short by a crash still leaves a trace.
+   */
+  async recordIntent(id: string, input: AuditEntryInput): Promise<void> {
+    validateAuditInput(input);
+    await this.sql`
+      insert into governance.audit_intents
+        (id, at, actor, role, purpose, dsa, action, parameters, request_id)
+      values (${id}, ${this.clock()}, ${input.actor}, ${input.role ?? null},
+        ${input.purpose ?? null}, ${input.dsa ?? null}, ${input.action},
+        ${this.sql.json((input.parameters ?? {}) as never)}, ${input.requestId ?? null})`;
+  }
+
+  async settleIntent(id: string): Promise<void> {
+    await this.sql`delete from governance.audit_intents where id = ${id}`;
+  }
+
+  /**
+   * Records every intent older than `before` as an entry with outcome `error`, reason
+   * `interrupted` (the call began and never ended), and removes it. Returns how many.
+   */
+  async recordInterrupted(before: Date): Promise<number> {
+    const rows = await this.sql<
+      {
+        id: string;
+        actor: string;
+        role: string | null;
+        purpose: string | null;
+        dsa: string | null;
+        action: string;
+        parameters: AuditParameters;
+        request_id: string | null;
+      }[]
+    >`select * from governance.audit_intents where at < ${before} order by at`;
+    for (const r of rows) {
+      await this.record({
+        actor: r.actor,
+        role: r.role,
+        purpose: r.purpose,
+        dsa: r.dsa,
+        action: r.action,
+        parameters: r.parameters,
+        outcome: 'error',
+        reason: 'interrupted',
+        requestId: r.request_id,
+      });
+      await this.settleIntent(r.id);
+    }
+    return rows.length;
   }
 
   /**
@@ -130,28 +195,79 @@ export class AuditTrail {
    */
   async record(input: AuditEntryInput): Promise<AuditEntry> {
     validateAuditInput(input);
-    const entry = await this.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY})`;
-      const [last] = await tx<{ sequence: bigint; hash: string }[]>`
-        select sequence, hash from governance.audit_trail order by sequence desc limit 1`;
-      const next = chainEntry(
-        input,
-        last ? { sequence: Number(last.sequence), hash: last.hash } : undefined,
-        this.clock(),
-      );
-      await tx`
-        insert into governance.audit_trail (sequence, at, actor, role, purpose, dsa, action,
-          parameters, result_size, cells_suppressed, outcome, http_status, reason, request_id,
-          prev_hash, hash)
-        values (${next.sequence}, ${next.at}, ${next.actor}, ${next.role}, ${next.purpose},
-          ${next.dsa}, ${next.action}, ${tx.json(next.parameters as never)}, ${next.resultSize},
-          ${next.cellsSuppressed}, ${next.outcome}, ${next.httpStatus}, ${next.reason},
-          ${next.requestId}, ${next.prevHash}, ${next.hash})`;
-      return next;
+    const entry = await new Promise<AuditEntry>((resolve, reject) => {
+      this.queued.push({ input, resolve, reject });
+      this.flushing ??= this.flushQueued();
     });
     recorded.inc({ outcome: entry.outcome });
     if (entry.sequence % this.signEvery === 0) await this.writeHead(entry);
     return entry;
+  }
+
+  /**
+   * Group commit: entries asked for while a write is under way are chained and inserted
+   * together by the next one (one transaction, one lock, one insert), so 50 concurrent calls
+   * cost a few commits instead of 50 serialised ones. Each caller still gets its entry only
+   * once it is committed; if the group's transaction fails, every call in it fails.
+   */
+  private async flushQueued(): Promise<void> {
+    try {
+      while (this.queued.length > 0) {
+        const group = this.queued.splice(0, MAX_GROUP_COMMIT);
+        try {
+          const entries = await this.appendGroup(group.map((q) => q.input));
+          group.forEach((q, i) => q.resolve(entries[i]));
+        } catch (error) {
+          for (const q of group) q.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async appendGroup(inputs: AuditEntryInput[]): Promise<AuditEntry[]> {
+    return this.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY})`;
+      const [last] = await tx<{ sequence: bigint; hash: string }[]>`
+        select sequence, hash from governance.audit_trail order by sequence desc limit 1`;
+      let previous = last ? { sequence: Number(last.sequence), hash: last.hash } : undefined;
+      const entries = inputs.map((input) => {
+        const next = chainEntry(input, previous, this.clock());
+        previous = { sequence: next.sequence, hash: next.hash };
+        return next;
+      });
+      const rows = entries.map((e) => ({
+        sequence: e.sequence,
+        at: e.at.toISOString(),
+        actor: e.actor,
+        role: e.role,
+        purpose: e.purpose,
+        dsa: e.dsa,
+        action: e.action,
+        parameters: e.parameters,
+        result_size: e.resultSize,
+        cells_suppressed: e.cellsSuppressed,
+        outcome: e.outcome,
+        http_status: e.httpStatus,
+        reason: e.reason,
+        request_id: e.requestId,
+        prev_hash: e.prevHash,
+        hash: e.hash,
+      }));
+      await tx`
+        insert into governance.audit_trail (sequence, at, actor, role, purpose, dsa, action,
+          parameters, result_size, cells_suppressed, outcome, http_status, reason, request_id,
+          prev_hash, hash)
+        select sequence, at, actor, role, purpose, dsa, action, parameters, result_size,
+          cells_suppressed, outcome, http_status, reason, request_id, prev_hash, hash
+        from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(sequence bigint,
+          at timestamptz, actor text, role text, purpose text, dsa text, action text,
+          parameters jsonb, result_size integer, cells_suppressed integer, outcome text,
+          http_status integer, reason text, request_id text, prev_hash text, hash text)
+        order by sequence`;
+      return entries;
+    });
   }
 
   /** Entries matching the filters, one page at a time (newest first unless asked otherwise). */

@@ -2,7 +2,9 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
-import { PUBLIC_KEY } from '../access/requires-permission.decorator';
+import { randomUUID } from 'node:crypto';
+import { AUDIT_PARAMETERS_KEY, PUBLIC_KEY } from '../access/requires-permission.decorator';
+import type { DeclaredParameters } from './audit-parameters';
 import { governanceOf, GovernedRequest, httpOutcomeOf } from '../access/request-context';
 import { requestParameters } from '../access/access-gate';
 import { AuditTrail } from './audit-trail';
@@ -34,6 +36,12 @@ export class AuditInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<GovernedRequest>();
     const gov = governanceOf(req, http.getResponse());
+    const declared = this.reflector.getAllAndOverride<DeclaredParameters | undefined>(
+      AUDIT_PARAMETERS_KEY,
+      [context.getHandler(), context.getClass()],
+    );
+    const parameters = requestParameters(req, declared);
+    const intentId = randomUUID();
     const okStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (req.method === 'POST' ? 201 : 200);
@@ -51,7 +59,7 @@ export class AuditInterceptor implements NestInterceptor {
         purpose: actor?.purpose ?? null,
         dsa: actor?.dsa ?? null,
         action: gov.action,
-        parameters: requestParameters(req),
+        parameters,
         resultSize:
           gov.resultSize ?? (outcome === 'ok' && Array.isArray(body) ? body.length : null),
         cellsSuppressed: gov.cellsSuppressed ?? null,
@@ -61,15 +69,33 @@ export class AuditInterceptor implements NestInterceptor {
         requestId: gov.requestId,
       });
       gov.audited = true;
+      await this.audit.settleIntent(intentId);
     };
 
-    return next.handle().pipe(
+    // The intent first: a call cut short by a crash still leaves a trace.
+    const actor = gov.actor;
+    const intent = this.audit.recordIntent(intentId, {
+      actor: actor?.user ?? 'anonymous',
+      role: actor?.role ?? null,
+      purpose: actor?.purpose ?? null,
+      dsa: actor?.dsa ?? null,
+      action: gov.action,
+      parameters,
+      outcome: 'error',
+      requestId: gov.requestId,
+    });
+    return from(intent).pipe(
+      mergeMap(() => next.handle()),
       mergeMap(async (body) => {
         await write('ok', okStatus, null, body);
         return body;
       }),
       catchError((error: unknown) => {
-        if (gov.audited) return throwError(() => error);
+        if (gov.audited) {
+          return from(this.audit.settleIntent(intentId)).pipe(
+            mergeMap(() => throwError(() => error)),
+          );
+        }
         const { status, reason } = httpOutcomeOf(error);
         return from(
           write(

@@ -3,6 +3,7 @@ import type {
   IncomingMessage,
   OutgoingMessage,
   SubscribeOptions,
+  GroupLag,
   Transport,
   TransportSubscription,
 } from '../transport.port';
@@ -154,11 +155,17 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       // One batch per partition at a time (order per key holds), up to `concurrency` partitions
       // at once, so a consumer can prepare one batch while another is being stored.
       const concurrency = Math.max(1, sub.concurrency ?? 1);
+      let lastAssigned = '';
       const loop = (async () => {
         const inFlight = new Map<number, Promise<void>>();
         while (!member.stopped) {
           let started = false;
-          for (const p of assigned()) {
+          const mine = assigned();
+          if (mine.join(',') !== lastAssigned) {
+            lastAssigned = mine.join(',');
+            sub.onAssignment?.(mine);
+          }
+          for (const p of mine) {
             if (member.stopped || inFlight.size >= concurrency) break;
             const log = t.partitions[p];
             const from = Math.max(g.committed![p], log.base);
@@ -211,6 +218,16 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       };
       loops.add(handle);
       return handle;
+    },
+
+    async lag(topic: string, groupId: string): Promise<GroupLag> {
+      const t = topicOf(topic);
+      const g = groups.get(`${topic}\u0000${groupId}`);
+      const partitions = t.partitions.map((p, partition) => ({
+        partition,
+        lag: p.next - Math.max(g?.committed?.[partition] ?? p.base, p.base),
+      }));
+      return { total: partitions.reduce((a, p) => a + p.lag, 0), partitions };
     },
 
     async ensureTopics(names: string[]): Promise<void> {

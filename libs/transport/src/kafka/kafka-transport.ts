@@ -1,6 +1,8 @@
-import { Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Admin, Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from '@linkage/common';
 import type {
+  DataLoss,
+  GroupLag,
   IncomingMessage,
   OutgoingMessage,
   SubscribeOptions,
@@ -23,6 +25,10 @@ export interface KafkaTransportOptions {
  */
 export function createKafkaTransport(options: KafkaTransportOptions): Transport {
   const log = options.logger;
+  // kafkajs resets a group's offset when the broker says it is out of range (the messages were
+  // deleted unread, or the offset is past the end) and only logs it: the consumer it concerns
+  // hears of it here and stops (see `onDataLoss`).
+  const outOfRangeListeners = new Map<string, (partition: number) => void>();
   const kafka = new Kafka({
     clientId: options.clientId ?? 'linkage',
     brokers: options.brokers,
@@ -30,6 +36,10 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
     logCreator:
       () =>
       ({ level, log: entry }) => {
+        if (/offset out of range, resetting/i.test(entry.message)) {
+          const e = entry as unknown as { groupId?: string; topic?: string; partition?: number };
+          outOfRangeListeners.get(`${e.groupId}\u0000${e.topic}`)?.(Number(e.partition));
+        }
         // kafkajs log entries carry broker and protocol details, never message payloads.
         if (level <= logLevel.ERROR) log?.warn({ kafkajs: entry.message }, 'kafka client');
       },
@@ -37,6 +47,28 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
   });
   let producer: Producer | undefined;
   let producerReady: Promise<Producer> | undefined;
+  let adminReady: Promise<Admin> | undefined;
+  const getAdmin = (): Promise<Admin> => {
+    adminReady ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })().catch((error: unknown) => {
+      adminReady = undefined;
+      throw error;
+    });
+    return adminReady;
+  };
+  /** The group's committed offset per partition (absent: nothing committed yet). */
+  const committedOffsets = async (groupId: string, topic: string): Promise<Map<number, bigint>> => {
+    const admin = await getAdmin();
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const out = new Map<number, bigint>();
+    for (const p of t?.partitions ?? []) {
+      if (BigInt(p.offset) >= 0n) out.set(p.partition, BigInt(p.offset));
+    }
+    return out;
+  };
   const consumers = new Set<{ stop(): Promise<void> }>();
 
   const getProducer = (): Promise<Producer> => {
@@ -80,17 +112,52 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       });
       let failed = false;
       let stopping: Promise<void> | undefined;
+      const listenerKey = `${sub.groupId}\u0000${sub.topic}`;
+      // The offset each partition's next batch must start at; unknown after a rebalance until
+      // the group's committed offsets are read again.
+      let expected: Map<number, bigint> | undefined;
+      const dataLost = (loss: DataLoss) => {
+        if (failed) return;
+        failed = true;
+        log?.error({ ...loss, groupId: sub.groupId }, 'consumer group lost messages; stopping');
+        sub.onDataLoss?.(loss);
+        setImmediate(() => void stop().catch(() => undefined));
+      };
       const stop = (): Promise<void> => {
         stopping ??= (async () => {
           consumers.delete(handle);
+          if (outOfRangeListeners.get(listenerKey) === onOutOfRange) {
+            outOfRangeListeners.delete(listenerKey);
+          }
           await consumer.disconnect();
         })();
         return stopping;
       };
       const handle = { stop };
       consumers.add(handle);
+      const onOutOfRange = (partition: number) =>
+        dataLost({
+          topic: sub.topic,
+          partition,
+          expectedOffset: expected?.get(partition)?.toString() ?? null,
+          firstOffset: null,
+          reason: 'offset_out_of_range',
+        });
+      outOfRangeListeners.set(listenerKey, onOutOfRange);
       const joined = new Promise<void>((resolve) => {
-        consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+        consumer.on(consumer.events.GROUP_JOIN, (event) => {
+          expected = undefined;
+          const assignment = event.payload.memberAssignment[sub.topic] ?? [];
+          sub.onAssignment?.([...assignment].sort((a, b) => a - b));
+          resolve();
+        });
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        // A crash kafkajs does not recover from itself: the owner decides (resubscribe).
+        if (event.payload.restart || failed) return;
+        failed = true;
+        sub.onError?.(event.payload.error);
+        setImmediate(() => void stop().catch(() => undefined));
       });
       await consumer.connect();
       await consumer.subscribe({ topic: sub.topic, fromBeginning: sub.fromBeginning ?? false });
@@ -100,6 +167,22 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
+          expected ??= await committedOffsets(sub.groupId, sub.topic);
+          const first = BigInt(batch.messages[0].offset);
+          const want = expected.get(batch.partition);
+          // Offsets of these topics are consecutive (no compaction, no transactions): a batch
+          // that does not start where the group stands means messages were skipped or lost.
+          if (want !== undefined && first !== want) {
+            dataLost({
+              topic: batch.topic,
+              partition: batch.partition,
+              expectedOffset: want.toString(),
+              firstOffset: first.toString(),
+              reason: 'gap',
+            });
+            return;
+          }
+          if (failed) return;
           const messages: IncomingMessage[] = batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
@@ -118,6 +201,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
             return;
           }
           const last = batch.messages[batch.messages.length - 1].offset;
+          expected?.set(batch.partition, BigInt(last) + 1n);
           resolveOffset(last);
           await consumer.commitOffsets([
             {
@@ -131,6 +215,23 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       });
       await joined;
       return handle;
+    },
+
+    async lag(topic: string, groupId: string): Promise<GroupLag> {
+      const admin = await getAdmin();
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        committedOffsets(groupId, topic),
+      ]);
+      const partitions = ends
+        .map((p) => {
+          const high = BigInt(p.high);
+          const low = BigInt(p.low);
+          const at = committed.get(p.partition) ?? low;
+          return { partition: p.partition, lag: Number(high - (at > low ? at : low)) };
+        })
+        .sort((a, b) => a.partition - b.partition);
+      return { total: partitions.reduce((a, p) => a + Math.max(0, p.lag), 0), partitions };
     },
 
     async ensureTopics(topics: string[]): Promise<void> {
@@ -164,6 +265,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
     async close(): Promise<void> {
       await Promise.all([...consumers].map((c) => c.stop()));
       if (producer) await producer.disconnect();
+      if (adminReady) await (await adminReady.catch(() => undefined))?.disconnect();
     },
   };
 }

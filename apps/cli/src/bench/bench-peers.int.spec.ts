@@ -1,0 +1,67 @@
+import { openBenchContext } from './bench-context';
+import { quantile } from './api-load';
+import { comparePostgresqlAppends } from './event-store-append.bench';
+import { benchPipeline } from './pipeline.bench';
+
+// The new scenarios at a tiny size, so the bench code cannot rot: every variant really writes
+// what it says (counts read back), ratios are computed, the API answers under load. No timing.
+describe('bench: peers, ceiling and the pipeline at a small scale', () => {
+  const ctx = openBenchContext();
+  afterAll(() => ctx.close());
+
+  it('appends the same events with linkage, COPY (postgres.js and psql) and Emmett', async () => {
+    const rows = await comparePostgresqlAppends(ctx, 2000, 1);
+    expect(rows.map((r) => [r.variant, r.count])).toEqual([
+      ['postgresql', 2000],
+      ['copy-postgres.js', 2000],
+      ['copy-psql', 2000],
+      ['emmett', 2000],
+    ]);
+    const ours = rows[0].extra!;
+    expect(ours.xCopy).toEqual(expect.any(Number));
+    expect(ours.xEmmett).toEqual(expect.any(Number));
+    expect(ours.xCopy as number).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.extra?.ceiling === 'yes')).toHaveLength(1);
+  }, 180_000);
+
+  it('runs the pipeline in-process and through Kafka, the COPY of the same events, and API load', async () => {
+    const rows = await benchPipeline(20, ctx, {
+      apiRequests: 100,
+      apiRoutes: ['/v1/cohort', '/v1/outcomes?measure=cost'],
+    });
+    const byVariant = new Map(rows.map((r) => [`${r.scenario}:${r.variant}`, r]));
+    const inProcess = byVariant.get('pipeline:in-process')!;
+    const kafka = byVariant.get('pipeline:kafka')!;
+    const copy = byVariant.get('pipeline:copy-psql (same events)')!;
+    expect(inProcess.count).toBeGreaterThan(0);
+    // Both transports read the same files and stored the same number of events.
+    expect(kafka.count).toBe(inProcess.count);
+    expect(kafka.extra!.events).toBe(inProcess.extra!.events);
+    expect(copy.count).toBe(inProcess.extra!.events);
+    expect(inProcess.extra!.xCopy).toEqual(expect.any(Number));
+    expect(inProcess.extra!.nodePeakMb as number).toBeGreaterThan(0);
+    expect(inProcess.extra!.postgresBackendPeakMb as number).toBeGreaterThan(0);
+    const api = rows.filter((r) => r.scenario === 'api-load');
+    expect(api.map((r) => r.variant)).toEqual(['/v1/cohort', '/v1/outcomes?measure=cost']);
+    for (const r of api) {
+      expect(r.count).toBe(100);
+      expect(r.extra).toMatchObject({ clients: 50, non2xx: 0 });
+      expect(r.extra!.p95ms as number).toBeGreaterThanOrEqual(r.extra!.p50ms as number);
+    }
+  }, 600_000);
+});
+
+describe('quantile', () => {
+  const values = Array.from({ length: 100 }, (_, i) => i + 1);
+  it.each([
+    [0.5, 50],
+    [0.95, 95],
+    [0.99, 99],
+    [1, 100],
+  ])('the %s quantile of 1..100 is %s (nearest rank)', (q, expected) => {
+    expect(quantile(values, q)).toBe(expected);
+  });
+  it('is NaN for no values, not 0', () => {
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+});

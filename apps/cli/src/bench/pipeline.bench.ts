@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createLogger } from '@linkage/common';
+import type { Database } from '@linkage/database';
+import { openEventStore, type EventStore } from '@linkage/event-store';
+import { Pseudonymiser } from '@linkage/pseudonymisation';
+import { loadPostcodeLookup } from '@linkage/reference';
+import { generatePopulation, type Manifest } from '@linkage/synthetic';
+import { createInProcessTransport, createKafkaTransport, type Transport } from '@linkage/transport';
+import { runFileIngest } from '../../../ingest/src';
+import { catchUp, runMatching } from '../../../projector/src';
+import { CEILING_TABLE_SQL, preparePsqlCopy, runPsql } from './append-ceiling';
+import { loadAnalyticsApi } from './api-load';
+import { rowOf, type BenchRow } from './bench-report';
+import { secondsSince, type BenchContext, type BenchScenario } from './bench-context';
+import { kafkaMockPeakMb, peakRssSampler, postgresBackendPeakMb } from './process-memory';
+
+const COPY_BATCH = 1000;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export type PipelineTransport = 'in-process' | 'kafka';
+
+/** What one end-to-end run measured. */
+export interface PipelineRun {
+  transport: PipelineTransport;
+  records: number;
+  events: number;
+  ingestSeconds: number;
+  projectSeconds: number;
+  nodePeakMb: number;
+  postgresPeakMb?: number;
+  brokerPeakMb?: number;
+}
+
+/**
+ * file -> edge -> transport -> event writer -> store -> read models caught up, for both sources
+ * of a generated population (cipha first, as the demo does), on `db`. Matching is not timed.
+ */
+export async function runPipeline(
+  db: Database,
+  store: EventStore,
+  population: { dir: string; manifest: Manifest },
+  transport: PipelineTransport,
+): Promise<PipelineRun> {
+  const logger = createLogger('bench', { level: 'warn' });
+  const pseudonymiser = new Pseudonymiser({ key: randomBytes(32), keyId: 'bench' });
+  const postcodes = loadPostcodeLookup();
+  const topicPrefix = `bench-${randomBytes(4).toString('hex')}`;
+  const memory = peakRssSampler();
+  let records = 0;
+  let events = 0;
+  const start = process.hrtime.bigint();
+  for (const source of ['cipha', 'liferooms'] as const) {
+    const channel: Transport =
+      transport === 'kafka'
+        ? createKafkaTransport({
+            brokers: (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean),
+            clientId: topicPrefix,
+            logger,
+          })
+        : createInProcessTransport();
+    try {
+      const summary = await runFileIngest({
+        source,
+        files: [path.join(population.dir, population.manifest.files[source])],
+        transport: channel,
+        db,
+        logger,
+        pseudonymiser,
+        postcodes,
+        store,
+        embeddedWriter: true,
+        topicPrefix,
+        progress: false,
+      });
+      records += summary.records;
+      events += summary.accepted;
+    } finally {
+      await channel.close();
+    }
+  }
+  const ingestSeconds = secondsSince(start);
+  const projectStart = process.hrtime.bigint();
+  await catchUp({ sql: db.sql, store, logger });
+  const projectSeconds = secondsSince(projectStart);
+  return {
+    transport,
+    records,
+    events,
+    ingestSeconds,
+    projectSeconds,
+    nodePeakMb: memory.stop(),
+    postgresPeakMb: await postgresBackendPeakMb(db.sql),
+    brokerPeakMb: transport === 'kafka' ? kafkaMockPeakMb() : undefined,
+  };
+}
+
+/**
+ * The ceiling for the same events: the stored events exported as COPY text and loaded back by
+ * psql's `\copy` into a table with the event store's keys, 1,000 rows per COPY (one
+ * transaction each), into a fresh schema of the same database. Returns rows/s.
+ */
+export async function copyCeilingOfStoredEvents(db: Database, scratch: string): Promise<number> {
+  fs.mkdirSync(scratch, { recursive: true });
+  const exported = path.join(scratch, 'events.tsv');
+  await runPsqlCommand(
+    db.url,
+    `\\copy (select event_id, stream_id, stream_version, type, schema_version, data, metadata from event_store.events order by global_position) to '${exported}'`,
+  );
+  const lines = fs.readFileSync(exported, 'utf8').split('\n').filter(Boolean);
+  fs.rmSync(exported);
+  const texts: string[] = [];
+  for (let i = 0; i < lines.length; i += COPY_BATCH) {
+    texts.push(lines.slice(i, i + COPY_BATCH).join('\n') + '\n');
+  }
+  await db.sql.unsafe(CEILING_TABLE_SQL);
+  const script = await preparePsqlCopy(path.join(scratch, 'copy'), texts);
+  const start = process.hrtime.bigint();
+  await runPsql(db.url, script);
+  const seconds = secondsSince(start);
+  await db.sql.unsafe('drop schema bench_ceiling cascade');
+  fs.rmSync(path.join(scratch, 'copy'), { recursive: true, force: true });
+  return lines.length / seconds;
+}
+
+async function runPsqlCommand(url: string, command: string): Promise<void> {
+  const file = path.join(
+    fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'psql-')),
+    'cmd.sql',
+  );
+  fs.writeFileSync(file, command + '\n');
+  try {
+    await runPsql(url, file);
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+function pipelineRow(run: PipelineRun, copyPerSecond: number | undefined): BenchRow {
+  const seconds = run.ingestSeconds + run.projectSeconds;
+  const extra: Record<string, number | string> = {
+    events: run.events,
+    eventsPerS: Math.round(run.events / seconds),
+    ingestS: round2(run.ingestSeconds),
+    projectS: round2(run.projectSeconds),
+    projectPerS: Math.round(run.events / run.projectSeconds),
+  };
+  if (copyPerSecond) {
+    extra.xCopy = round2(run.events / seconds / copyPerSecond);
+    extra.projectXCopy = round2(run.events / run.projectSeconds / copyPerSecond);
+  }
+  extra.nodePeakMb = run.nodePeakMb;
+  if (run.postgresPeakMb !== undefined) extra.postgresBackendPeakMb = run.postgresPeakMb;
+  if (run.brokerPeakMb !== undefined) extra.brokerPeakMb = run.brokerPeakMb;
+  return rowOf('pipeline', run.transport, run.records, 'records', seconds, { extra });
+}
+
+/** Seconds each API route is loaded for; `LINKAGE_BENCH_API_SECONDS` overrides it. */
+function apiSeconds(): number {
+  const n = Number(process.env.LINKAGE_BENCH_API_SECONDS);
+  return Number.isFinite(n) && n > 0 ? n : 5;
+}
+
+/**
+ * The whole pipeline on a generated population of `cohort` Life Rooms users (x6 people), once
+ * with the in-process transport and once through the Kafka-protocol broker (`KAFKA_BROKERS`),
+ * each into a fresh database; the COPY ceiling of the same stored events; then the analytics
+ * API under load on the in-process run's read models (after matching).
+ */
+export async function benchPipeline(
+  cohort: number,
+  ctx: BenchContext,
+  options: { apiSeconds?: number; apiRoutes?: string[]; apiRequests?: number } = {},
+): Promise<BenchRow[]> {
+  const dir = path.join(ctx.tmpDir, `pipeline-${cohort}`);
+  const manifest = await generatePopulation({ cohort, progress: 'off' }, dir);
+  const population = { dir, manifest };
+  const transports: PipelineTransport[] = process.env.KAFKA_BROKERS
+    ? ['in-process', 'kafka']
+    : ['in-process'];
+  const rows: BenchRow[] = [];
+  const pipelineRows: BenchRow[] = [];
+  let copyPerSecond: number | undefined;
+  const mark = (m: string) =>
+    process.env.LINKAGE_BENCH_TRACE && process.stderr.write(`pipeline: ${m}\n`);
+  for (const transport of transports) {
+    mark(transport);
+    const target = (await ctx.freshPostgresql()) ?? (await ctx.freshPglite());
+    const store = await openEventStore({ db: target.db });
+    try {
+      let run: PipelineRun;
+      try {
+        run = await runPipeline(target.db, store, population, transport);
+      } catch (error) {
+        // Keep the other transport's figures: one failed run is a row, not a lost scenario.
+        const reason = error instanceof Error ? error.message : String(error);
+        pipelineRows.push(
+          rowOf('pipeline', transport, 0, 'records', 0, { note: `failed: ${reason}` }),
+        );
+        continue;
+      }
+      mark(`ran ${JSON.stringify(run)}`);
+      if (copyPerSecond === undefined && target.kind === 'postgresql') {
+        copyPerSecond = await copyCeilingOfStoredEvents(target.db, path.join(dir, 'ceiling'));
+        rows.push(
+          rowOf(
+            'pipeline',
+            'copy-psql (same events)',
+            run.events,
+            'events',
+            run.events / copyPerSecond,
+            {
+              extra: { batch: COPY_BATCH, ceiling: 'yes' },
+            },
+          ),
+        );
+      }
+      pipelineRows.push(pipelineRow(run, copyPerSecond));
+      if (transport === 'in-process') {
+        mark('matching');
+        const matchStart = process.hrtime.bigint();
+        await runMatching(target.db.sql);
+        const matchSeconds = secondsSince(matchStart);
+        mark(`matched in ${matchSeconds}s`);
+        const memory = peakRssSampler();
+        const api = await loadAnalyticsApi(target.db, store, dir, {
+          seconds: options.apiSeconds ?? apiSeconds(),
+          routes: options.apiRoutes,
+          requests: options.apiRequests,
+        });
+        const apiPeak = memory.stop();
+        mark('api done');
+        for (const r of api) r.extra = { ...r.extra, nodePeakMb: apiPeak };
+        rows.push(
+          rowOf('pipeline', 'matching (untimed above)', 1, 'runs', matchSeconds, {
+            extra: { persons: manifest.population.persons },
+          }),
+          ...api,
+        );
+      }
+    } finally {
+      await store.close();
+      await target.dispose();
+    }
+  }
+  if (!process.env.KAFKA_BROKERS) {
+    pipelineRows.push(
+      rowOf('pipeline', 'kafka', 0, 'records', 0, { note: 'skipped: KAFKA_BROKERS not set' }),
+    );
+  }
+  return [...pipelineRows, ...rows];
+}
+
+export const pipelineBench: BenchScenario = {
+  name: 'pipeline',
+  description:
+    'end to end (file -> transport -> store -> read models), in-process and Kafka, vs COPY; API under load',
+  sizeKind: 'count',
+  defaultSize: 6000,
+  sizeMeaning: 'cohort (Life Rooms users; 6 people each)',
+  run: (size, ctx) => benchPipeline(size, ctx),
+};

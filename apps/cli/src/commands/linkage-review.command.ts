@@ -1,0 +1,117 @@
+import { Command } from 'commander';
+import { ValidationError } from '@linkage/common';
+import { openDatabase } from '@linkage/database';
+import { openEventStore } from '@linkage/event-store';
+import { decideReview, listReviewCandidates } from '../../../event-writer/src';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+
+export const REVIEW_LIST_ACTION = 'linkage.review.list';
+export const REVIEW_DECIDE_ACTION = 'linkage.review.decide';
+
+interface ActorOptions {
+  token?: string;
+  purpose?: string;
+}
+
+/**
+ * `linkage review list | decide`: clerical review of candidate links (permission
+ * `review:linkage`, role `linkage_officer`; audited). Pairs are shown by field-level similarity
+ * and score, the record by its event id and the candidate by its pseudonym: never identifiers.
+ */
+export function registerLinkageReviewCommand(program: Command): void {
+  const review = program
+    .command('review')
+    .description('clerical review of candidate record links (linkage officer)');
+  const actorOptions = (c: Command) =>
+    c
+      .option(
+        '--token <jwt>',
+        'act under this token (default LINKAGE_TOKEN, else the local operator)',
+      )
+      .option('--purpose <purpose>', 'purpose of this use (local operator)');
+
+  actorOptions(
+    review
+      .command('list')
+      .description('candidate pairs waiting for review, best first')
+      .option('--limit <n>', 'at most this many pairs', '50')
+      .option('--json', 'one JSON object per line'),
+  ).action(async (opts: ActorOptions & { limit: string; json?: boolean }) => {
+    const actor = await resolveCliActor(opts);
+    const db = await openDatabase(process.env.DATABASE_URL ? {} : { max: 1 });
+    try {
+      const governance = await openCliGovernance(db);
+      await authorizeCli(actor, 'review:linkage', REVIEW_LIST_ACTION, {}, governance);
+      const candidates = await listReviewCandidates(db, { limit: Number(opts.limit) || 50 });
+      await auditCliRead(
+        actor,
+        REVIEW_LIST_ACTION,
+        { limit: Number(opts.limit) || 50 },
+        candidates.length,
+        {
+          governance,
+        },
+      );
+      if (opts.json) {
+        for (const c of candidates) process.stdout.write(`${JSON.stringify(c)}\n`);
+        return;
+      }
+      const f = (x: number | null) => (x === null ? '  -  ' : x.toFixed(2));
+      const lines = [
+        'record                                candidate                         weight  given family  dob   postcode sex',
+      ];
+      for (const c of candidates) {
+        const s = c.similarities;
+        lines.push(
+          `${c.recordEventId}  ${c.candidatePersonId}  ${c.weight.toFixed(1).padStart(6)}  ${f(s.givenName)}  ${f(s.familyName)}  ${f(s.dateOfBirth)}  ${f(s.postcode)}  ${f(s.sex)}`,
+        );
+      }
+      lines.push(`${candidates.length} candidate pair(s)`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } finally {
+      await db.close();
+    }
+  });
+
+  actorOptions(
+    review
+      .command('decide <record> <candidate> <decision>')
+      .description('accept or reject one candidate pair (decision: accept | reject)')
+      .option('--json', 'print the result as JSON'),
+  ).action(
+    async (
+      record: string,
+      candidate: string,
+      decision: string,
+      opts: ActorOptions & { json?: boolean },
+    ) => {
+      if (decision !== 'accept' && decision !== 'reject')
+        throw new ValidationError({ field: '/decision', reason: 'invalid_value' });
+      const actor = await resolveCliActor(opts);
+      const db = await openDatabase(process.env.DATABASE_URL ? {} : { max: 1 });
+      const store = await openEventStore({ db });
+      try {
+        const governance = await openCliGovernance(db);
+        const params = { record, candidate, decision };
+        await authorizeCli(actor, 'review:linkage', REVIEW_DECIDE_ACTION, params, governance);
+        const result = await decideReview({
+          db,
+          store,
+          recordEventId: record,
+          candidatePersonId: candidate,
+          decision,
+          now: new Date(),
+        });
+        await auditCliRead(actor, REVIEW_DECIDE_ACTION, params, result.events, { governance });
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(result)}\n`
+            : `${decision}: record ${record} is now ${result.status} (${result.events} decision event(s))\n`,
+        );
+      } finally {
+        await store.close();
+        await db.close();
+      }
+    },
+  );
+}

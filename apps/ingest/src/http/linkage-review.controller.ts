@@ -1,0 +1,70 @@
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
+import {
+  decideReview,
+  listReviewCandidates,
+  type ReviewCandidate,
+  type ReviewDecisionResult,
+} from '../../../event-writer/src';
+import type { IngestAppOptions } from './ingest-app';
+
+export const LINKAGE_REVIEW_DEPENDENCIES = Symbol('LINKAGE_REVIEW_DEPENDENCIES');
+
+/**
+ * Clerical review of candidate links for a linkage officer: the pairs in the review band by
+ * field-level similarity and score (never identifiers), and the officer's accept / reject, which
+ * becomes a link decision event. Every call is audited by the governance gate.
+ */
+@Controller('v1/linkage/review')
+export class LinkageReviewController {
+  constructor(
+    @Inject(LINKAGE_REVIEW_DEPENDENCIES)
+    private readonly deps: Pick<IngestAppOptions, 'db' | 'store'>,
+  ) {}
+
+  @Get()
+  @RequiresPermission('review:linkage', { action: 'linkage.review.list' })
+  async list(
+    @Query('limit') limit: string | undefined,
+    @Req() req: GovernedRequest,
+  ): Promise<{ candidates: ReviewCandidate[] }> {
+    const candidates = await listReviewCandidates(this.deps.db, {
+      limit: limit === undefined ? undefined : Number(limit) || undefined,
+    });
+    reportResult(req, { resultSize: candidates.length });
+    return { candidates };
+  }
+
+  @Post(':record/candidates/:candidate/:decision')
+  @HttpCode(200)
+  @RequiresPermission('review:linkage', { action: 'linkage.review.decide' })
+  async decide(
+    @Param('record') record: string,
+    @Param('candidate') candidate: string,
+    @Param('decision') decision: string,
+    @Req() req: GovernedRequest,
+  ): Promise<ReviewDecisionResult> {
+    if (!this.deps.store)
+      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'no_event_store' });
+    const result = await decideReview({
+      db: this.deps.db,
+      store: this.deps.store,
+      recordEventId: record,
+      candidatePersonId: candidate,
+      decision: decision as 'accept' | 'reject',
+      now: new Date(),
+    });
+    reportResult(req, { resultSize: result.events });
+    return result;
+  }
+}

@@ -1,0 +1,8 @@
+// Data-loss incidents live in the ingest-store lib, shared with the event writer (no cycle).
+export {
+  openDataLoss,
+  recordDataLoss,
+  resolveDataLoss,
+  unresolvedLossOf,
+  type DataLossIncident,
+} from '@linkage/ingest-store';

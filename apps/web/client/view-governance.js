@@ -1,0 +1,220 @@
+// Governance (officers): the audit trail with search and filters, chain verification, the
+// monthly access report. An analyst is refused by the API itself, and the refusal is audited.
+import { ApiError, downloadRowsAsCsv, getJson } from './api.js';
+import { csvButton, h, notYet, panel, table } from './ui.js';
+
+const ROLES = ['', 'analyst', 'governance-officer', 'ingest', 'segmentation-job', 'admin'];
+const OUTCOMES = ['', 'ok', 'denied', 'error'];
+const PAGE_SIZE = 25;
+let filters = {};
+let page = 1;
+let month = new Date().toISOString().slice(0, 7);
+
+const rerender = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
+
+function query(extra = {}) {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...filters, ...extra }))
+    if (v !== undefined && v !== '') params.set(k, String(v));
+  return params.toString();
+}
+
+export async function governanceView() {
+  // Verification first: an analyst is refused here (403), and the page says so plainly.
+  const verification = await getJson('/v1/audit/verify');
+  const [search, monthly, releases] = await Promise.all([
+    getJson(`/v1/audit?${query({ page, pageSize: PAGE_SIZE })}`),
+    getJson(`/v1/audit/reports/monthly?month=${month}`),
+    getJson('/v1/releases?status=pending').catch((error) =>
+      error instanceof ApiError && error.status === 404 ? null : { error },
+    ),
+  ]);
+  return h(
+    'div',
+    { class: 'view governance' },
+    chainPanel(verification),
+    searchPanel(search),
+    monthlyPanel(monthly),
+    panel(
+      'Release requests awaiting review',
+      [],
+      releases === null
+        ? notYet('Release review')
+        : releases.error
+          ? h('p', { class: 'error' }, releases.error.message)
+          : h('pre', {}, JSON.stringify(releases, null, 2)),
+    ),
+    h(
+      'details',
+      { class: 'provenance' },
+      h('summary', {}, 'Provenance'),
+      h(
+        'p',
+        {},
+        `Audit trail of ${verification.entries} entries, hash-chained; signed head ${verification.signedHead ? `at entry ${verification.signedHead.sequence}, signed ${verification.signedHead.signedAt}` : 'not present'}.`,
+      ),
+    ),
+  );
+}
+
+function chainPanel(v) {
+  const ok = v.intact;
+  return panel(
+    'Chain verification',
+    [],
+    h(
+      'p',
+      {
+        class: ok ? 'verified' : 'broken',
+        'data-testid': 'chain-status',
+        'data-intact': String(ok),
+        role: 'status',
+      },
+      ok
+        ? `Verified: all ${v.entries} entries are intact and chained${v.signedHead ? `, up to the signed head at entry ${v.signedHead.sequence} (${new Date(v.signedHead.signedAt).toLocaleString('en-GB')})` : ''}.`
+        : `Broken: the chain fails at entry ${v.firstBroken?.sequence ?? '?'} (${v.firstBroken?.reason ?? 'unknown reason'}). ${v.entries} entries checked.`,
+    ),
+  );
+}
+
+function searchPanel(result) {
+  const field = (name, label, control) =>
+    h('div', { class: 'field' }, h('label', { for: `f-${name}` }, label), control);
+  const text = (name) =>
+    h('input', { id: `f-${name}`, name, value: filters[name] ?? '', autocomplete: 'off' });
+  const choose = (name, options) =>
+    h(
+      'select',
+      { id: `f-${name}`, name },
+      options.map((o) =>
+        h('option', { value: o, selected: (filters[name] ?? '') === o }, o || 'any'),
+      ),
+    );
+  const date = (name) =>
+    h('input', { id: `f-${name}`, name, type: 'date', value: filters[name] ?? '' });
+  const form = h(
+    'form',
+    {
+      class: 'filters',
+      'aria-label': 'Search the audit trail',
+      onsubmit: (event) => {
+        event.preventDefault();
+        const data = new FormData(event.target);
+        filters = Object.fromEntries([...data.entries()].filter(([, v]) => v !== ''));
+        page = 1;
+        rerender();
+      },
+    },
+    field('actor', 'Actor', text('actor')),
+    field('role', 'Role', choose('role', ROLES)),
+    field('action', 'Action', text('action')),
+    field('outcome', 'Outcome', choose('outcome', OUTCOMES)),
+    field('from', 'From', date('from')),
+    field('to', 'Before', date('to')),
+    h('button', { type: 'submit' }, 'Search'),
+    h(
+      'button',
+      { type: 'button', onclick: () => ((filters = {}), (page = 1), rerender()) },
+      'Clear',
+    ),
+  );
+  const columns = [
+    { key: 'sequence', label: '#', render: (r) => String(r.sequence) },
+    { key: 'at', label: 'When', render: (r) => new Date(r.at).toLocaleString('en-GB') },
+    { key: 'actor', label: 'Actor', render: (r) => r.actor },
+    { key: 'role', label: 'Role', render: (r) => r.role ?? '' },
+    { key: 'purpose', label: 'Purpose', render: (r) => r.purpose ?? '' },
+    { key: 'dsa', label: 'DSA', render: (r) => r.dsa ?? '' },
+    { key: 'action', label: 'Action', render: (r) => r.action },
+    {
+      key: 'outcome',
+      label: 'Outcome',
+      render: (r) => h('span', { class: `outcome-${r.outcome}` }, r.outcome),
+    },
+    {
+      key: 'httpStatus',
+      label: 'Status',
+      render: (r) => (r.httpStatus === null ? '' : String(r.httpStatus)),
+    },
+    { key: 'reason', label: 'Reason', render: (r) => r.reason ?? '' },
+    {
+      key: 'resultSize',
+      label: 'Rows',
+      render: (r) => (r.resultSize === null ? '' : String(r.resultSize)),
+    },
+    {
+      key: 'cellsSuppressed',
+      label: 'Suppressed',
+      render: (r) => (r.cellsSuppressed === null ? '' : String(r.cellsSuppressed)),
+    },
+  ];
+  const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
+  const pager = h(
+    'div',
+    { class: 'pager' },
+    h(
+      'button',
+      { type: 'button', disabled: page <= 1, onclick: () => ((page -= 1), rerender()) },
+      'Newer',
+    ),
+    h('span', {}, ` page ${result.page} of ${pages} (${result.total} entries) `),
+    h(
+      'button',
+      { type: 'button', disabled: page >= pages, onclick: () => ((page += 1), rerender()) },
+      'Older',
+    ),
+  );
+  return panel(
+    'Audit trail',
+    [csvButton(`/v1/audit/export?${query()}`, 'audit-trail.csv')],
+    form,
+    pager,
+    h(
+      'div',
+      { class: 'table-wrap tall' },
+      table('Entries, newest first', columns, result.entries, { 'data-testid': 'audit-table' }),
+    ),
+  );
+}
+
+function monthlyPanel(report) {
+  const picker = h('input', { id: 'month', type: 'month', value: month });
+  return panel(
+    `Monthly access report: ${report.month}`,
+    [
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'csv',
+          onclick: () => downloadRowsAsCsv(report.rows, `access-report-${report.month}.csv`),
+        },
+        'Download CSV',
+      ),
+    ],
+    h(
+      'form',
+      {
+        class: 'filters',
+        onsubmit: (e) => (e.preventDefault(), (month = picker.value || month), rerender()),
+      },
+      h('div', { class: 'field' }, h('label', { for: 'month' }, 'Month'), picker),
+      h('button', { type: 'submit' }, 'Show'),
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      table(
+        'Accesses by actor and purpose',
+        [
+          { key: 'actor', label: 'Actor', render: (r) => r.actor },
+          { key: 'purpose', label: 'Purpose', render: (r) => r.purpose ?? '' },
+          { key: 'accesses', label: 'Accesses', render: (r) => String(r.accesses) },
+          { key: 'denied', label: 'Refused', render: (r) => String(r.denied) },
+        ],
+        report.rows,
+        { 'data-testid': 'monthly-report' },
+      ),
+    ),
+  );
+}

@@ -1,0 +1,3 @@
+export * from './web.module';
+export * from './assets/web-assets';
+export * from './session/session.controller';

@@ -1,0 +1,5 @@
+export * from './evaluation-subject';
+export * from './match-on-trajectory';
+export * from './matched-did';
+export * from './evaluation-design';
+export * from './evaluate-measure';
