@@ -65,4 +65,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Apps talk through their public index (STYLE.md principle 9): no import of another app's
+    // or a lib's internals by relative path. An app's `src/testing/` is its public test support.
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(apps/|libs/)?[a-z-]+/src/(?!testing(/|$)).+',
+              message:
+                "Import another app or lib through its index ('<app>/src' or '@linkage/<lib>'), never its internals.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

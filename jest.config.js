@@ -1,5 +1,6 @@
 // One jest run for every tier; the suffix names the tier (.unit / .int / .e2e).
 const fs = require('node:fs');
+const { eventStoreDbAvailability, EVENTSTORE_SPEC } = require('./test/eventstoredb-availability');
 const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
 
@@ -7,12 +8,18 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/contracts', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // Without a server the EventStoreDB suite is left out (and reported NOT RUN), never faked.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    ...(eventStoreDbAvailability().available ? [] : [EVENTSTORE_SPEC]),
+  ],
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleNameMapper: {
     '^@linkage/contracts$': '<rootDir>/contracts/src',
     '^@linkage/([a-z-]+)$': '<rootDir>/libs/$1/src',
   },
   globalSetup: '<rootDir>/test/global-setup.js',
+  setupFiles: ['<rootDir>/test/quiet-logs.js'],
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/backend-report.js'],
 };

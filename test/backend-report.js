@@ -6,6 +6,8 @@ const path = require('node:path');
 
 class BackendReport {
   onRunComplete() {
+    const logs = path.join(require('node:os').tmpdir(), 'linkage-test-logs');
+    if (fs.existsSync(logs)) process.stdout.write(`\nLogs of services run inside jest: ${logs}\n`);
     const dir = process.env.LINKAGE_BACKEND_REPORT_DIR;
     if (!dir || !fs.existsSync(dir)) return;
     const records = fs
@@ -15,7 +17,7 @@ class BackendReport {
     const lines = ['', 'Event-store backends:'];
     for (const r of records.sort((a, b) => a.backend.localeCompare(b.backend))) {
       lines.push(
-        r.ran ? `  ${r.backend}: EXERCISED (${r.detail})` : `  ${r.backend}: NOT RUN — ${r.detail}`,
+        r.ran ? `  ${r.backend}: EXERCISED (${r.detail})` : `  ${r.backend}: NOT RUN (${r.detail})`,
       );
     }
     process.stdout.write(lines.join('\n') + '\n');

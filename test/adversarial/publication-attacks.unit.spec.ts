@@ -23,8 +23,8 @@ import {
   type BalanceData,
   type BreakdownData,
   type Publication,
-} from '../../apps/analytics-api/src/analytics/analytics.publications';
-import { isOnWindowGrid } from '../../apps/analytics-api/src/analytics/analytics.queries';
+} from '../../apps/analytics-api/src';
+import { isOnWindowGrid } from '../../apps/analytics-api/src';
 
 const ids = (prefix: string, n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `${prefix}${String(from + i).padStart(5, '0')}`);

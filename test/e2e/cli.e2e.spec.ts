@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { createFreshDatabase } from '@linkage/testing';
+import { createFreshDatabase, runLinkage, type CliResult } from '@linkage/testing';
 import {
   findIdentifiers,
   identifierNeedles,
@@ -17,7 +16,6 @@ import {
  * folder. Every command's stdout and stderr is kept and scanned for identifiers at the end.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const VERBS = [
   'demo',
   'ingest',
@@ -34,12 +32,6 @@ const VERBS = [
   'release',
   'segment',
 ];
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('linkage CLI (end to end)', () => {
   const extract = mixedExtract(10, { seed: 5 });
@@ -60,21 +52,9 @@ describe('linkage CLI (end to end)', () => {
   function linkage(args: string[], options: { without?: string[] } = {}): Promise<CliResult> {
     const childEnv = { ...env };
     for (const name of options.without ?? []) delete childEnv[name];
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'linkage.js'), ...args], {
-        cwd: dir,
-        env: childEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
+    return runLinkage(args, { cwd: dir, env: childEnv }).then((result) => {
+      outputs.push(result.stdout, result.stderr);
+      return result;
     });
   }
 

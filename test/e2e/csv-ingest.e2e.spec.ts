@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generatePopulation, type GenerateOptions } from '@linkage/synthetic';
 import type { StoredEvent } from '@linkage/event-store';
-import { runFileIngest } from '../../apps/ingest/src/pipeline/run-file-ingest';
-import type { IngestSummary } from '../../apps/ingest/src/pipeline/ingest-summary';
+import { runFileIngest } from '../../apps/ingest/src';
+import type { IngestSummary } from '../../apps/ingest/src';
 import { comparableEvent, openIngestHarness, type IngestHarness } from '../fixtures/ingest-harness';
 
 /**

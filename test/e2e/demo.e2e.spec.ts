@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { embeddedDefaultEnv } from '@linkage/testing';
 
 /**
  * `linkage demo --once` end to end on the embedded default (no DATABASE_URL, no Kafka, no key
@@ -14,21 +15,7 @@ describe('linkage demo --once (embedded default)', () => {
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('generates, ingests, projects, matches, serves and summarises', () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      LINKAGE_DATA_DIR: dataDir,
-      LINKAGE_PROGRESS: 'off',
-    };
-    for (const name of [
-      'DATABASE_URL',
-      'KAFKA_BROKERS',
-      'PSEUDONYMISATION_KEY',
-      'PSEUDONYMISATION_KEY_FILE',
-      'LINKAGE_JWT_SECRET',
-      'LINKAGE_TOKEN',
-    ]) {
-      delete env[name];
-    }
+    const env = embeddedDefaultEnv(dataDir);
     const run = spawnSync(
       process.execPath,
       [

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generatePopulation, REJECTION_KINDS, type Manifest } from '@linkage/synthetic';
-import { runFileIngest } from '../../apps/ingest/src/pipeline/run-file-ingest';
-import type { IngestSummary } from '../../apps/ingest/src/pipeline/ingest-summary';
+import { runFileIngest } from '../../apps/ingest/src';
+import type { IngestSummary } from '../../apps/ingest/src';
 import { openIngestHarness, type IngestHarness } from '../fixtures/ingest-harness';
 
 /**

@@ -339,6 +339,26 @@ describe('analytics API end to end', () => {
     expect(rows.every((r) => r.result_size !== null && r.cells_suppressed !== null)).toBe(true);
   });
 
+  it('names the allowed values when measure or dimension is missing or unknown', async () => {
+    const missing = await get('/v1/outcomes');
+    expect(missing.status).toBe(400);
+    const body = (await missing.json()) as { reason: string; allowed: string[]; message: string };
+    expect(body).toMatchObject({ reason: 'measure_required', field: '/measure' });
+    expect(body.allowed).toEqual(expect.arrayContaining(['crisis', 'ae']));
+    expect(body.message).toMatch(/measure is required: one of .*crisis/);
+    const unknown = (await (await get('/v1/outcomes?measure=nope')).json()) as {
+      reason: string;
+      allowed: string[];
+    };
+    expect(unknown).toMatchObject({ reason: 'unknown_measure', allowed: body.allowed });
+    const dimension = (await (await get('/v1/breakdowns/nope?measure=ae')).json()) as {
+      reason: string;
+      allowed: string[];
+    };
+    expect(dimension.reason).toBe('unknown_dimension');
+    expect(dimension.allowed.length).toBeGreaterThan(0);
+  });
+
   it('serves health with projection lag, metrics and the OpenAPI document without a token', async () => {
     const health = await (await fetch(`${api.url}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', projection: { lagEvents: 0 } });

@@ -5,9 +5,15 @@ import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
 import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
 import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
+import {
+  ANALYTICS_DB,
+  ANALYTICS_STORE,
+  DEFAULT_STALL_THRESHOLD_SECONDS,
+  HealthController,
+  STALL_THRESHOLD_SECONDS,
+} from './http/health.controller';
 import { AREA_QUERIES, AreasController } from './areas/areas.controller';
 import { AreaQueries } from './areas/areas.queries';
-import { ANALYTICS_DB, ANALYTICS_STORE, HealthController } from './http/health.controller';
 import { SEGMENT_QUERIES, SegmentsController } from './segments/segments.controller';
 import { SegmentQueries } from './segments/segments.queries';
 
@@ -17,6 +23,8 @@ export interface AnalyticsModuleOptions {
   jwtSecret?: Buffer;
   /** The publishing gate's policy (count rules alone are accepted for older callers). */
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
+  /** /health turns unhealthy when subscribers are held back longer than this (default 60 s). */
+  stallThresholdSeconds?: number;
   /** More modules on the same origin, e.g. the web page (`WebModule` from apps/web). */
   modules?: DynamicModule[];
 }
@@ -42,6 +50,13 @@ export class AnalyticsApiModule {
       controllers: [AnalyticsController, SegmentsController, AreasController, HealthController],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
+        {
+          provide: STALL_THRESHOLD_SECONDS,
+          useValue:
+            options.stallThresholdSeconds ??
+            (Number(process.env.LINKAGE_STALL_THRESHOLD_SECONDS) ||
+              DEFAULT_STALL_THRESHOLD_SECONDS),
+        },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
         { provide: ANALYTICS_QUERIES, useValue: analytics },
         {

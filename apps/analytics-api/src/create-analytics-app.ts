@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Database } from '@linkage/database';
 import type { DisclosurePolicy, PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceExceptionFilter } from '@linkage/governance';
+import { GovernanceExceptionFilter, serveOpenApi } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
 import { AnalyticsApiModule } from './analytics-api.module';
 
@@ -19,6 +18,8 @@ export interface CreateAnalyticsAppOptions {
   /** Token secret; default `loadJwtSecret()` (demo key only on the embedded database). */
   jwtSecret?: Buffer;
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
+  /** /health is unhealthy when subscribers are held back longer (default `LINKAGE_STALL_THRESHOLD_SECONDS` or 60). */
+  stallThresholdSeconds?: number;
   /** More modules on this origin: the CLI mounts the web page (`WebModule` from apps/web). */
   modules?: DynamicModule[];
 }
@@ -46,21 +47,16 @@ export async function createAnalyticsApp(
       store: options.store,
       jwtSecret: options.jwtSecret,
       disclosurePolicy: options.disclosurePolicy,
+      stallThresholdSeconds: options.stallThresholdSeconds,
       modules: options.modules,
     }),
     { logger: false },
   );
   app.useGlobalFilters(new GovernanceExceptionFilter());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('linkage analytics API')
-      .setDescription('Disclosure-controlled outcomes of Life Rooms users vs matched controls')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  serveOpenApi(app, {
+    title: 'linkage analytics API',
+    description: 'Disclosure-controlled outcomes of Life Rooms users vs matched controls',
+  });
   let url: string | undefined;
   if (options.port !== undefined) {
     await app.listen(options.port, options.host ?? '127.0.0.1');

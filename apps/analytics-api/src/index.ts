@@ -3,3 +3,4 @@ export * from './analytics-api.module';
 export * from './create-analytics-app';
 export * from './segments/segments.queries';
 export * from './analytics/release-outputs';
+export * from './analytics/analytics.publications';

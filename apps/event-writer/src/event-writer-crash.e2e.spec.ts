@@ -9,7 +9,7 @@ import { openEventStore, type EventStore, type StoredEvent } from '@linkage/even
 import { loadPostcodeLookup } from '@linkage/reference';
 import { createFreshDatabase, eventually } from '@linkage/testing';
 import { createKafkaTransport, type Transport } from '@linkage/transport';
-import { runFileIngest } from '../../ingest/src/pipeline/run-file-ingest';
+import { runFileIngest } from '../../ingest/src';
 import {
   capturedLogger,
   findIdentifiers,

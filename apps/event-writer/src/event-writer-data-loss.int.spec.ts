@@ -3,10 +3,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { openIngestHarness, type IngestHarness } from '../../../test/fixtures/ingest-harness';
-import { IngestHealthCheck } from '../../ingest/src/health/ingest-health';
-import { ingestRecords } from '../../ingest/src/pipeline/ingest-run';
-import { IngestRunFailedError } from '../../ingest/src/pipeline/ingest-run-failed';
-import { openDataLoss, resolveDataLoss } from '../../ingest/src/storage/data-loss';
+import { openDataLoss, resolveDataLoss } from '@linkage/ingest-store';
+import { IngestHealthCheck, ingestRecords, IngestRunFailedError } from '../../ingest/src';
 import { capturedLogger, mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
 

@@ -5,29 +5,11 @@ import { createFreshDatabase, eventually, readEntireLogWhenComplete } from '@lin
 import { createInProcessTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { capturedLogger } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
+import { canonicalVisit } from './testing/canonical-message';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
-/** A canonical event as the ingest edge publishes it (pseudonyms only). */
-function canonical(personId: string | null, linkKey: string | null, run: string) {
-  return {
-    eventId: randomUUID(),
-    type: 'VisitRecorded',
-    schemaVersion: 1,
-    data: {
-      source: 'liferooms',
-      recordId: hex(6),
-      recordType: 'visit',
-      occurredAt: '2024-01-01T00:00:00.000Z',
-      personId,
-      linkKey,
-      keyId: 'test',
-      site: 'walton',
-      purpose: 'cafe',
-    },
-    metadata: { ingestRunId: run, receivedAt: '2024-01-02T00:00:00.000Z' },
-  };
-}
+const canonical = canonicalVisit;
 
 describe('event writer: concurrent batches, one transaction each', () => {
   let fresh: { url: string; drop(): Promise<void> };

@@ -3,7 +3,8 @@ import type { Logger } from '@linkage/common';
 import { deterministicUuid } from '@linkage/contracts';
 import type { Database, Sql } from '@linkage/database';
 import {
-  PostgresqlEventStore,
+  isRetryableAppendError,
+  transactionalStore,
   type EventStore,
   type EventToAppend,
   type StreamBatch,
@@ -23,9 +24,8 @@ import {
   recordLinkedFor,
   type LinkageMethod,
   type RoutedEvent,
-} from '../../../libs/domain/src/linkage';
-import { recordDataLoss, unresolvedLossOf } from '../../ingest/src/storage/data-loss';
-import { ensureIngestSchema } from '../../ingest/src/storage/ingest-schema';
+} from '@linkage/domain';
+import { ensureIngestSchema, recordDataLoss, unresolvedLossOf } from '@linkage/ingest-store';
 import { ensureLinkageSchema } from './linkage/linkage-schema';
 import { lockLinkKeys } from './linkage/link-locks';
 import { planFuzzyLinks, type EncodedEvent, type EncodingWire } from './linkage/plan-fuzzy-links';
@@ -121,8 +121,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   const topic = topicName(TOPICS.canonicalEvents, options.topicPrefix);
   await transport.ensureTopics([topic]);
   // Bookkeeping joins the append's transaction only when the store writes to this database.
-  const transactional =
-    store instanceof PostgresqlEventStore && store.usesConnection(db.sql) ? store : undefined;
+  const transactional = transactionalStore(store, db.sql);
   // One connection per batch in flight; the embedded database has one, so one at a time there.
   const concurrency = db.embedded ? 1 : Math.max(1, options.concurrency ?? 2);
 
@@ -155,7 +154,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
 async function writeBatch(
   sql: Sql,
   store: EventStore,
-  transactional: PostgresqlEventStore | undefined,
+  transactional: ReturnType<typeof transactionalStore>,
   messages: IncomingMessage[],
   now: () => Date,
   log: Logger,
@@ -185,20 +184,22 @@ async function writeBatch(
         });
         break;
       } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !PostgresqlEventStore.isRetryable(error)) throw error;
+        if (attempt >= MAX_ATTEMPTS || !isRetryableAppendError(error)) throw error;
       }
     }
   } else {
-    // Another store (EventStoreDB): append, then the bookkeeping; a crash in between is
-    // repaired by redelivery (the append is idempotent, the counts skip counted offsets).
-    const plan = await sql.begin(async (tx) => {
+    // Another store (EventStoreDB): the link-key locks stay held across the append (this
+    // transaction stays open until the bookkeeping is written), so a batch sharing a link key
+    // waits and sees the link; a crash in between is repaired by redelivery (the append is
+    // idempotent, the counts skip counted offsets).
+    await sql.begin(async (tx) => {
       await lockLinkKeys(tx, linkKeys);
-      return planBatch(tx, parsed, linkKeys, now);
+      const plan = await planBatch(tx, parsed, linkKeys, now);
+      events = plan.events.length;
+      if (events === 0) return;
+      result = await store.appendMany(plan.batches);
+      await recordOutcome(tx, plan);
     });
-    events = plan.events.length;
-    if (events === 0) return;
-    result = await store.appendMany(plan.batches);
-    await sql.begin((tx) => recordOutcome(tx, plan));
   }
   if (events === 0) return;
   written.inc({ outcome: 'appended' }, result.appended);

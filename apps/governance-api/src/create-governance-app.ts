@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { GovernanceModuleOptions } from '@linkage/governance';
+import { serveOpenApi, type GovernanceModuleOptions } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
 import { GovernanceApiModule } from './governance-api.module';
 import { PinoNestLogger } from './pino-nest-logger';
@@ -26,6 +26,11 @@ export async function createGovernanceApp(
   const app = await NestFactory.create(GovernanceApiModule.forRoot(options), {
     logger: new PinoNestLogger(),
     abortOnError: false,
+  });
+  serveOpenApi(app, {
+    title: 'linkage governance API',
+    description:
+      'The audit trail for governance officers: search, verify, export and the monthly report',
   });
   if (options.port !== undefined) await app.listen(options.port, options.host ?? '127.0.0.1');
   else await app.init();

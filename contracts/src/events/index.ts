@@ -3,3 +3,4 @@ export * from './liferooms-events';
 export * from './cipha-events';
 export * from './linkage-events';
 export * from './canonical-event';
+export * from './key-events';

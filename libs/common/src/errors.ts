@@ -82,3 +82,14 @@ function describe(prefix: string, detail: ErrorDetail): string {
     .join(' ');
   return `${prefix}${where ? ` (${where})` : ''}: ${detail.field ?? '/'} ${detail.reason}`;
 }
+
+/**
+ * An input that cannot be read as a whole (a missing file, an unknown format, a CSV header that
+ * lacks the required fields). The message names the file and the problem, never a value from it.
+ */
+export class InputError extends LinkageError {
+  readonly code = 'invalid_input';
+  constructor(message: string, reason: string) {
+    super(message, { reason });
+  }
+}

@@ -24,8 +24,16 @@ export function createLogger(app: string, bindings: Record<string, unknown> = {}
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: true }),
+    logDestination(),
   );
+}
+
+/** stderr, or the file a test run names (test/quiet-logs.js) so logs do not flood its output. */
+function logDestination() {
+  const file = (globalThis as { linkageLogFile?: string }).linkageLogFile;
+  return file
+    ? pino.destination({ dest: file, sync: true, append: true, mkdir: true })
+    : pino.destination({ fd: 2, sync: true });
 }
 
 export type { Logger };

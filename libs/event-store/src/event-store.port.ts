@@ -68,6 +68,19 @@ export interface Subscription {
   readonly done: Promise<void>;
 }
 
+/** What readers cannot see yet, and for how long (PostgreSQL; EventStoreDB never holds back). */
+export interface ReadVisibility {
+  /**
+   * Events committed but not yet visible to readers, because a transaction that began earlier
+   * (idle in transaction, a long `CREATE INDEX`, a prepared transaction) is still open.
+   */
+  heldBackEvents: number;
+  /** Seconds the oldest transaction that bounds what readers see has been open (0: none). */
+  horizonAgeSeconds: number;
+  /** When the oldest held-back event was recorded (undefined when none is held back). */
+  oldestHeldBackAt?: Date;
+}
+
 export interface EventStore {
   readonly backend: 'postgresql' | 'eventstoredb';
   /** Creates tables or settings the adapter needs; idempotent. */
@@ -97,7 +110,14 @@ export interface EventStore {
   subscribeToAll(options: SubscriptionOptions): Subscription;
   /** Position of the last event visible to readers (START when empty). */
   headPosition(): Promise<Position>;
-  /** How many events stand after `from` (for projection lag); undefined if the backend can't say cheaply. */
+  /** How many events readers can see after `from` (projection lag); undefined if the backend can't say cheaply. */
   countAfter(from: Position): Promise<number | undefined>;
+  /** What an open transaction holds back from readers now (stall detection). */
+  visibility(): Promise<ReadVisibility>;
+  /**
+   * Waits at most `timeoutMs` until every event committed before the call is visible to
+   * readers: true when it is, false when an open transaction still holds some back.
+   */
+  awaitVisible(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { openDatabase, type Database } from '@linkage/database';
+import { openDatabase, type Database, type Sql } from '@linkage/database';
 import type { EventStore } from './event-store.port';
 import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
 import { PostgresqlEventStore } from './postgresql/postgresql-event-store';
@@ -8,6 +8,20 @@ export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store'
 export { PostgresqlEventStore } from './postgresql/postgresql-event-store';
 export { decodePosition, encodePosition } from './postgresql/postgresql-position';
 export { pollingSubscription } from './polling-subscription';
+
+/**
+ * The store as one that can append inside a caller's transaction on `sql` (the PostgreSQL store
+ * writing through that very pool), so a caller's bookkeeping commits with the events; undefined
+ * for any other store. Callers ask this instead of testing the adapter's class.
+ */
+export function transactionalStore(store: EventStore, sql: Sql): PostgresqlEventStore | undefined {
+  return store instanceof PostgresqlEventStore && store.usesConnection(sql) ? store : undefined;
+}
+
+/** Whether a failed append transaction should be run again (deadlock, serialization, id race). */
+export function isRetryableAppendError(error: unknown): boolean {
+  return PostgresqlEventStore.isRetryable(error);
+}
 
 export interface OpenEventStoreOptions {
   /** The database for the PostgreSQL adapter; without it one is opened (and closed with the store). */

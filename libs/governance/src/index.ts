@@ -16,5 +16,6 @@ export * from './governance.module';
 export * from './schema';
 export * from './audit/audit-csv';
 export * from './audit/audit-filters';
+export * from './access/openapi';
 export * from './release/released-cell-ledger.store';
 export * from './release/release-review.store';

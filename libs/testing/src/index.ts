@@ -1,3 +1,4 @@
 export * from './backend-report';
 export * from './postgres';
 export * from './event-log';
+export * from './cli';

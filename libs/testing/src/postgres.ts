@@ -48,3 +48,28 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * A second session on `url` that takes a transaction id and stays idle in transaction until
+ * `end()`: what holds every event-store subscriber of that database back.
+ */
+export async function idleInTransaction(url: string): Promise<{ end(): Promise<void> }> {
+  const session = postgres(url, { max: 1, onnotice: () => undefined });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const hasXid = new Promise<void>((resolve) => (holding = resolve));
+  const transaction = session.begin(async (tx) => {
+    await tx`select pg_current_xact_id()`;
+    holding();
+    await released;
+  });
+  await hasXid;
+  return {
+    end: async () => {
+      release();
+      await transaction;
+      await session.end();
+    },
+  };
+}

@@ -2,7 +2,6 @@ import {
   BadRequestException,
   Controller,
   Get,
-  Headers,
   Inject,
   Param,
   Query,
@@ -47,12 +46,8 @@ export class AnalyticsController {
   @Get('cohort')
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
   @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
-  async cohort(
-    @Req() req: GovernedRequest,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
-  ) {
-    return this.answer(req, res, accept, await this.queries.cohort(audienceOf(req)));
+  async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
+    return this.answer(req, res, await this.queries.cohort(audienceOf(req)));
   }
 
   @Get('outcomes')
@@ -84,7 +79,6 @@ export class AnalyticsController {
     @Query('before') before?: string,
     @Query('after') after?: string,
     @Query('washout') washout?: string,
-    @Headers('accept') accept?: string,
   ) {
     const b = parseMonths(before, 'before');
     const w = parseWashout(washout, b);
@@ -95,7 +89,7 @@ export class AnalyticsController {
       audienceOf(req),
       w,
     );
-    return this.answer(req, res, accept, result);
+    return this.answer(req, res, result);
   }
 
   @Get('outcomes/event-study')
@@ -109,12 +103,10 @@ export class AnalyticsController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
     @Query('measure') measure?: string,
-    @Headers('accept') accept?: string,
   ) {
     return this.answer(
       req,
       res,
-      accept,
       await this.queries.eventStudy(parseMeasure(measure), audienceOf(req)),
     );
   }
@@ -132,13 +124,14 @@ export class AnalyticsController {
     @Res({ passthrough: true }) res: Response,
     @Param('dimension') dimension: string,
     @Query('measure') measure?: string,
-    @Headers('accept') accept?: string,
   ) {
     if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension)) {
       throw new BadRequestException({
         error: 'validation_failed',
         reason: 'unknown_dimension',
         field: '/dimension',
+        allowed: BREAKDOWN_DIMENSIONS,
+        message: `unknown dimension: one of ${BREAKDOWN_DIMENSIONS.join(', ')}`,
       });
     }
     const result = await this.queries.breakdown(
@@ -147,41 +140,33 @@ export class AnalyticsController {
       12,
       audienceOf(req),
     );
-    return this.answer(req, res, accept, result);
+    return this.answer(req, res, result);
   }
 
   @Get('wellbeing')
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
   @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
-  async wellbeing(
-    @Req() req: GovernedRequest,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
-  ) {
-    return this.answer(req, res, accept, await this.queries.wellbeing(audienceOf(req)));
+  async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
+    return this.answer(req, res, await this.queries.wellbeing(audienceOf(req)));
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
   @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
-  async balance(
-    @Req() req: GovernedRequest,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
-  ) {
-    return this.answer(req, res, accept, await this.queries.balance(audienceOf(req)));
+  async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
+    return this.answer(req, res, await this.queries.balance(audienceOf(req)));
   }
 
   private answer(
     req: GovernedRequest,
     res: Response,
-    accept: string | undefined,
     result: QueryResult<Record<string, unknown>>,
   ): unknown {
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
     res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
     res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
-    if (wantsCsv(accept)) {
+    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
+    if (wantsCsv(String(req.headers.accept ?? ''))) {
       // CSV has no place for it: the suppressed list travels in a header (cells and rules only).
       res.setHeader('x-linkage-suppressed', suppressedHeader(result));
       res.setHeader('content-type', 'text/csv; charset=utf-8');
@@ -193,10 +178,14 @@ export class AnalyticsController {
 
 function parseMeasure(measure: string | undefined): OutcomeMeasure {
   if (!isOutcomeMeasure(measure)) {
+    const missing = measure === undefined || measure === '';
+    // The allowed values travel with the error, so a caller can fix the request from it alone.
     throw new BadRequestException({
       error: 'validation_failed',
-      reason: 'unknown_measure',
+      reason: missing ? 'measure_required' : 'unknown_measure',
       field: '/measure',
+      allowed: OUTCOME_MEASURES,
+      message: `${missing ? 'the query parameter measure is required' : 'unknown measure'}: one of ${OUTCOME_MEASURES.join(', ')}`,
     });
   }
   return measure;
@@ -223,6 +212,7 @@ function parseMonths(value: string | undefined, field: string): number {
       error: 'validation_failed',
       reason: 'months_out_of_range',
       field: `/${field}`,
+      message: `${field} must be a whole number of months from 1 to 60`,
     });
   }
   if (!isOnWindowGrid(n)) {

@@ -1,5 +1,5 @@
-import { Controller, Get, Headers, Inject, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
 import { toCsv, wantsCsv } from '../http/csv';
@@ -10,6 +10,7 @@ export const AREA_QUERIES = Symbol('AREA_QUERIES');
 /** Areas for the map: Life Rooms reach by LSOA, disclosure-controlled (JSON, or CSV). */
 @ApiTags('analytics')
 @ApiProduces('application/json', 'text/csv')
+@ApiHeader({ name: 'Accept', required: false, description: '`text/csv` for CSV, JSON otherwise' })
 @Controller('v1/areas')
 export class AreasController {
   constructor(@Inject(AREA_QUERIES) private readonly queries: AreaQueries) {}
@@ -22,12 +23,12 @@ export class AreasController {
   async lsoa(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Headers('accept') accept?: string,
   ): Promise<unknown> {
     const result = await this.queries.lsoaReach();
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
     res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
-    if (wantsCsv(accept)) {
+    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
+    if (wantsCsv(String(req.headers.accept ?? ''))) {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       return toCsv(result.rows);
     }

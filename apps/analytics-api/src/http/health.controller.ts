@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Optional, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiTags } from '@nestjs/swagger';
 import type { Database } from '@linkage/database';
 import type { EventStore } from '@linkage/event-store';
@@ -9,6 +10,10 @@ import { projectionLag } from '../../../projector/src';
 
 export const ANALYTICS_DB = Symbol('ANALYTICS_DB');
 export const ANALYTICS_STORE = Symbol('ANALYTICS_STORE');
+export const STALL_THRESHOLD_SECONDS = Symbol('STALL_THRESHOLD_SECONDS');
+
+/** Default: an open transaction holding subscribers back for longer than this is unhealthy. */
+export const DEFAULT_STALL_THRESHOLD_SECONDS = 60;
 
 /** Liveness with projection lag, and Prometheus metrics: public, never data. */
 @ApiTags('operations')
@@ -17,11 +22,18 @@ export class HealthController {
   constructor(
     @Inject(ANALYTICS_DB) private readonly db: Database,
     @Optional() @Inject(ANALYTICS_STORE) private readonly store?: EventStore,
+    @Optional()
+    @Inject(STALL_THRESHOLD_SECONDS)
+    private readonly stallThresholdSeconds: number = DEFAULT_STALL_THRESHOLD_SECONDS,
   ) {}
 
+  /**
+   * `ok`, or `unhealthy` (503) when the oldest open transaction has held every subscriber back
+   * for longer than the stall threshold: the read models stop moving while it stays open.
+   */
   @Get('health')
   @Public()
-  async health() {
+  async health(@Res({ passthrough: true }) res: Response) {
     const [row] = await this.db.sql<{ position: string; updated_at: Date }[]>`
       select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(
       () => [],
@@ -31,6 +43,23 @@ export class HealthController {
       const lag = await projectionLag(this.db.sql, this.store).catch(() => undefined);
       projection.lagEvents = lag?.events ?? null;
       projection.lagSeconds = lag ? Math.round(lag.seconds * 10) / 10 : null;
+      if (lag) {
+        const age = Math.round(lag.visibility.horizonAgeSeconds * 10) / 10;
+        const stalled = lag.visibility.horizonAgeSeconds > this.stallThresholdSeconds;
+        projection.eventStore = {
+          horizonAgeSeconds: age,
+          heldBackEvents: lag.visibility.heldBackEvents,
+          stallThresholdSeconds: this.stallThresholdSeconds,
+        };
+        if (stalled) {
+          res.status(503);
+          return {
+            status: 'unhealthy',
+            reason: 'subscribers_held_back_by_open_transaction',
+            projection,
+          };
+        }
+      }
     }
     return { status: 'ok', projection };
   }

@@ -2,7 +2,6 @@ import {
   BadRequestException,
   Controller,
   Get,
-  Headers,
   Inject,
   NotFoundException,
   Param,
@@ -56,11 +55,10 @@ export class SegmentsController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
     @Query('ruleset') ruleset?: string,
-    @Headers('accept') accept?: string,
   ) {
     if (ruleset !== undefined && !/^[a-z0-9-]+$/.test(ruleset))
       throw invalid('/ruleset', 'unknown_ruleset');
-    return this.answer(req, res, accept, () => this.queries.list(ruleset));
+    return this.answer(req, res, () => this.queries.list(ruleset));
   }
 
   @Get(':id')
@@ -73,12 +71,11 @@ export class SegmentsController {
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
     @Query('measure') measure?: string,
-    @Headers('accept') accept?: string,
   ) {
     checkId(id);
     if (measure !== undefined && !(OUTCOME_MEASURES as readonly string[]).includes(measure))
       throw invalid('/measure', 'unknown_measure');
-    return this.answer(req, res, accept, () => this.queries.show(id, measure));
+    return this.answer(req, res, () => this.queries.show(id, measure));
   }
 
   @Get(':id/areas')
@@ -91,13 +88,12 @@ export class SegmentsController {
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
     @Query('level') level?: string,
-    @Headers('accept') accept?: string,
   ) {
     checkId(id);
     const l = level ?? 'local-authority';
     if (!(SEGMENT_AREA_LEVELS as readonly string[]).includes(l))
       throw invalid('/level', 'unknown_level');
-    return this.answer(req, res, accept, () => this.queries.areas(id, l as SegmentAreaLevel));
+    return this.answer(req, res, () => this.queries.areas(id, l as SegmentAreaLevel));
   }
 
   @Get(':id/trend')
@@ -108,16 +104,14 @@ export class SegmentsController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
-    @Headers('accept') accept?: string,
   ) {
     checkId(id);
-    return this.answer(req, res, accept, () => this.queries.trend(id));
+    return this.answer(req, res, () => this.queries.trend(id));
   }
 
   private async answer(
     req: GovernedRequest,
     res: Response,
-    accept: string | undefined,
     query: () => Promise<SegmentResult>,
   ): Promise<unknown> {
     let result: SegmentResult;
@@ -132,7 +126,8 @@ export class SegmentsController {
       throw error;
     }
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    if (wantsCsv(accept)) {
+    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
+    if (wantsCsv(String(req.headers.accept ?? ''))) {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       return toCsv(result.rows);
     }

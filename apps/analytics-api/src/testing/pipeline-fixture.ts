@@ -10,7 +10,7 @@ import { loadPostcodeLookup } from '@linkage/reference';
 import { generatePopulation, type GenerateOptions, type Manifest } from '@linkage/synthetic';
 import { createFreshDatabase } from '@linkage/testing';
 import { createInProcessTransport } from '@linkage/transport';
-import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
+import { runFileIngest } from '../../../ingest/src';
 import { catchUp, runMatching } from '../../../projector/src';
 
 /** A generated population ingested through the real pipeline into a fresh database. */

@@ -5,7 +5,7 @@ import type { Source } from '@linkage/contracts';
 import { dataDir } from '@linkage/common';
 import { Pseudonymiser, loadPseudonymisationKey } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
-import { ingestRecord } from '../../../ingest/src/edge';
+import { ingestRecord } from '../../../ingest/src';
 import { rowOf, type BenchRow } from './bench-report';
 import { secondsSince, type BenchContext, type BenchScenario } from './bench-context';
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { benchIngest } from '../../../ingest/src/bench/ingest.bench';
+import { benchIngest } from '../../../ingest/src';
 import { rowOf, type BenchRow } from './bench-report';
 import type { BenchContext, BenchScenario } from './bench-context';
 

@@ -8,7 +8,7 @@ import { Pseudonymiser } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { generatePopulation, type Manifest } from '@linkage/synthetic';
 import { createInProcessTransport, createKafkaTransport, type Transport } from '@linkage/transport';
-import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
+import { runFileIngest } from '../../../ingest/src';
 import { catchUp, runMatching } from '../../../projector/src';
 import { CEILING_TABLE_SQL, preparePsqlCopy, runPsql } from './append-ceiling';
 import { loadAnalyticsApi } from './api-load';

@@ -5,7 +5,7 @@ import { createLogger, dataDir } from '@linkage/common';
 import { openEventStore, type StreamBatch } from '@linkage/event-store';
 import { Pseudonymiser, loadPseudonymisationKey } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
-import { ingestRecord } from '../../../ingest/src/edge';
+import { ingestRecord } from '../../../ingest/src';
 import { catchUp } from '../../../projector/src';
 import { rowOf, type BenchRow } from './bench-report';
 import { secondsSince, type BenchContext, type BenchScenario } from './bench-context';

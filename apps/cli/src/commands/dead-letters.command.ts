@@ -1,7 +1,15 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { REJECTION_REASONS, SOURCES } from '@linkage/contracts';
 import { openDatabase } from '@linkage/database';
-import { listDeadLetters } from '../../../ingest/src/reports/dead-letters';
+import { listDeadLetters } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number from 1');
+  return n;
+}
 
 /** The audit action of reading dead letters. */
 export const DEAD_LETTERS_ACTION = 'read dead-letters';
@@ -14,9 +22,10 @@ export function registerDeadLettersCommand(program: Command): void {
   program
     .command('dead-letters')
     .description('list rejected records: source, record id, line, field and reason (never values)')
-    .option('--source <source>', 'only this source')
-    .option('--reason <reason>', 'only this reason code')
-    .option('--limit <n>', 'at most this many (default 100)', (v) => Number.parseInt(v, 10), 100)
+    // Choices, so a mistyped filter is an error rather than a reassuring "0 dead letter(s)".
+    .addOption(new Option('--source <source>', 'only this source').choices(SOURCES))
+    .addOption(new Option('--reason <reason>', 'only this reason code').choices(REJECTION_REASONS))
+    .option('--limit <n>', 'at most this many', positiveInteger, 100)
     .option('--json', 'one JSON object per line')
     .option(
       '--token <jwt>',

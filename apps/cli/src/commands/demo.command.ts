@@ -8,11 +8,10 @@ import {
   auditActorAction,
   auditOptOutProcessed,
   AuditTrail,
-  createDemoJwtSecret,
-  demoJwtKeyFile,
   DsaRegistry,
   ensureGovernanceSchema,
   type DsaDefinition,
+  loadJwtSecret,
   mintToken,
 } from '@linkage/governance';
 import {
@@ -25,6 +24,7 @@ import {
 import { createProgress } from '@linkage/observability';
 import {
   createIngestApp,
+  linkageReport,
   openIngestRuntime,
   runFileIngest,
   type IngestRuntime,
@@ -77,7 +77,7 @@ interface DemoSummary {
     /** The web page (served by the analytics app). */
     page: string;
   };
-  tokens: { analyst: string; governanceOfficer: string };
+  tokens: { analyst: string; governanceOfficer: string; ingest: string };
   dsa: string;
   purpose: string;
   durationSeconds: number;
@@ -126,10 +126,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   // The demo makes and keeps its own keys; outside the demo, keys must be configured.
   if (!fs.existsSync(demoKeyPath(dir))) createDemoKey(dir);
-  const jwtSecret = fs.existsSync(demoJwtKeyFile())
-    ? fs.readFileSync(demoJwtKeyFile())
-    : createDemoJwtSecret();
-  const jwtKey = jwtSecret;
+  // The same reader as every other verb, so tokens and the audit head agree across reruns.
+  const jwtKey = loadJwtSecret({ allowDemoKey: true });
 
   const manifest = await generateOnce(path.join(dir, 'demo', 'source'), options);
   const runtime = await openIngestRuntime('demo');
@@ -229,24 +227,16 @@ async function runDemo(options: DemoOptions): Promise<void> {
       purposes: DEMO_PURPOSE,
       until,
     });
-    const analystToken = mintToken(
-      { user: 'demo-analyst', role: 'analyst', purpose: DEMO_PURPOSE, dsa: DEMO_DSA, ttl: '8h' },
-      jwtKey,
-    ).token;
-    const officerToken = mintToken(
-      {
-        user: 'demo-governance-officer',
-        role: 'governance-officer',
-        purpose: DEMO_PURPOSE,
-        dsa: DEMO_DSA,
-        ttl: '8h',
-      },
-      jwtKey,
-    ).token;
-    for (const [user, role] of [
+    const demoUsers = [
       ['demo-analyst', 'analyst'],
       ['demo-governance-officer', 'governance-officer'],
-    ]) {
+      ['demo-ingest', 'ingest'],
+    ] as const;
+    const [analystToken, officerToken, ingestToken] = demoUsers.map(
+      ([user, role]) =>
+        mintToken({ user, role, purpose: DEMO_PURPOSE, dsa: DEMO_DSA, ttl: '8h' }, jwtKey).token,
+    );
+    for (const [user, role] of demoUsers) {
       await auditActorAction(audit, actor, 'token.minted', {
         user,
         role,
@@ -289,7 +279,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       duplicates: summaries.reduce((n, s) => n + s.duplicates, 0),
       rejected: summaries.reduce((n, s) => n + s.rejected, 0),
       rejectedByReason: mergeCounts(summaries.map((s) => s.rejectedByReason)),
-      linkRate: linkRate(summaries),
+      linkRate: await storedLinkRate(runtime),
       fuzzyLinkageSeconds: await fuzzyLinkageSeconds(),
       eventsProjected: projected,
       cohort: gated.cohort,
@@ -305,7 +295,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         governance: (await governance.getUrl()).replace('[::1]', '127.0.0.1'),
         ingest: (await ingest.getUrl()).replace('[::1]', '127.0.0.1'),
       },
-      tokens: { analyst: analystToken, governanceOfficer: officerToken },
+      tokens: { analyst: analystToken, governanceOfficer: officerToken, ingest: ingestToken },
       dsa: DEMO_DSA,
       purpose: DEMO_PURPOSE,
       durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -408,17 +398,25 @@ function mergeCounts(counts: Record<string, number>[]): Record<string, number> {
   return merged;
 }
 
+/**
+ * Share of stored records attributed to a person, in percent, from the linkage index: the state
+ * of the store, so a rerun that stores nothing new still reports it.
+ */
+async function storedLinkRate(runtime: IngestRuntime): Promise<number | null> {
+  const report = await linkageReport(runtime.db.sql);
+  const records = report.bySource.reduce((n, s) => n + s.records, 0);
+  const linked = report.bySource.reduce(
+    (n, s) => n + s.linkedByNhsNumber + s.linkedByLinkKey + s.linkedByFuzzyMatch,
+    0,
+  );
+  return records === 0 ? null : Math.round((linked / records) * 10000) / 100;
+}
+
 /** Fuzzy linkage time in this process so far, from its counter. */
 async function fuzzyLinkageSeconds(): Promise<{ encode: number; link: number }> {
   const { values } = await linkageSeconds.get();
   const of = (stage: string) => values.find((v) => v.labels.stage === stage)?.value ?? 0;
   return { encode: of('encode'), link: of('link') };
-}
-
-function linkRate(summaries: IngestSummary[]): number | null {
-  const linked = summaries.reduce((n, s) => n + s.linked, 0);
-  const unlinked = summaries.reduce((n, s) => n + s.unlinked, 0);
-  return linked + unlinked === 0 ? null : Math.round((linked / (linked + unlinked)) * 10000) / 100;
 }
 
 /** The diagnostics' verdicts, shown next to the headline estimate. */
@@ -476,7 +474,9 @@ function printSummary(s: DemoSummary, manifest: Manifest, json: boolean): void {
     `  DSA / purpose        ${s.dsa} / ${s.purpose}`,
     `  analyst token        ${s.tokens.analyst}`,
     `  officer token        ${s.tokens.governanceOfficer}`,
+    `  ingest token         ${s.tokens.ingest}`,
     `  try                  curl -H "Authorization: Bearer $TOKEN" '${s.urls.analytics}/v1/outcomes?measure=crisis'`,
+    `  ingest with          curl -H "Authorization: Bearer $INGEST_TOKEN" --data-binary @records.ndjson '${s.urls.ingest}/v1/ingest/liferooms'`,
     `  took                 ${s.durationSeconds} s`,
     '',
   ];

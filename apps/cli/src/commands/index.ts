@@ -12,6 +12,7 @@ import { registerProjectCommand } from './project.command';
 import { registerOutcomesCommand } from './outcomes.command';
 import { registerBenchCommand } from './bench.command';
 import { registerDemo } from './demo.command';
+import { registerKeyCommand } from './key.command';
 import { registerSegmentCommand } from './segment.command';
 import { registerValidityCommand } from './validity.command';
 import { registerReleaseCommand } from './release.command';
@@ -33,6 +34,7 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerProjectCommand,
   registerOutcomesCommand,
   registerBenchCommand,
+  registerKeyCommand,
   registerSegmentCommand,
   registerValidityCommand,
   registerReleaseCommand,

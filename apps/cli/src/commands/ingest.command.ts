@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import { ValidationError } from '@linkage/common';
 import type { Source } from '@linkage/contracts';
-import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
-import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
-import type { IngestSummary } from '../../../ingest/src/pipeline/ingest-summary';
-import { IngestRunFailedError } from '../../../ingest/src/pipeline/ingest-run-failed';
+import { openIngestRuntime } from '../../../ingest/src';
+import { runFileIngest } from '../../../ingest/src';
+import type { IngestSummary } from '../../../ingest/src';
+import { IngestRunFailedError } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 /** The audit action of an ingest run: the same as `POST /v1/ingest/{source}`'s. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { dataDir } from '@linkage/common';
 import { openDatabase } from '@linkage/database';
 import { linkageQualityReport, type LinkageQualityReport } from '../../../event-writer/src';
-import { linkageReport } from '../../../ingest/src/reports/linkage-report';
+import { linkageReport } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 /** The audit action of reading the linkage report. */

@@ -5,7 +5,7 @@ import {
   AnalyticsQueries,
   isOnWindowGrid,
   OUTCOME_WINDOW_GRID_MONTHS,
-} from '../../../analytics-api/src/analytics/analytics.queries';
+} from '../../../analytics-api/src';
 import { ReleasedCellLedger } from '@linkage/governance';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 

@@ -105,14 +105,25 @@ export function registerProjectCommand(program: Command): void {
           matching =
             opts.match === false ? undefined : await runMatching(db.sql, READ_MODEL, settings);
         } else {
-          ({ applied, position } = await catchUp({
+          const result = await catchUp({
             sql: db.sql,
             store,
             logger: log,
             onBatch,
             onOptOutsProcessed,
             batchSize: opts.batchSize,
-          }));
+          });
+          ({ applied, position } = result);
+          if (!result.complete) {
+            // Said plainly, and a non-zero exit: the read models are behind what is stored.
+            process.stderr.write(
+              `linkage: projection stopped short: ${result.heldBackEvents} stored event(s) are ` +
+                `held back by a transaction open for ${Math.round(result.horizonAgeSeconds ?? 0)} s ` +
+                '(idle in transaction, a long CREATE INDEX or a prepared transaction); end it and ' +
+                'run `linkage project` again\n',
+            );
+            process.exitCode = 1;
+          }
           matching =
             opts.match === false ? undefined : await runMatching(db.sql, READ_MODEL, settings);
         }

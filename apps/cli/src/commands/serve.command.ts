@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ConfigurationError } from '@linkage/common';
-import { startEventWriter } from '../../../event-writer/src/event-writer';
-import { createIngestApp } from '../../../ingest/src/http/ingest-app';
-import { openIngestRuntime } from '../../../ingest/src/runtime/ingest-runtime';
+import { startEventWriter } from '../../../event-writer/src';
+import { createIngestApp } from '../../../ingest/src';
+import { openIngestRuntime } from '../../../ingest/src';
 import {
   DEFAULT_SEGMENT_SCHEDULE,
   startProjector,
@@ -24,6 +24,21 @@ const SERVICES = [
 ] as const;
 type Service = (typeof SERVICES)[number];
 
+const DEFAULT_FIRST_PORT = 3000;
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidArgumentError(`expected a port number from 0 to 65535, got '${value}'`);
+  }
+  return n;
+}
+
+/** The port `offset` after the first; port 0 (any free port) stays 0. */
+function after(first: number, offset: number): number {
+  return first === 0 ? 0 : first + offset;
+}
+
 interface Ports {
   ingest: number;
   analytics: number;
@@ -42,26 +57,37 @@ export function registerServeCommand(program: Command): void {
       'run the services (ingest, event-writer, projector, analytics-api, governance-api): all in one process, or each named one in its own',
     )
     .option('--services <list>', `comma-separated: ${SERVICES.join(', ')}`)
-    .option('--port <port>', 'ingest HTTP port (default LINKAGE_INGEST_PORT or 3002)', (v) =>
-      Number.parseInt(v, 10),
+    // --port means what it means for `linkage demo`: the first of the three API ports.
+    .option(
+      '--port <port>',
+      'first of three API ports (analytics, governance, ingest = port, port+1, port+2); default 3000',
+      portNumber,
     )
-    .option('--analytics-port <port>', 'analytics API port (default 3000)', (v) =>
-      Number.parseInt(v, 10),
-    )
-    .option('--governance-port <port>', 'governance API port (default 3001)', (v) =>
-      Number.parseInt(v, 10),
-    )
+    .option('--analytics-port <port>', 'analytics API port (overrides --port)', portNumber)
+    .option('--governance-port <port>', 'governance API port (overrides --port + 1)', portNumber)
+    .option('--ingest-port <port>', 'ingest API port (overrides --port + 2)', portNumber)
     .action(
       async (opts: {
         services?: string;
         port?: number;
         analyticsPort?: number;
         governancePort?: number;
+        ingestPort?: number;
       }) => {
+        const env = (name: string) =>
+          process.env[name] === undefined ? undefined : portNumber(process.env[name]!);
+        const base = opts.port;
         const port: Ports = {
-          ingest: opts.port ?? Number(process.env.LINKAGE_INGEST_PORT ?? 3002),
-          analytics: opts.analyticsPort ?? Number(process.env.LINKAGE_ANALYTICS_PORT ?? 3000),
-          governance: opts.governancePort ?? Number(process.env.LINKAGE_GOVERNANCE_PORT ?? 3001),
+          analytics:
+            opts.analyticsPort ?? base ?? env('LINKAGE_ANALYTICS_PORT') ?? DEFAULT_FIRST_PORT,
+          governance:
+            opts.governancePort ??
+            (base === undefined ? env('LINKAGE_GOVERNANCE_PORT') : after(base, 1)) ??
+            DEFAULT_FIRST_PORT + 1,
+          ingest:
+            opts.ingestPort ??
+            (base === undefined ? env('LINKAGE_INGEST_PORT') : after(base, 2)) ??
+            DEFAULT_FIRST_PORT + 2,
         };
         if (!opts.services) return serveInProcess([...SERVICES], port);
         const services = opts.services
@@ -80,7 +106,9 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveInProcess(services: Service[], port: Ports): Promise<void> {
-  const runtime = await openIngestRuntime(services.join('+'));
+  const runtime = await openIngestRuntime(services.join('+'), {
+    checkKey: services.includes('ingest'),
+  });
   const log = runtime.logger;
   const stops: (() => Promise<void>)[] = [];
   if (services.includes('event-writer')) {
@@ -182,7 +210,7 @@ async function superviseChildren(services: Service[], port: Ports): Promise<void
         'serve',
         '--services',
         service,
-        '--port',
+        '--ingest-port',
         String(port.ingest),
         '--analytics-port',
         String(port.analytics),

@@ -15,7 +15,7 @@ import {
   identifierNeedles,
   testNhsNumbers,
 } from '../../../ingest/src/testing/ingest-fixtures';
-import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
+import { runFileIngest } from '../../../ingest/src';
 import { catchUp } from '../../../projector/src';
 
 /**

@@ -9,7 +9,7 @@ import { loadPostcodeLookup } from '@linkage/reference';
 import { createFreshDatabase, readEntireLog } from '@linkage/testing';
 import { createInProcessTransport } from '@linkage/transport';
 import { testNhsNumbers } from '../../../ingest/src/testing/ingest-fixtures';
-import { runFileIngest } from '../../../ingest/src/pipeline/run-file-ingest';
+import { runFileIngest } from '../../../ingest/src';
 import { catchUp } from '../../../projector/src';
 import { decideReview, listReviewCandidates } from './clerical-review';
 

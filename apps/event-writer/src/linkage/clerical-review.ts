@@ -7,7 +7,7 @@ import {
   linkChangeEvents,
   type RecordLinkState,
   type ScoredCandidate,
-} from '../../../../libs/domain/src/linkage';
+} from '@linkage/domain';
 import { lockLinkKeys } from './link-locks';
 import { ensureLinkageSchema } from './linkage-schema';
 

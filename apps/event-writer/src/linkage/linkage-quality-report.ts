@@ -13,7 +13,7 @@ import {
   type Linker,
   type QualityCounts,
   type QualityRecord,
-} from '../../../../libs/domain/src/linkage';
+} from '@linkage/domain';
 import { ensureLinkageSchema } from './linkage-schema';
 import { loadModel } from './plan-fuzzy-links';
 

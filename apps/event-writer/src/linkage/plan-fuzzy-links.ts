@@ -17,7 +17,7 @@ import {
   type LinkageEncoding,
   type RecordLinkState,
   type ScoredCandidate,
-} from '../../../../libs/domain/src/linkage';
+} from '@linkage/domain';
 
 type Tx = postgres.TransactionSql<Record<string, never>>;
 

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceExceptionFilter, GovernanceModule } from '@linkage/governance';
-import { startEventWriter } from '../../../event-writer/src/event-writer';
+import { startEventWriter } from '../../../event-writer/src';
 import type { IngestDependencies } from '../pipeline/ingest-run';
 import { startRawTopicConsumers } from '../raw/raw-topic-consumer';
 import { INGEST_DEPENDENCIES, IngestController } from './ingest.controller';

@@ -8,7 +8,7 @@ import type { Progress } from '@linkage/observability';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { createFreshDatabase, eventually, readEntireLogWhenComplete } from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
-import { startEventWriter, type EventWriter } from '../../../event-writer/src/event-writer';
+import { startEventWriter, type EventWriter } from '../../../event-writer/src';
 import { listDeadLetters } from '../reports/dead-letters';
 import { linkageReport } from '../reports/linkage-report';
 import {

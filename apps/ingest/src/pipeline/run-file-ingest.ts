@@ -2,15 +2,16 @@ import * as fs from 'node:fs';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
 import { createProgress, type Progress } from '@linkage/observability';
-import { startEventWriter } from '../../../event-writer/src/event-writer';
+import { startEventWriter } from '../../../event-writer/src';
 import { ingestRecords, type IngestDependencies, type RawRecord } from './ingest-run';
 import type { IngestSummary } from './ingest-summary';
-import { formatOf, recordsOf, type InputFormat } from './record-readers';
+import { checkInputFiles, unreadableInput } from './input-files';
+import { recordsOf, type InputFormat } from './record-readers';
 
 export interface FileIngestOptions extends IngestDependencies {
   source: Source;
   files: string[];
-  /** Default: by extension (`.csv` or NDJSON). */
+  /** Default: by extension (`.csv`; `.ndjson`, `.jsonl`, `.json`); any other is refused. */
   format?: InputFormat;
   /**
    * Run an event writer inside this process for the run: needed with the in-process transport
@@ -35,7 +36,8 @@ export async function runFileIngest(options: FileIngestOptions): Promise<IngestS
   if (embedded && !options.store) {
     throw new Error('runFileIngest: an embedded event writer needs `store`');
   }
-  const sizes = options.files.map((f) => fs.statSync(f).size);
+  const inputs = checkInputFiles(options.files, options.format);
+  const sizes = inputs.map((f) => f.size);
   const total = sizes.reduce((a, b) => a + b, 0);
   const progress =
     options.progress === false
@@ -50,11 +52,13 @@ export async function runFileIngest(options: FileIngestOptions): Promise<IngestS
   let current: fs.ReadStream | undefined;
   const bytesRead = () => bytesBefore + (current?.bytesRead ?? 0);
   async function* allRecords(): AsyncGenerator<RawRecord> {
-    for (const [i, file] of options.files.entries()) {
+    for (const [i, { file, format }] of inputs.entries()) {
       const stream = fs.createReadStream(file, { highWaterMark: 1 << 16 });
       current = stream;
       try {
-        yield* recordsOf(stream, options.format ?? formatOf(file));
+        yield* recordsOf(stream, format);
+      } catch (error) {
+        throw unreadableInput(file, error);
       } finally {
         current = undefined;
         stream.destroy();

@@ -7,7 +7,7 @@ import {
   topicName,
   type Transport,
 } from '@linkage/transport';
-import { startEventWriter, type EventWriter } from '../../../event-writer/src/event-writer';
+import { startEventWriter, type EventWriter } from '../../../event-writer/src';
 import { openIngestHarness, type IngestHarness } from '../../../../test/fixtures/ingest-harness';
 import {
   capturedLogger,

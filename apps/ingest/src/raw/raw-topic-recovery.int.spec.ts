@@ -6,7 +6,7 @@ import {
   type OutgoingMessage,
   type Transport,
 } from '@linkage/transport';
-import { startEventWriter, type EventWriter } from '../../../event-writer/src/event-writer';
+import { startEventWriter, type EventWriter } from '../../../event-writer/src';
 import { openIngestHarness, type IngestHarness } from '../../../../test/fixtures/ingest-harness';
 import { IngestHealthCheck } from '../health/ingest-health';
 import { capturedLogger, mixedExtract } from '../testing/ingest-fixtures';

@@ -10,6 +10,7 @@ import {
 } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup, type PostcodeLookup } from '@linkage/reference';
 import { createTransport, type Transport } from '@linkage/transport';
+import { checkPseudonymisationKey } from '../keys/key-registry';
 
 /** Everything a process needs to ingest, opened from the environment (docs/ARCHITECTURE.md). */
 export interface IngestRuntime {
@@ -27,7 +28,16 @@ export interface IngestRuntime {
  * when it already exists (`linkage demo` makes it); otherwise a missing key is a configuration
  * error that says how to set one.
  */
-export async function openIngestRuntime(app = 'ingest'): Promise<IngestRuntime> {
+export async function openIngestRuntime(
+  app = 'ingest',
+  options: {
+    /**
+     * Check the key against the one the stored data was made with (default true); off only for
+     * processes that never pseudonymise (an event writer or projector alone).
+     */
+    checkKey?: boolean;
+  } = {},
+): Promise<IngestRuntime> {
   const logger = createLogger(app);
   const dir = dataDir();
   const key = loadPseudonymisationKey({
@@ -41,6 +51,12 @@ export async function openIngestRuntime(app = 'ingest'): Promise<IngestRuntime> 
   const pseudonymiser = new Pseudonymiser({ ...key, ...(encodingKey ? { encodingKey } : {}) });
   const postcodes = loadPostcodeLookup();
   const db = await openDatabase();
+  try {
+    if (options.checkKey !== false) await checkPseudonymisationKey(db.sql, key);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const store = await openEventStore({ db });
   const transport = createTransport({ clientId: `linkage-${app}`, logger });
   return {

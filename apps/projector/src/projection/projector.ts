@@ -1,6 +1,6 @@
 import type { Logger } from '@linkage/common';
 import type { Sql } from '@linkage/database';
-import { START, type EventStore, type Position } from '@linkage/event-store';
+import { START, type EventStore, type Position, type ReadVisibility } from '@linkage/event-store';
 import type { CostLookup } from '@linkage/domain';
 import { costTable } from '@linkage/reference';
 import { gauge, counter } from '@linkage/observability';
@@ -25,6 +25,24 @@ export interface ProjectorOptions {
    * audit their processing (the projector itself knows nothing of governance).
    */
   onOptOutsProcessed?: (counts: { recorded: number; withdrawn: number }) => Promise<void>;
+  /**
+   * How long `catchUp` waits for events committed before it started to become visible
+   * (default 60 s); an open transaction can hold them back (see `ReadVisibility`).
+   */
+  visibilityTimeoutMs?: number;
+}
+
+/** What a `catchUp` did, and why it stopped short when it did. */
+export interface CatchUpResult {
+  applied: number;
+  position: Position;
+  /** False when events committed before the call were still held back at the deadline. */
+  complete: boolean;
+  /** Why it stopped short (only when not complete). */
+  stoppedBecause?: 'held_back_by_open_transaction';
+  /** Events held back, and how long the transaction holding them has been open (when not complete). */
+  heldBackEvents?: number;
+  horizonAgeSeconds?: number;
 }
 
 const lagEvents = gauge('linkage_projection_lag_events', 'Events in the store not yet projected', [
@@ -33,6 +51,14 @@ const lagEvents = gauge('linkage_projection_lag_events', 'Events in the store no
 const lagSeconds = gauge('linkage_projection_lag_seconds', 'Age of the oldest unprojected event', [
   'schema',
 ]);
+const horizonAge = gauge(
+  'linkage_event_store_horizon_age_seconds',
+  'How long the oldest open transaction that bounds what subscribers see has been open',
+);
+const heldBack = gauge(
+  'linkage_event_store_held_back_events',
+  'Committed events held back from subscribers by an older open transaction',
+);
 const projected = counter('linkage_projection_events_total', 'Events applied to read models', [
   'schema',
 ]);
@@ -54,37 +80,29 @@ export async function readCheckpoint(sql: Sql, schema: string = READ_MODEL): Pro
  * Catches the read models up with the event store and returns once everything committed so far
  * is projected (`linkage project`). Resumes from the stored checkpoint.
  */
-export async function catchUp(
-  options: ProjectorOptions,
-): Promise<{ applied: number; position: Position }> {
+export async function catchUp(options: ProjectorOptions): Promise<CatchUpResult> {
   const schema = options.schema ?? READ_MODEL;
   await ensureReadModel(options.sql, schema);
   await recordCostVersion(options.sql, schema, options.priceYear);
-  // The PostgreSQL store only shows events below the oldest running transaction (so that no late
-  // commit is ever skipped); wait until everything committed before this call is visible.
-  const horizon =
-    options.store.backend === 'postgresql' ? await snapshotHorizon(options.sql) : undefined;
   const first = await catchUpPass(options, schema);
-  if (horizon === undefined) return first;
-  const deadline = Date.now() + 60_000;
-  while (!(await isVisible(options.sql, horizon)) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  // A store may hold back events committed behind an older open transaction (so that no late
+  // commit is ever skipped); wait for everything committed before this call, then project it.
+  const visible = await options.store.awaitVisible(options.visibilityTimeoutMs ?? 60_000);
   const second = await catchUpPass(options, schema);
-  return { applied: first.applied + second.applied, position: second.position };
-}
-
-async function snapshotHorizon(sql: Sql): Promise<string> {
-  const [row] = await sql<
-    { xmax: string }[]
-  >`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`;
-  return row.xmax;
-}
-
-async function isVisible(sql: Sql, horizon: string): Promise<boolean> {
-  const [row] = await sql<{ ok: boolean }[]>`
-    select event_store.visible_horizon() >= ${horizon}::xid8 as ok`;
-  return row.ok;
+  const result = { applied: first.applied + second.applied, position: second.position };
+  if (visible) return { ...result, complete: true };
+  const held = await options.store.visibility();
+  options.logger?.warn(
+    { schema, heldBackEvents: held.heldBackEvents, horizonAgeSeconds: held.horizonAgeSeconds },
+    'catch-up stopped short: an open transaction holds events back from readers',
+  );
+  return {
+    ...result,
+    complete: false,
+    stoppedBecause: 'held_back_by_open_transaction',
+    heldBackEvents: held.heldBackEvents,
+    horizonAgeSeconds: held.horizonAgeSeconds,
+  };
 }
 
 async function catchUpPass(
@@ -178,24 +196,42 @@ export function startProjector(
   };
 }
 
-/** How far the read models trail the event store: events and seconds; also sets the gauges. */
+export interface ProjectionLag {
+  position: Position;
+  /** Events not yet projected: visible ones after the checkpoint plus those held back. */
+  events: number | undefined;
+  /** Age of the oldest event not yet projected (visible or held back). */
+  seconds: number;
+  /** What an open transaction holds back from every subscriber. */
+  visibility: ReadVisibility;
+}
+
+/**
+ * How far the read models trail the event store, counting events an open transaction holds back
+ * (so a stall does not read as 0); also sets the lag and horizon gauges.
+ */
 export async function projectionLag(
   sql: Sql,
   store: EventStore,
   schema: string = READ_MODEL,
-): Promise<{ position: Position; events: number | undefined; seconds: number }> {
+): Promise<ProjectionLag> {
   const rows = await sql<{ position: string; last_recorded_at: Date | null }[]>`
     select position, last_recorded_at from ${sql(schema)}.checkpoint where projection = ${PROJECTION_NAME}`;
   const position = rows[0]?.position ?? START;
-  const events = await store.countAfter(position);
-  let seconds = 0;
-  if (events === undefined || events > 0) {
+  const visibility = await store.visibility();
+  const visible = await store.countAfter(position);
+  const events = visible === undefined ? undefined : visible + visibility.heldBackEvents;
+  const oldest: Date[] = visibility.oldestHeldBackAt ? [visibility.oldestHeldBackAt] : [];
+  if (visible === undefined || visible > 0) {
     const [next] = await store.readAll({ from: position, maxCount: 1 });
-    if (next) seconds = Math.max(0, (Date.now() - next.recordedAt.getTime()) / 1000);
+    if (next) oldest.push(next.recordedAt);
   }
+  const seconds = Math.max(0, ...oldest.map((at) => (Date.now() - at.getTime()) / 1000));
   if (events !== undefined) lagEvents.set({ schema }, events);
   lagSeconds.set({ schema }, seconds);
-  return { position, events, seconds };
+  horizonAge.set(visibility.horizonAgeSeconds);
+  heldBack.set(visibility.heldBackEvents);
+  return { position, events, seconds, visibility };
 }
 
 async function recordCostVersion(sql: Sql, schema: string, priceYear?: string): Promise<void> {

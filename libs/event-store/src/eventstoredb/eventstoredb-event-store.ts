@@ -23,6 +23,7 @@ import {
   type EventToAppend,
   type ExpectedVersion,
   type Position,
+  type ReadVisibility,
   type StoredEvent,
   type StreamBatch,
   type Subscription,
@@ -33,6 +34,10 @@ const DIGITS = 20;
 /** How many streams appendMany writes at once. */
 const APPEND_CONCURRENCY = 32;
 const MAX_ATTEMPTS = 8;
+/** Prefix of the streams that claim an event id for the stream that stored it first. */
+const ID_CLAIM_PREFIX = 'linkage-event-id-';
+/** Pause before a dropped subscription resumes: doubles from the first to the last. */
+const RESUBSCRIBE_MS = { first: 100, last: 5_000 };
 
 /** ESDB stores our schema version beside the caller's metadata. */
 interface StoredMetadata {
@@ -59,11 +64,17 @@ export function decodeEsdbPosition(position: Position): EsdbPosition {
  * - Idempotency: ESDB only dedups ids within its idempotency window and for the same position,
  *   so every append first reads the stream's ids and appends only new ones with the revision it
  *   read as expected revision (a concurrent writer makes that fail, and the append is retried
- *   or reported as a conflict). An id is deduplicated within its stream (and within one
- *   appendMany call), not across streams: ESDB has no global id index. Known cost: one read of
- *   the stream per append, fine for person streams, slow for very long streams.
- * - appendMany: ESDB has no multi-stream transaction, so batches are appended per stream in
- *   parallel; a failure leaves the other streams' appends in place (they are idempotent: retry).
+ *   or reported as a conflict). Across streams, an id is claimed first in its own stream
+ *   (`linkage-event-id-<id>`, appended with "no stream" expected): the first stream to claim it
+ *   owns it, any other gets a duplicate, as on PostgreSQL. Claim streams never reach readers.
+ *   Known cost: one read of the stream and one small append per new event.
+ * - appendMany: every event is validated before anything is written, so an invalid event stores
+ *   nothing of its batch (as on PostgreSQL). KNOWN LIMITATION: ESDB has no multi-stream
+ *   transaction, so a server failure part-way through leaves the streams already written in
+ *   place; appends are idempotent by id, so retrying the whole batch completes it.
+ * - Subscriptions survive a dropped connection: the error is reported through `onError` and
+ *   the subscription resumes after its last delivered position, with a growing pause.
+ * - `countAfter` reads $all forward from the position (ESDB keeps no count): exact, O(events).
  * - System events (`$`-prefixed types or streams) never reach readAll or subscribers.
  */
 export class EventStoreDbEventStore implements EventStore {
@@ -92,10 +103,13 @@ export class EventStoreDbEventStore implements EventStore {
     events: EventToAppend[],
     options: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
+    validate(events);
     return this.appendDeduplicated(streamId, events, options.expectedVersion ?? 'any', new Set());
   }
 
   async appendMany(batches: StreamBatch[]): Promise<BatchAppendResult> {
+    // All or nothing for what can be checked: nothing is written when any event is invalid.
+    for (const b of batches) validate(b.events);
     // Merge batches of the same stream, keeping input order.
     const byStream = new Map<string, EventToAppend[]>();
     for (const b of batches)
@@ -185,24 +199,25 @@ export class EventStoreDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscriptionOptions): Subscription {
     const batchSize = options.batchSize ?? 500;
-    const from = options.from;
-    const esdb: AllStreamSubscription = this.client.subscribeToAll({
-      fromPosition: from === START ? ESDB_START : decodeEsdbPosition(from),
-      filter: excludeSystemEvents(),
-    });
+    let esdb: AllStreamSubscription | undefined;
+    /** Where the current ESDB subscription started (exclusive on our side). */
+    let startedAfter = options.from;
     const buffer: StoredEvent[] = [];
-    let checkpoint = from;
+    let checkpoint = options.from;
     let flushing: Promise<void> | undefined;
     let scheduled = false;
     let caughtUpPending = false;
     let stopped = false;
+    let retryMs = RESUBSCRIBE_MS.first;
+    let retryTimer: NodeJS.Timeout | undefined;
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
 
     const end = async () => {
       if (stopped) return;
       stopped = true;
-      await esdb.unsubscribe().catch(() => undefined);
+      if (retryTimer) clearTimeout(retryTimer);
+      await esdb?.unsubscribe().catch(() => undefined);
       this.subscriptions.delete(subscription);
       finish();
     };
@@ -215,12 +230,13 @@ export class EventStoreDbEventStore implements EventStore {
     const flush = async () => {
       scheduled = false;
       if (stopped || buffer.length === 0 || flushing) return;
-      esdb.pause();
+      esdb?.pause();
       const batch = buffer.splice(0, batchSize);
       flushing = (async () => {
         try {
           await options.onEvents(batch);
           checkpoint = batch[batch.length - 1].position;
+          retryMs = RESUBSCRIBE_MS.first; // delivering again: the connection is back
         } catch (error) {
           options.onError?.(error);
           await end();
@@ -231,7 +247,7 @@ export class EventStoreDbEventStore implements EventStore {
       if (stopped) return;
       if (buffer.length > 0) schedule();
       else {
-        esdb.resume();
+        esdb?.resume();
         reportCaughtUp();
       }
     };
@@ -241,26 +257,56 @@ export class EventStoreDbEventStore implements EventStore {
         setImmediate(() => void flush());
       }
     };
-
-    esdb.on('data', (resolved: AllStreamResolvedEvent) => {
-      if (stopped) return;
-      const stored = toStoredEvent(resolved);
-      // Guard against a redelivered start position: ours is exclusive.
-      if (!stored || (from !== START && stored.position <= from)) return;
-      buffer.push(stored);
-      if (buffer.length >= batchSize) esdb.pause();
-      schedule();
-    });
-    esdb.on('caughtUp', () => {
-      caughtUpPending = true;
-      reportCaughtUp();
-    });
-    esdb.on('error', (error: Error) => {
+    /**
+     * A dropped connection is not the end: report it, drop what was buffered but not delivered,
+     * and subscribe again after the last delivered position once the pause is over.
+     */
+    const resubscribe = async (error: unknown) => {
+      const dropped = esdb;
+      esdb = undefined;
+      await dropped?.unsubscribe().catch(() => undefined);
       if (stopped) return;
       options.onError?.(error);
-      void end();
-    });
-    esdb.on('end', () => void end());
+      await flushing;
+      buffer.length = 0;
+      const pause = retryMs;
+      retryMs = Math.min(retryMs * 2, RESUBSCRIBE_MS.last);
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        if (!stopped) connect();
+      }, pause);
+    };
+    const connect = () => {
+      startedAfter = checkpoint;
+      const current = this.client.subscribeToAll({
+        fromPosition: startedAfter === START ? ESDB_START : decodeEsdbPosition(startedAfter),
+        filter: excludeSystemEvents(),
+      });
+      esdb = current;
+      current.on('data', (resolved: AllStreamResolvedEvent) => {
+        if (stopped || esdb !== current) return;
+        const stored = toStoredEvent(resolved);
+        // Guard against a redelivered start position: ours is exclusive.
+        if (!stored || (startedAfter !== START && stored.position <= startedAfter)) return;
+        buffer.push(stored);
+        if (buffer.length >= batchSize) current.pause();
+        schedule();
+      });
+      current.on('caughtUp', () => {
+        if (esdb !== current) return;
+        caughtUpPending = true;
+        reportCaughtUp();
+      });
+      current.on('error', (error: Error) => {
+        if (stopped || esdb !== current) return;
+        void resubscribe(error);
+      });
+      current.on('end', () => {
+        if (stopped || esdb !== current) return;
+        void resubscribe(new Error('subscription ended by the server'));
+      });
+    };
+    connect();
 
     const subscription: Subscription = {
       done,
@@ -291,9 +337,24 @@ export class EventStoreDbEventStore implements EventStore {
     return head;
   }
 
-  /** ESDB cannot count $all cheaply. */
-  async countAfter(_from: Position): Promise<number | undefined> {
-    return undefined;
+  /** Counts by reading $all forward (ESDB keeps no count): exact, but O(events after `from`). */
+  async countAfter(from: Position): Promise<number> {
+    let count = 0;
+    for (let page = await this.readAll({ from, maxCount: 1000 }); page.length > 0;) {
+      count += page.length;
+      if (page.length < 1000) break;
+      page = await this.readAll({ from: page[page.length - 1].position, maxCount: 1000 });
+    }
+    return count;
+  }
+
+  /** EventStoreDB orders $all itself: a committed event is visible at once, nothing is held back. */
+  async visibility(): Promise<ReadVisibility> {
+    return { heldBackEvents: 0, horizonAgeSeconds: 0 };
+  }
+
+  async awaitVisible(_timeoutMs: number): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {
@@ -318,7 +379,7 @@ export class EventStoreDbEventStore implements EventStore {
       if (!matches(expected, version)) {
         throw new ConcurrencyError(streamId, String(expected), String(version));
       }
-      const appended: EventToAppend[] = [];
+      const candidates: EventToAppend[] = [];
       const duplicates: string[] = [];
       const seen = new Set(ids);
       for (const e of events) {
@@ -326,9 +387,13 @@ export class EventStoreDbEventStore implements EventStore {
         if (seen.has(id) || foreign.has(id)) duplicates.push(e.eventId);
         else {
           seen.add(id);
-          appended.push(e);
+          candidates.push(e);
         }
       }
+      // New to this stream; an id another stream claimed first is a duplicate there.
+      const owned = await Promise.all(candidates.map((e) => this.claimId(e.eventId, streamId)));
+      const appended = candidates.filter((_, i) => owned[i]);
+      for (const [i, e] of candidates.entries()) if (!owned[i]) duplicates.push(e.eventId);
       if (appended.length === 0) {
         return { streamId, nextExpectedVersion: version, appended: [], duplicates };
       }
@@ -366,6 +431,32 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * Claims an event id for a stream: true when the stream owns it (claimed now, or by an earlier
+   * attempt of the same stream), false when another stream claimed it first.
+   */
+  private async claimId(eventId: string, streamId: string): Promise<boolean> {
+    const claim = `${ID_CLAIM_PREFIX}${eventId.toLowerCase()}`;
+    try {
+      await this.client.appendToStream(
+        claim,
+        jsonEvent({ type: 'EventIdClaimed', data: { streamId } }),
+        { expectedRevision: NO_STREAM },
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+    }
+    for await (const resolved of this.client.readStream(claim, {
+      fromRevision: ESDB_START,
+      direction: FORWARDS,
+      maxCount: 1,
+    })) {
+      return (resolved.event?.data as { streamId?: string } | undefined)?.streamId === streamId;
+    }
+    return false;
+  }
+
   private async streamState(streamId: string): Promise<{ version: number; ids: Set<string> }> {
     const ids = new Set<string>();
     let version = -1;
@@ -399,7 +490,15 @@ function matches(expected: ExpectedVersion, current: number): boolean {
 }
 
 function isSystem(type: string, streamId: string): boolean {
-  return type.startsWith('$') || streamId.startsWith('$');
+  return type.startsWith('$') || streamId.startsWith('$') || streamId.startsWith(ID_CLAIM_PREFIX);
+}
+
+function validate(events: EventToAppend[]): void {
+  for (const e of events) {
+    if (!Number.isInteger(e.schemaVersion)) {
+      throw new ValidationError({ field: '/schemaVersion', reason: 'not_an_integer' });
+    }
+  }
 }
 
 /** Our view of an ESDB event; undefined for system events, links and non-JSON events. */

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { ConcurrencyError, ValidationError } from '@linkage/common';
+import { ConcurrencyError, ConfigurationError, ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
   START,
@@ -9,6 +9,7 @@ import {
   type EventToAppend,
   type ExpectedVersion,
   type Position,
+  type ReadVisibility,
   type StoredEvent,
   type StreamBatch,
   type Subscription,
@@ -88,10 +89,29 @@ export class PostgresqlEventStore implements EventStore {
     return this.sql === sql;
   }
 
+  /**
+   * Creates the schema; refuses (ConfigurationError `transaction_ids_ahead_of_server`) when the
+   * stored events carry transaction ids at or above the server's own, which happens when a dump
+   * is restored into another server: its counter starts lower, so every new event would sort
+   * below the stored ones and subscribers would stall for good. docs/OPERATIONS.md says what to do.
+   */
   async init(): Promise<void> {
     await this.sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${EVENT_STORE_INIT_LOCK})`;
       await tx.unsafe(EVENT_STORE_SCHEMA_SQL);
+      const [row] = await tx<{ stored: string | null; server: string }[]>`
+        select (select transaction_id from event_store.events
+                 order by transaction_id desc limit 1)::text as stored,
+               pg_current_xact_id()::text as server`;
+      if (row.stored !== null && BigInt(row.stored) >= BigInt(row.server)) {
+        throw new ConfigurationError(
+          `the event store holds transaction ids up to ${row.stored}, ahead of this server's ` +
+            `${row.server}: the database was restored into a server whose transaction counter ` +
+            'is lower, so new events would sort before stored ones and subscribers would stall ' +
+            'for good. Refusing to start; see "Restoring the event store" in docs/OPERATIONS.md',
+          'transaction_ids_ahead_of_server',
+        );
+      }
     });
   }
 
@@ -197,6 +217,49 @@ export class PostgresqlEventStore implements EventStore {
       where transaction_id < event_store.visible_horizon()
         and (transaction_id, global_position) > (${transactionId.toString()}::xid8, ${globalPosition.toString()}::bigint)`;
     return Number(row.n);
+  }
+
+  async visibility(): Promise<ReadVisibility> {
+    // The horizon's transaction is found by its 32-bit xid among sessions (xact_start) or
+    // prepared transactions (prepared); events at or above the horizon are committed but held.
+    const [row] = await this.sql<
+      { held_back: bigint | number; oldest: Date | null; age: number | string | null }[]
+    >`
+      with h as (select event_store.visible_horizon() as x)
+      select
+        (select count(*) from event_store.events, h where transaction_id >= h.x) as held_back,
+        (select min(recorded_at) from event_store.events, h where transaction_id >= h.x) as oldest,
+        coalesce(
+          (select extract(epoch from clock_timestamp() - a.xact_start)
+             from pg_stat_activity a, h
+            where a.backend_xid is not null
+              and a.backend_xid::text::bigint = h.x::text::bigint % 4294967296
+            limit 1),
+          (select extract(epoch from clock_timestamp() - p.prepared)
+             from pg_prepared_xacts p, h
+            where p.transaction::text::bigint = h.x::text::bigint % 4294967296
+            limit 1),
+          0) as age
+      from h`;
+    return {
+      heldBackEvents: Number(row.held_back),
+      horizonAgeSeconds: Math.max(0, Number(row.age ?? 0)),
+      ...(row.oldest ? { oldestHeldBackAt: row.oldest } : {}),
+    };
+  }
+
+  async awaitVisible(timeoutMs: number): Promise<boolean> {
+    // Every transaction that committed before now has an id below this snapshot's xmax.
+    const [{ xmax }] = await this.sql<{ xmax: string }[]>`
+      select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [{ ok }] = await this.sql<{ ok: boolean }[]>`
+        select event_store.visible_horizon() >= ${xmax}::xid8 as ok`;
+      if (ok) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   async close(): Promise<void> {
