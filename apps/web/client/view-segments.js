@@ -216,7 +216,20 @@ function sizesPanel(ctx, rows, ruleset) {
     { key: 'id', label: 'Segment', render: (r) => r.id },
     { key: 'name', label: 'Name', render: (r) => (r.parent ? `↳ ${r.name}` : r.name) },
     { key: 'size', label: 'Size' },
-    { key: 'changeSincePreviousRun', label: 'Change since the run before' },
+    {
+      key: 'changeSincePreviousRun',
+      label: 'Change since the run before',
+      // No change is given when the size is suppressed, or when there is no run before (or
+      // its size was suppressed): the list does not say which, so neither is drawn as a number.
+      render: (r) =>
+        r.size === null || r.changeSincePreviousRun !== null
+          ? value(r.changeSincePreviousRun)
+          : h(
+              'span',
+              { class: 'not-given', title: 'no run before this one, or its size was suppressed' },
+              '–',
+            ),
+    },
     { key: 'lastRunAsOf', label: 'Latest run as of', render: (r) => r.lastRunAsOf ?? '' },
   ];
   const path = `${SEGMENTS_PATH}?ruleset=${encodeURIComponent(ruleset)}`;
@@ -342,7 +355,14 @@ function trendPanel(ctx, segment, result) {
     { key: 'asOf', label: 'Run as of', render: (r) => r.asOf },
     { key: 'rulesetVersion', label: 'Ruleset version', render: (r) => r.rulesetVersion },
     { key: 'size', label: 'Size' },
-    { key: 'changeSincePreviousRun', label: 'Change since the run before' },
+    {
+      key: 'changeSincePreviousRun',
+      label: 'Change since the run before',
+      render: (r) =>
+        runs.indexOf(r) === 0
+          ? h('span', { class: 'not-given' }, 'first run')
+          : value(r.changeSincePreviousRun),
+    },
   ];
   return panel(
     title,
