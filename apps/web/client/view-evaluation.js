@@ -26,16 +26,10 @@ export const MEASURES = [
   'cost',
 ];
 
-/** Diagnostics routes delivered by the estimator-validity work; "not available yet" until then. */
-const DIAGNOSTICS = [
-  {
-    title: 'Event study (monthly rates around the index date)',
-    path: (m) => `/v1/diagnostics/event-study?measure=${m}`,
-  },
-  { title: 'Negative control', path: (m) => `/v1/diagnostics/negative-control?measure=${m}` },
-];
-
 let selectedMeasure = 'crisis';
+
+const outcomesPath = (m) => `/v1/outcomes?measure=${m}&before=12&after=12`;
+const eventStudyPath = (m) => `/v1/outcomes/event-study?measure=${m}`;
 
 async function optional(path) {
   try {
@@ -47,31 +41,50 @@ async function optional(path) {
   }
 }
 
-export async function evaluationView(ctx) {
-  const measure = selectedMeasure;
-  const outcomesPath = (m) => `/v1/outcomes?measure=${m}&before=12&after=12`;
-  const [selected, balance, ...diagnostics] = await Promise.all([
-    getJson(outcomesPath(measure)),
-    optional('/v1/matching/balance'),
-    ...DIAGNOSTICS.map((d) => optional(d.path(measure))),
-  ]);
-  // The other measures fill in after the view is shown (each runs its own bootstrap).
-  const others = h(
+/** A slot shown at once with a loading line, filled in after the view is drawn. */
+function slot(testid, title) {
+  return h(
     'div',
-    { 'data-testid': 'all-measures-panel' },
+    { 'data-testid': testid, 'data-state': 'loading' },
     panel(
-      'Every measure',
+      title,
       [],
-      h('p', { class: 'loading', role: 'status' }, 'Loading every measure…'),
+      h('p', { class: 'loading', role: 'status' }, `Loading ${title.toLowerCase()}…`),
     ),
   );
+}
+
+function fill(el, ...content) {
+  el.replaceChildren(...content);
+  el.setAttribute('data-state', 'loaded');
+}
+
+/**
+ * The selected measure (with its diagnostics) and the balance are drawn first and mark the view
+ * loaded; its event study and then the other measures (each its own bootstrap, so one request
+ * at a time) fill in afterwards, and stop when the user leaves the view.
+ */
+export async function evaluationView(ctx) {
+  const measure = selectedMeasure;
+  const [selected, balance] = await Promise.all([
+    getJson(outcomesPath(measure)),
+    optional('/v1/matching/balance'),
+  ]);
+  const eventStudySlot = slot('event-study-panel', 'Event study');
+  const others = slot('all-measures-panel', 'Every measure');
   ctx.onMount(async () => {
-    const results = [];
-    for (const m of MEASURES) {
+    const study = await optional(eventStudyPath(measure));
+    if (ctx.disposed) return;
+    fill(eventStudySlot, eventStudyPanel(ctx, study, selected));
+    const results = MEASURES.map((m) => (m === measure ? { body: selected } : undefined));
+    others.replaceChildren(allMeasuresTable(results));
+    for (const [i, m] of MEASURES.entries()) {
+      if (results[i]) continue;
+      results[i] = await optional(outcomesPath(m));
       if (ctx.disposed) return;
-      results.push(m === measure ? { body: selected } : await optional(outcomesPath(m)));
+      others.replaceChildren(allMeasuresTable(results));
     }
-    if (!ctx.disposed) others.replaceChildren(allMeasuresPanel(ctx, results));
+    fill(others, allMeasuresPanel(ctx, results));
   });
 
   const select = h(
@@ -97,19 +110,214 @@ export async function evaluationView(ctx) {
       h('span', { class: 'help' }, ' 12 months before and after the index date'),
     ),
     didPanel(ctx, selected, outcomesPath(measure)),
-    others,
+    diagnosticsPanel(selected),
+    eventStudySlot,
     balancePanel(ctx, balance),
-    ...DIAGNOSTICS.map((d, i) => {
-      const r = diagnostics[i];
-      if (r.missing) return panel(d.title, [], notYet(d.title));
-      if (r.error) return panel(d.title, [], problem(r.error));
-      return panel(
-        d.title,
-        [csvButton(d.path(measure), `${measure}-diagnostic.csv`)],
-        h('pre', {}, JSON.stringify(r.body, null, 2)),
-      );
-    }),
+    others,
     provenance(selected.provenance),
+  );
+}
+
+/** A verdict in words and colour: passed, failed, or not given (the estimate was suppressed). */
+function verdict(passed) {
+  if (passed === true) return h('span', { class: 'verdict passed' }, 'passed');
+  if (passed === false) return h('span', { class: 'verdict failed' }, 'failed');
+  return h('span', { class: 'verdict none' }, 'not given');
+}
+
+function interval(ci) {
+  return h('span', {}, '[', value(ci?.[0] ?? null), ', ', value(ci?.[1] ?? null), ']');
+}
+
+/** The estimate's diagnostics as the API gave them (only beside a published estimate). */
+function diagnosticsPanel(o) {
+  const title = `Diagnostics: ${o.measure}`;
+  const d = o.diagnostics;
+  if (!d) {
+    return panel(
+      title,
+      [],
+      h(
+        'p',
+        { class: 'not-yet', 'data-testid': 'diagnostics', 'data-passed': '' },
+        o.did === null
+          ? 'The estimate is suppressed, so are its diagnostics.'
+          : 'This estimate comes without diagnostics.',
+      ),
+    );
+  }
+  const item = (key, label, passed, ...detail) =>
+    h(
+      'li',
+      { 'data-diagnostic': key, 'data-passed': String(passed) },
+      h('strong', {}, label, ': '),
+      verdict(passed),
+      h('span', { class: 'detail' }, ' ', ...detail),
+    );
+  const b = d.balance;
+  const p = d.preTrend;
+  const n = d.negativeControl;
+  return panel(
+    title,
+    [],
+    h(
+      'p',
+      {},
+      'Overall: ',
+      verdict(d.passed),
+      d.passed ? ' (every check passed)' : ' (read the warnings before using the estimate)',
+    ),
+    h(
+      'ul',
+      { class: 'diagnostics', 'data-testid': 'diagnostics', 'data-passed': String(d.passed) },
+      item(
+        'balance',
+        'Balance',
+        b.passed,
+        `largest |SMD| after matching ${value(b.maxAbsSmdAfter)} (limit ${b.limit}) over ${b.covariates} covariates`,
+      ),
+      item(
+        'pre-trend',
+        'Pre-trend (placebo)',
+        p.passed,
+        'placebo DiD ',
+        value(p.placeboDid),
+        ' ',
+        interval(p.ci95),
+        p.warning ? h('span', { class: 'warning' }, ` ${p.warning}`) : null,
+      ),
+      item(
+        'negative-control',
+        `Negative control (${n.measure})`,
+        n.passed,
+        'DiD ',
+        value(n.did),
+        ' ',
+        interval(n.ci95),
+        `: ${n.why}.`,
+        n.warning ? h('span', { class: 'warning' }, ` ${n.warning}`) : null,
+      ),
+    ),
+  );
+}
+
+/** Monthly rates around the index date; suppressed months are hatched, never drawn as 0. */
+function eventStudyPanel(ctx, result, o) {
+  const title = `Event study: ${o.measure}, monthly rates around the index date`;
+  if (result.missing) return panel(title, [], notYet('Event study'));
+  if (result.error) return panel(title, [], problem(result.error));
+  const e = result.body;
+  const months = e.series.map((p) => String(p.month));
+  const suppressedMonths = e.series.filter((p) => p.users === null || p.controls === null);
+  const shown = e.series.flatMap((p) => [p.users, p.controls]).filter((v) => v !== null);
+  const top = shown.length ? Math.max(...shown) : 1;
+  const line = (name, key, color) => ({
+    name,
+    type: 'line',
+    connectNulls: false,
+    symbolSize: 5,
+    itemStyle: { color },
+    data: e.series.map((p) => (p[key] === null ? '-' : p[key])),
+  });
+  const users = line('Life Rooms users', 'users', '#1d4e89');
+  users.markLine = {
+    silent: true,
+    symbol: 'none',
+    lineStyle: { color: '#444' },
+    label: { formatter: 'index date' },
+    data: [{ xAxis: '0' }],
+  };
+  users.markArea = {
+    silent: true,
+    data: [
+      ...(e.washoutMonths > 0
+        ? [
+            [
+              {
+                xAxis: String(-e.washoutMonths),
+                name: 'washout',
+                itemStyle: { color: 'rgba(224, 123, 57, 0.12)' },
+              },
+              { xAxis: '-1' },
+            ],
+          ]
+        : []),
+    ],
+  };
+  const drawn = chart(
+    ctx,
+    {
+      tooltip: {
+        trigger: 'axis',
+        formatter: (items) =>
+          `month ${items[0].name}: ` +
+          items
+            .filter((i) => i.seriesName !== 'suppressed')
+            .map((i) => `${i.seriesName} ${i.value === '-' ? 'suppressed' : i.value}`)
+            .join(', '),
+      },
+      legend: { bottom: 0 },
+      grid: { left: 60, right: 30, bottom: 60 },
+      xAxis: { type: 'category', data: months, name: 'month' },
+      yAxis: { type: 'value', name: e.unit, nameTextStyle: { align: 'left' } },
+      series: [
+        users,
+        line('Matched controls', 'controls', '#e07b39'),
+        {
+          // A suppressed month is a hatched band across the chart, not a point at any height.
+          name: 'suppressed',
+          type: 'bar',
+          z: 1,
+          barWidth: '90%',
+          barGap: '-100%',
+          itemStyle: { color: SUPPRESSED_COLOUR, decal: SUPPRESSED_DECAL },
+          data: e.series.map((p) =>
+            p.users === null || p.controls === null ? { value: top, suppressed: true } : '-',
+          ),
+        },
+      ],
+    },
+    {
+      'data-testid': 'event-study',
+      'data-months': String(e.series.length),
+      'data-suppressed': String(suppressedMonths.length),
+      'aria-label': `Event study of ${o.measure}: monthly rates of users and matched controls`,
+    },
+  );
+  const preTrend = o.diagnostics?.preTrend;
+  return panel(
+    title,
+    [csvButton(eventStudyPath(o.measure), `event-study-${o.measure}.csv`)],
+    h(
+      'p',
+      {},
+      'Pre-trend verdict: ',
+      verdict(preTrend?.passed),
+      preTrend
+        ? h(
+            'span',
+            {},
+            ' (placebo DiD ',
+            value(preTrend.placeboDid),
+            ' ',
+            interval(preTrend.ci95),
+            ')',
+          )
+        : null,
+      `. Matched users `,
+      value(e.matchedUsers),
+      `; ${e.washoutMonths} washout months before the index date are left out of the baseline.`,
+      suppressedMonths.length
+        ? h(
+            'span',
+            {},
+            ' ',
+            h('span', { class: 'swatch hatched' }),
+            ` ${suppressedMonths.length} months suppressed (hatched).`,
+          )
+        : null,
+    ),
+    drawn,
   );
 }
 
@@ -186,13 +394,29 @@ function didPanel(ctx, o, path) {
   );
 }
 
-function allMeasuresPanel(ctx, results) {
-  const rows = MEASURES.map((m, i) => {
+function measureRows(results) {
+  return MEASURES.map((m, i) => {
     const r = results[i];
+    if (!r) return { measure: m, failed: 'loading…', pending: true };
     return r.body
       ? { measure: m, ...r.body }
       : { measure: m, failed: r.error?.message ?? 'not available yet' };
   });
+}
+
+/** The table so far, while the other measures load one by one. */
+function allMeasuresTable(results) {
+  const done = results.filter(Boolean).length;
+  return panel(
+    'Every measure',
+    [],
+    h('p', { class: 'loading', role: 'status' }, `Loaded ${done} of ${MEASURES.length} measures…`),
+    h('div', { class: 'table-wrap' }, measuresTable(measureRows(results))),
+  );
+}
+
+function allMeasuresPanel(ctx, results) {
+  const rows = measureRows(results);
   const ok = rows.filter((r) => !r.failed && r.measure !== 'cost');
   const forest = chart(
     ctx,
@@ -250,9 +474,13 @@ function allMeasuresPanel(ctx, results) {
     },
     { 'aria-label': 'Forest plot of the difference in differences per measure' },
   );
+  return panel('Every measure', [], forest, h('div', { class: 'table-wrap' }, measuresTable(rows)));
+}
+
+function measuresTable(rows) {
   const columns = [
     { key: 'measure', label: 'Measure', render: (r) => r.measure },
-    { key: 'nUsers', label: 'Users' },
+    { key: 'nUsers', label: 'Users', render: (r) => (r.failed ? '' : value(r.nUsers)) },
     {
       key: 'ub',
       label: 'Users before',
@@ -273,34 +501,25 @@ function allMeasuresPanel(ctx, results) {
     {
       key: 'ci',
       label: '95% interval',
-      render: (r) =>
-        r.failed ? '' : h('span', {}, '[', value(r.ci95[0]), ', ', value(r.ci95[1]), ']'),
+      render: (r) => (r.failed ? '' : interval(r.ci95)),
+    },
+    {
+      key: 'diagnostics',
+      label: 'Diagnostics',
+      render: (r) => (r.failed ? '' : verdict(r.diagnostics?.passed)),
     },
     {
       key: 'csv',
       label: 'CSV',
       render: (r) =>
-        csvButton(
-          `/v1/outcomes?measure=${r.measure}&before=12&after=12`,
-          `outcomes-${r.measure}.csv`,
-          'CSV',
-        ),
+        r.pending ? '' : csvButton(outcomesPath(r.measure), `outcomes-${r.measure}.csv`, 'CSV'),
     },
   ];
-  return panel(
-    'Every measure',
-    [],
-    forest,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      table(
-        'Users vs matched controls: events per person-year (cost: GBP per person-year), 12 months before and after the index date',
-        columns,
-        rows,
-        { 'data-testid': 'all-measures' },
-      ),
-    ),
+  return table(
+    'Users vs matched controls: events per person-year (cost: GBP per person-year), 12 months before and after the index date',
+    columns,
+    rows,
+    { 'data-testid': 'all-measures' },
   );
 }
 

@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AuditTrail, DsaRegistry, mintToken } from '@linkage/governance';
 import { eventually } from '@linkage/testing';
+import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { createAnalyticsApp, type AnalyticsApp } from '../../analytics-api/src';
+import { runSegmentation } from '../../projector/src';
 import { WebModule } from './web.module';
 import {
   ingestedPopulation,
@@ -73,6 +75,16 @@ describe('the web page in headless Chromium', () => {
   beforeAll(async () => {
     expect(fs.existsSync(CHROMIUM)).toBe(true);
     fixture = await ingestedPopulation({ cohort: 300, seed: 'web-e2e' });
+    // Segments as of the last day of the generated data (a few seconds at this size).
+    for (const id of SHIPPED_RULESETS) {
+      await runSegmentation({
+        sql: fixture.db.sql,
+        store: fixture.store,
+        ruleset: loadRuleset(id),
+        asOf: fixture.manifest.parameters.endDate,
+        actor: 'web-e2e',
+      });
+    }
     jwtSecret = randomBytes(32);
     // A signed audit head of this test's own (the default one under ./.data is shared).
     headDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-web-e2e-'));
@@ -95,6 +107,12 @@ describe('the web page in headless Chromium', () => {
     officerToken = mint('web-officer', 'governance-officer');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 240_000);
+
+  // Each test's tabs close when it ends, so that what they still load in the background (the
+  // other measures, each with its own bootstrap) does not queue ahead of the next test.
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
 
   afterAll(async () => {
     for (const c of contexts) await c.close();
@@ -143,6 +161,15 @@ describe('the web page in headless Chromium', () => {
       },
       { timeoutMs: 30_000, what: `${selector} to contain ${expected}` },
     ).catch(read);
+  }
+
+  /** Polls until `[data-testid=<id>]` says it has loaded (filled in after the view is drawn). */
+  async function loadedSlot(page: Page, id: string): Promise<void> {
+    await eventually(
+      async () =>
+        (await page.getAttribute(`[data-testid=${id}]`, 'data-state')) === 'loaded' || undefined,
+      { timeoutMs: 60_000, what: `${id} to load` },
+    );
   }
 
   async function apiJson<T>(path: string, token = analystToken): Promise<T> {
@@ -196,9 +223,16 @@ describe('the web page in headless Chromium', () => {
     );
     expect(await inPage(page, `sessionStorage.getItem('linkage.token')`)).toBe(analystToken);
 
-    const crisis = await apiJson<{ did: number | null; ci95: [number | null, number | null] }>(
-      '/v1/outcomes?measure=crisis&before=12&after=12',
-    );
+    const crisis = await apiJson<{
+      did: number | null;
+      ci95: [number | null, number | null];
+      diagnostics: {
+        passed: boolean;
+        balance: { passed: boolean };
+        preTrend: { passed: boolean };
+        negativeControl: { passed: boolean };
+      };
+    }>('/v1/outcomes?measure=crisis&before=12&after=12');
     expect(typeof crisis.did).toBe('number');
     expect(await page.getAttribute('[data-testid=did-figures]', 'data-measure')).toBe('crisis');
     const shown = async (id: string) =>
@@ -209,7 +243,45 @@ describe('the web page in headless Chromium', () => {
     // The love plot is drawn by ECharts from the balance route.
     // The love plot is drawn by ECharts from the balance route (before and after matching).
     expect(await inPage(page, `${chartOf('love-plot')}.getOption().series.length`)).toBe(2);
-    expect(await textOf(page, '[data-not-available]')).toContain('not available yet');
+
+    // The diagnostics verdicts beside the estimate are the API's.
+    const d = crisis.diagnostics;
+    expect(await page.getAttribute('ul[data-testid=diagnostics]', 'data-passed')).toBe(
+      String(d.passed),
+    );
+    const verdicts = await page
+      .locator('ul[data-testid=diagnostics] li')
+      .evaluateAll((items) =>
+        items.map((li) => [li.getAttribute('data-diagnostic'), li.getAttribute('data-passed')]),
+      );
+    expect(Object.fromEntries(verdicts)).toEqual({
+      balance: String(d.balance.passed),
+      'pre-trend': String(d.preTrend.passed),
+      'negative-control': String(d.negativeControl.passed),
+    });
+
+    // The event study fills in after the view is drawn: the API's months, suppressed ones hatched.
+    const study = await apiJson<{
+      series: Array<{ month: number; users: number | null; controls: number | null }>;
+    }>('/v1/outcomes/event-study?measure=crisis');
+    await loadedSlot(page, 'event-study-panel');
+    const drawn = await inPage<{ users: unknown[]; controls: unknown[]; suppressed: number }>(
+      page,
+      `(() => {
+        const series = ${chartOf('event-study')}.getOption().series;
+        const data = (name) => series.find((s) => s.name === name).data;
+        return {
+          users: data('Life Rooms users'),
+          controls: data('Matched controls'),
+          suppressed: data('suppressed').filter((d) => d && d.suppressed).length,
+        };
+      })()`,
+    );
+    expect(drawn.users).toEqual(study.series.map((p) => p.users ?? '-'));
+    expect(drawn.controls).toEqual(study.series.map((p) => p.controls ?? '-'));
+    expect(drawn.suppressed).toBe(
+      study.series.filter((p) => p.users === null || p.controls === null).length,
+    );
   });
 
   it('draws the map with all 989 LSOAs, and suppressed cells as suppressed, never as numbers', async () => {
@@ -362,7 +434,9 @@ describe('the web page in headless Chromium', () => {
     const page = await newPage();
     await signIn(page, analystToken);
     await page.waitForSelector('main[data-loaded="evaluation"]', { timeout: 60_000 });
-    await page.focus('body');
+    // Start from the top of the page (the skip link): focusing <body> does not move Chromium's
+    // sequential-focus starting point, which stays where the removed sign-in button was.
+    await page.focus('a.skip');
     let focused = '';
     for (let i = 0; i < 12 && focused !== 'wellbeing'; i++) {
       await page.keyboard.press('Tab');
@@ -380,12 +454,54 @@ describe('the web page in headless Chromium', () => {
     ).toBe('H1:Wellbeing');
   });
 
-  it('says "not available yet" for segments, without failing', async () => {
+  it('shows an analyst the segment sizes the API gives, suppressed ones as suppressed, and the Life Rooms lens', async () => {
     const page = await newPage();
     await signIn(page, analystToken);
     await page.waitForSelector('main[data-loaded="evaluation"]', { timeout: 60_000 });
     await openView(page, 'segments');
-    expect(await textOf(page, 'main [data-not-available]')).toContain('not available yet');
+    const list = await apiJson<{
+      segments: Array<{ id: string; ruleset: string; size: number | null; parent: string | null }>;
+      provenance: { runs: Array<{ ruleset: string }> };
+    }>('/v1/segments');
+    const ruleset = list.provenance.runs[0].ruleset;
+    expect(await page.inputValue('#ruleset')).toBe(ruleset);
+    const expected = list.segments.filter((s) => s.ruleset === ruleset);
+    const rows = await page
+      .locator('[data-testid=segment-sizes] tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim())),
+      );
+    expect(rows.map((r) => r[0])).toEqual(expected.map((s) => s.id));
+    for (const [i, s] of expected.entries())
+      expect(rows[i][2]).toBe(s.size === null ? 'suppressed' : String(s.size));
+    // The chart draws top-level sizes; a suppressed one is drawn as suppressed, not as a number.
+    const bars = await inPage<Array<{ value: number; suppressed?: boolean }>>(
+      page,
+      `${chartOf('segment-sizes-chart')}.getOption().series[0].data`,
+    );
+    const top = expected.filter((s) => !s.parent);
+    expect(bars.map((b) => (b.suppressed ? null : b.value))).toEqual(top.map((s) => s.size));
+
+    // The selected segment's lens, trend and areas fill in after the sizes.
+    const selected = await page.inputValue('#segment');
+    await loadedSlot(page, 'segment-lens-panel');
+    const lens = await apiJson<{
+      size: number | null;
+      lifeRooms: { lifeRoomsUsers: number | null };
+    }>(`/v1/segments/${selected}`);
+    expect(await textOf(page, '[data-testid=segment-size]')).toBe(
+      lens.size === null ? 'suppressed' : String(lens.size),
+    );
+    expect(await textOf(page, '[data-testid=segment-users]')).toBe(
+      lens.lifeRooms.lifeRoomsUsers === null ? 'suppressed' : String(lens.lifeRooms.lifeRoomsUsers),
+    );
+    await loadedSlot(page, 'segment-areas-panel');
+    const areas = await apiJson<{ areas: unknown[] }>(
+      `/v1/segments/${selected}/areas?level=local-authority`,
+    );
+    expect(await page.locator('[data-testid=segment-areas] tbody tr').count()).toBe(
+      areas.areas.length,
+    );
   });
 
   it('never sends an identifier: only GETs to its own origin, no NHS numbers, pseudonyms or postcodes', async () => {
