@@ -170,9 +170,21 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
       { what: '/health ok again', timeoutMs: 30_000 },
     );
     expect(healed.consumers.find((c) => c.name === 'raw-cipha')?.stalled).toBe(false);
-    // The runs the fault cut short ended failed; none stays running.
-    const [open] = await harness.db.sql<{ n: number }[]>`
-      select count(*)::int as n from ingest.ingest_runs where status in ('running', 'published')`;
-    expect(open.n).toBe(0);
+    // The runs the fault cut short ended failed, and the run that stored the extract ends
+    // `stored` once it has seen the writer catch up (a moment after the rows appear): none stays
+    // running or published.
+    const open = await eventually(
+      async () => {
+        const [row] = await harness.db.sql<{ n: number }[]>`
+          select count(*)::int as n from ingest.ingest_runs
+          where status in ('running', 'published')`;
+        return row.n === 0 ? row.n : undefined;
+      },
+      { what: 'every run ended', timeoutMs: 30_000 },
+    );
+    expect(open).toBe(0);
+    const [failedRuns] = await harness.db.sql<{ n: number }[]>`
+      select count(*)::int as n from ingest.ingest_runs where status = 'failed'`;
+    expect(failedRuns.n).toBeGreaterThan(0);
   });
 });
