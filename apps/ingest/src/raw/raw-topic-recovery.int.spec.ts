@@ -146,7 +146,9 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
       async () => {
         const h = await health.check();
         const failedOnce = h.consumers.some((c) => c.name === 'raw-cipha' && c.restarts > 0);
-        return h.status === 'unhealthy' && failedOnce ? h : undefined;
+        // Wait for this consumer's own stall: another consumer's state is not what is tested.
+        const ciphaStalled = h.problems.includes('consumer_stalled:raw-cipha');
+        return h.status === 'unhealthy' && failedOnce && ciphaStalled ? h : undefined;
       },
       { what: '/health unhealthy while the consumer stalls', timeoutMs: 30_000 },
     );
