@@ -159,3 +159,19 @@ async function startOnThread(dir: string): Promise<EmbeddedServer> {
     },
   };
 }
+
+/**
+ * After a bulk load into the embedded database: `ANALYZE`, because PGlite runs no autovacuum and
+ * its tables otherwise have no statistics at all (every plan is made on default guesses), then
+ * `CHECKPOINT`, because a single-user backend does not checkpoint on WAL volume by itself: the WAL
+ * grows until a checkpoint, which recycles it down to `max_wal_size`. A no-op on a real server,
+ * whose autovacuum and checkpointer do both.
+ */
+export async function settleAfterBulkLoad(db: {
+  embedded: boolean;
+  sql: { unsafe(query: string): PromiseLike<unknown> };
+}): Promise<void> {
+  if (!db.embedded) return;
+  await db.sql.unsafe('analyze');
+  await db.sql.unsafe('checkpoint');
+}

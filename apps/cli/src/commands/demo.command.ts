@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { INestApplication } from '@nestjs/common';
 import { dataDir } from '@linkage/common';
+import { settleAfterBulkLoad } from '@linkage/database';
 import { createDemoKey, demoKeyPath, linkageSeconds } from '@linkage/pseudonymisation';
 import {
   auditActorAction,
@@ -155,6 +156,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         embeddedWriter: true,
       });
       summaries.push(summary);
+      await settleAfterBulkLoad(runtime.db);
       await auditActorAction(
         audit,
         actor,
@@ -171,6 +173,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       );
     }
     const projected = await project(runtime, onOptOutsProcessed);
+    await settleAfterBulkLoad(runtime.db);
     await auditActorAction(
       audit,
       actor,
