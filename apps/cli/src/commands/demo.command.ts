@@ -156,7 +156,6 @@ async function runDemo(options: DemoOptions): Promise<void> {
         embeddedWriter: true,
       });
       summaries.push(summary);
-      await settleAfterBulkLoad(runtime.db);
       await auditActorAction(
         audit,
         actor,
@@ -172,6 +171,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         { resultSize: summary.records },
       );
     }
+    await settleAfterBulkLoad(runtime.db);
     const projected = await project(runtime, onOptOutsProcessed);
     await settleAfterBulkLoad(runtime.db);
     await auditActorAction(
