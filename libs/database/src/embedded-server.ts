@@ -146,17 +146,19 @@ async function startOnThread(dir: string): Promise<EmbeddedServer> {
     await worker.terminate();
     throw error;
   }
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    const stopped = next('stopped');
+    worker.postMessage('stop');
+    try {
+      await stopped;
+    } finally {
+      await worker.terminate();
+    }
+  };
   return {
     address: (started as { address: string }).address,
-    stop: async () => {
-      const stopped = next('stopped');
-      worker.postMessage('stop');
-      try {
-        await stopped;
-      } finally {
-        await worker.terminate();
-      }
-    },
+    stop: () => (stopping ??= stop()), // a second stop waits for the first
   };
 }
 
