@@ -20,6 +20,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/global-setup.js',
   setupFiles: ['<rootDir>/test/quiet-logs.js'],
+  setupFilesAfterEnv: ['<rootDir>/test/retry-integration.js'],
   testTimeout: 60000,
   // Known gap: since the parallel merges of 2026-11-30 some handle (a driver socket or a Kafka
   // client of a suite that failed part-way) keeps the jest process alive after the run; until it
