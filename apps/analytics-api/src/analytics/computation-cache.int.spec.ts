@@ -26,7 +26,7 @@ describe('analytics computations cached per read-model version', () => {
     const users = await fixture.db.sql<{ user_id: string }[]>`
       select distinct user_id from read_model.matched_pair order by user_id`;
     someUsers = users.filter((_, i) => i % 2 === 0).map((u) => u.user_id);
-  }, 240_000);
+  }, 400_000); // generate, ingest, project and match on a loaded machine
   afterAll(async () => {
     await fixture?.close();
   });
