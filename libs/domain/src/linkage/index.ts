@@ -2,3 +2,4 @@ export * from './linkage';
 export * from './fellegi-sunter';
 export * from './link-decision';
 export * from './linkage-quality';
+export * from './person-merge';
