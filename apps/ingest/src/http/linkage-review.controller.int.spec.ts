@@ -212,4 +212,42 @@ describe('clerical review API (real HTTP, real governance)', () => {
     expect(JSON.stringify(entries)).not.toMatch(IDENTIFIERS);
     expect((await audit.verify()).intact).toBe(true);
   });
+  it('merges and splits two persons for a linkage officer only, as audited events', async () => {
+    const [{ person_id: survivor }] = await harness.db.sql<{ person_id: string }[]>`
+      select person_id from linkage.candidate_pairs`;
+    const merged = 'e'.repeat(32);
+    const route = (decision: string, reason: string) =>
+      `/v1/linkage/review/persons/${merged}/${decision}/${survivor}?reason=${reason}`;
+    const officer = token('linkage_officer', 'lou');
+    expect(
+      await call('POST', route('merge', 'duplicate_registration'), token('analyst', 'ana')),
+    ).toMatchObject({ status: 403, body: { reason: 'role_lacks_permission' } });
+    expect(await call('POST', route('merge', 'because'), officer)).toMatchObject({
+      status: 400,
+      body: { field: '/reason', reason: 'invalid_value' },
+    });
+    expect(await call('POST', route('merge', 'duplicate_registration'), officer)).toMatchObject({
+      status: 200,
+      body: { decision: 'merge', attributedTo: survivor, events: 1 },
+    });
+    expect(await call('POST', route('split', 'merged_in_error'), officer)).toMatchObject({
+      status: 200,
+      body: { decision: 'split', attributedTo: merged, events: 1 },
+    });
+    const log = await harness.eventsWhenVisible(6);
+    expect(log.filter((e) => e.streamId === `person-${merged}`).map((e) => e.type)).toEqual([
+      'PersonsMerged',
+      'PersonsSplit',
+    ]);
+    const { entries } = await audit.search(
+      { action: 'linkage.persons.decide' },
+      { order: 'asc', pageSize: 100 },
+    );
+    expect(entries.map((e) => [e.actor, e.outcome, e.httpStatus, e.parameters.decision])).toEqual([
+      ['ana', 'denied', 403, undefined],
+      ['lou', 'error', 400, 'merge'],
+      ['lou', 'ok', 200, 'merge'],
+      ['lou', 'ok', 200, 'split'],
+    ]);
+  });
 });
