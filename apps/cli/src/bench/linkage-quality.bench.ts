@@ -35,7 +35,8 @@ function extrasOf(q: LinkerQuality): Record<string, number> {
  * embedded event writer (the timed part: encoding is at the edge, linking in the writer), then
  * `linkageQualityReport`: precision, recall and F1 by error kind and record type for the
  * baseline (deterministic keyed hash), the live decisions, and Fellegi-Sunter with prior and
- * EM-estimated weights at several thresholds. Counts of records only.
+ * EM-estimated weights (and EM of m with u from random pairs) at several thresholds. Counts of
+ * records only.
  */
 export const linkageQualityBench: BenchScenario = {
   name: 'linkage-quality',
@@ -103,9 +104,11 @@ export const linkageQualityBench: BenchScenario = {
           ? 'baseline exact hash'
           : q.linker.startsWith('live')
             ? 'live'
-            : q.linker.includes('EM')
-              ? 'FS EM weights'
-              : 'FS prior weights';
+            : q.linker.includes('random pairs')
+              ? 'FS EM m, random-pair u'
+              : q.linker.includes('EM')
+                ? 'FS EM weights'
+                : 'FS prior weights';
         rows.push(
           rowOf(
             'linkage-quality',
