@@ -219,11 +219,16 @@ export async function storeLinkageModel(
       estimated_at = now()`;
 }
 
-/** EM over every candidate pair the linker has compared (for `linkage linkage-model`). */
+/**
+ * EM of m and lambda over every candidate pair the linker has compared, with u taken from random
+ * pairs (EM on blocked pairs alone over-estimates u: they are mostly matches). The model to store
+ * with `storeLinkageModel`; the live linker uses the priors until one is stored.
+ */
 export async function estimateLinkageModel(sql: Sql): Promise<FellegiSunterModel> {
   await ensureLinkageSchema(sql);
   const vectors = (
     await sql<{ levels: number[] }[]>`select levels from linkage.candidate_pairs`
   ).map((r) => r.levels.map(Number));
-  return estimateModel(vectors, PRIOR_MODEL);
+  const u = uFromRandomPairs(await randomPairVectors(sql), PRIOR_MODEL);
+  return estimateModel(vectors, { ...PRIOR_MODEL, u }, { fixedU: true });
 }
