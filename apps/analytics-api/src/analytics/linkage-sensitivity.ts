@@ -18,7 +18,7 @@ import {
   type ScoredPair,
   type SuppressedCell,
 } from '@linkage/domain';
-import { loadEvaluationSubjects } from '../../../projector/src';
+import { ensureReadModel, loadEvaluationSubjects } from '../../../projector/src';
 import { outcomesPublication } from './analytics.publications';
 import { configuredPublishingPolicy, type Audience } from './analytics.queries';
 
@@ -61,6 +61,8 @@ export async function linkageSensitivity(
   const { measure, thresholds } = options;
   const policy = options.policy ?? configuredPublishingPolicy();
   const design = DEFAULT_EVALUATION_DESIGN;
+  // Read models of an older version lack the merge table: create what is missing first.
+  await ensureReadModel(sql);
   const { subjects, span } = await loadEvaluationSubjects(sql, 'read_model');
   const [{ present }] = await sql<{ present: boolean }[]>`
     select to_regclass('linkage.record_links') is not null as present`;
