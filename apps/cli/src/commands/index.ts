@@ -3,6 +3,7 @@ import { registerIngestCommand } from './ingest.command';
 import { registerDeadLettersCommand } from './dead-letters.command';
 import { registerLinkageReportCommand } from './linkage-report.command';
 import { registerLinkageReviewCommand } from './linkage-review.command';
+import { registerLinkageSensitivityCommand } from './linkage-sensitivity.command';
 import { registerServeCommand } from './serve.command';
 import { registerGenerateCommand } from './generate.command';
 import { registerTokenCommand } from './token.command';
@@ -26,6 +27,7 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerDeadLettersCommand,
   registerLinkageReportCommand,
   registerLinkageReviewCommand,
+  registerLinkageSensitivityCommand,
   registerServeCommand,
   registerGenerateCommand,
   registerTokenCommand,
