@@ -1,4 +1,5 @@
 export * from './pipeline/ingest-run';
+export * from './pipeline/writer-backpressure';
 export * from './pipeline/ingest-summary';
 export * from './pipeline/record-readers';
 export * from './pipeline/run-file-ingest';

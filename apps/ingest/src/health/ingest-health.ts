@@ -7,9 +7,11 @@ import {
 } from '@linkage/transport';
 import type { Sql } from '@linkage/database';
 import { openDataLoss, type DataLossIncident } from '../storage/data-loss';
-
-/** The event writer's consumer group (`apps/event-writer`; repeated here to avoid a cycle). */
-const EVENT_WRITER_GROUP = 'event-writer';
+import {
+  backpressureStatus,
+  WRITER_GROUP as EVENT_WRITER_GROUP,
+  type BackpressureStatus,
+} from '../pipeline/writer-backpressure';
 
 /** What `GET /health` of the ingest service says. */
 export interface IngestHealth {
@@ -21,6 +23,12 @@ export interface IngestHealth {
   /** The event writer's group, seen from here (it may run in another process). */
   eventWriter: { lag: number | null; stalled: boolean };
   dataLoss: DataLossIncident[];
+  /**
+   * Publishers of this process held back because the event writer lags more than the bound
+   * (`LINKAGE_WRITER_MAX_LAG`): a normal state under load, shown so an operator sees why ingest
+   * slowed; it does not make the service unhealthy (a writer that stops moving does).
+   */
+  backpressure: BackpressureStatus;
 }
 
 /**
@@ -61,6 +69,7 @@ export class IngestHealthCheck {
       consumers,
       eventWriter: writer,
       dataLoss,
+      backpressure: backpressureStatus(),
     };
   }
 
