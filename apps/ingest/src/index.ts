@@ -16,3 +16,4 @@ export * from './edge';
 export { benchIngest } from './bench/ingest.bench';
 export * from './pipeline/ingest-run-failed';
 export * from './health/ingest-health';
+export * from './storage/data-loss';

@@ -43,7 +43,8 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
   /**
    * Called when messages the group had not read are gone (the broker reported the committed
-   * offset out of range, or a batch does not start where the last one ended). The subscription
+   * offset out of range). Gaps (offsets skipped inside the log) are found by the supervised
+   * consumer, against positions it keeps outside the broker. The subscription
    * then stops without handling anything past the loss and without committing, so it is
    * reported again on the next start until an operator acts.
    */
@@ -61,6 +62,8 @@ export interface DataLoss {
   /** The offset delivery resumed at (null when nothing was delivered). */
   firstOffset: string | null;
   reason: 'offset_out_of_range' | 'gap';
+  /** The consumer group that lost them (set by the supervised consumer). */
+  groupId?: string;
 }
 
 /** How far a consumer group is behind the log, per partition and in all. */

@@ -7,7 +7,7 @@ import {
 } from '@linkage/transport';
 import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
 import { ensureIngestSchema } from '../storage/ingest-schema';
-import { recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
+import { consumerPositionStore, recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
 import { rawMessageRecord } from './raw-message-record';
 
 /**
@@ -52,6 +52,10 @@ export async function startRawTopicConsumers(
         fromBeginning: true,
         logger: log,
         blockedBy: await unresolvedLossOf(deps.db.sql, `raw-${source}`),
+        stillBlocked: async () => (await unresolvedLossOf(deps.db.sql, `raw-${source}`)) !== null,
+        // Positions kept in the database find gaps across restarts (a Kafka log only: the
+        // in-process log starts again at 0 in every process).
+        positions: deps.transport.kind === 'kafka' ? consumerPositionStore(deps.db.sql) : undefined,
         eachBatch: async (messages) => {
           const records: RawRecord[] = messages.map(rawMessageRecord);
           const summary = await ingestRecords(toAsync(records), deps, {

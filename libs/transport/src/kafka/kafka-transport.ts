@@ -113,9 +113,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       let failed = false;
       let stopping: Promise<void> | undefined;
       const listenerKey = `${sub.groupId}\u0000${sub.topic}`;
-      // The offset each partition's next batch must start at; unknown after a rebalance until
-      // the group's committed offsets are read again.
-      let expected: Map<number, bigint> | undefined;
       const dataLost = (loss: DataLoss) => {
         if (failed) return;
         failed = true;
@@ -139,14 +136,13 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         dataLost({
           topic: sub.topic,
           partition,
-          expectedOffset: expected?.get(partition)?.toString() ?? null,
+          expectedOffset: null,
           firstOffset: null,
           reason: 'offset_out_of_range',
         });
       outOfRangeListeners.set(listenerKey, onOutOfRange);
       const joined = new Promise<void>((resolve) => {
         consumer.on(consumer.events.GROUP_JOIN, (event) => {
-          expected = undefined;
           const assignment = event.payload.memberAssignment[sub.topic] ?? [];
           sub.onAssignment?.([...assignment].sort((a, b) => a - b));
           resolve();
@@ -167,22 +163,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
-          expected ??= await committedOffsets(sub.groupId, sub.topic);
-          const first = BigInt(batch.messages[0].offset);
-          const want = expected.get(batch.partition);
-          // Offsets of these topics are consecutive (no compaction, no transactions): a batch
-          // that does not start where the group stands means messages were skipped or lost.
-          if (want !== undefined && first !== want) {
-            dataLost({
-              topic: batch.topic,
-              partition: batch.partition,
-              expectedOffset: want.toString(),
-              firstOffset: first.toString(),
-              reason: 'gap',
-            });
-            return;
-          }
-          if (failed) return;
           const messages: IncomingMessage[] = batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
@@ -201,7 +181,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
             return;
           }
           const last = batch.messages[batch.messages.length - 1].offset;
-          expected?.set(batch.partition, BigInt(last) + 1n);
           resolveOffset(last);
           await consumer.commitOffsets([
             {
