@@ -17,3 +17,4 @@ export { benchIngest } from './bench/ingest.bench';
 export * from './pipeline/ingest-run-failed';
 export * from './health/ingest-health';
 export * from './storage/data-loss';
+export * from './raw/raw-topic-retention';

@@ -3,6 +3,7 @@ import {
   consumerStatuses,
   topicName,
   type ConsumerStatus,
+  type TopicRetention,
   type Transport,
 } from '@linkage/transport';
 import type { Sql } from '@linkage/database';
@@ -12,6 +13,7 @@ import {
   WRITER_GROUP as EVENT_WRITER_GROUP,
   type BackpressureStatus,
 } from '../pipeline/writer-backpressure';
+import { rawTopicRetention } from '../raw/raw-topic-retention';
 
 /** What `GET /health` of the ingest service says. */
 export interface IngestHealth {
@@ -29,6 +31,11 @@ export interface IngestHealth {
    * slowed; it does not make the service unhealthy (a writer that stops moving does).
    */
   backpressure: BackpressureStatus;
+  /**
+   * Retention of the raw identifiable topics as set at start: `refused` means the broker keeps
+   * them for its default (a warning was logged with the command to set it there).
+   */
+  rawRetention: TopicRetention[];
 }
 
 /**
@@ -70,6 +77,7 @@ export class IngestHealthCheck {
       eventWriter: writer,
       dataLoss,
       backpressure: backpressureStatus(),
+      rawRetention: rawTopicRetention(),
     };
   }
 

@@ -9,6 +9,7 @@ import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipel
 import { ensureIngestSchema } from '../storage/ingest-schema';
 import { consumerPositionStore, recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
 import { rawMessageRecord } from './raw-message-record';
+import { applyRawRetention, rawRetentionMsFromEnv } from './raw-topic-retention';
 
 /**
  * The consumer group reading a raw topic: one group per topic. (One group for both topics,
@@ -34,17 +35,25 @@ export interface RawTopicConsumers {
 export async function startRawTopicConsumers(
   deps: IngestDependencies,
   sources: readonly Source[] = SOURCES,
-  options: { stallAfterMs?: number; lagIntervalMs?: number; initialBackoffMs?: number } = {},
+  options: {
+    stallAfterMs?: number;
+    lagIntervalMs?: number;
+    initialBackoffMs?: number;
+    /** Retention of the raw topics (default `LINKAGE_RAW_RETENTION_HOURS`, 72 h; 0: leave). */
+    retentionMs?: number;
+  } = {},
 ): Promise<RawTopicConsumers> {
+  const { retentionMs = rawRetentionMsFromEnv(), ...supervision } = options;
   const consumers: SupervisedConsumer[] = [];
   const log = deps.logger.child({ component: 'raw-topic-consumer' });
   await ensureIngestSchema(deps.db.sql);
   for (const source of sources) {
     const topic = rawTopicFor(source, deps.topicPrefix);
     await deps.transport.ensureTopics([topic]);
+    await applyRawRetention(deps.transport, [topic], retentionMs, log);
     consumers.push(
       await startSupervisedConsumer({
-        ...options,
+        ...supervision,
         transport: deps.transport,
         name: `raw-${source}`,
         topic,

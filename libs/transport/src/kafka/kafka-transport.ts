@@ -1,4 +1,12 @@
-import { Admin, Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import {
+  Admin,
+  ConfigResourceTypes,
+  Consumer,
+  Kafka,
+  logLevel,
+  Partitioners,
+  Producer,
+} from 'kafkajs';
 import type { Logger } from '@linkage/common';
 import type {
   DataLoss,
@@ -6,6 +14,7 @@ import type {
   IncomingMessage,
   OutgoingMessage,
   SubscribeOptions,
+  TopicRetention,
   Transport,
   TransportSubscription,
 } from '../transport.port';
@@ -211,6 +220,40 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         })
         .sort((a, b) => a.partition - b.partition);
       return { total: partitions.reduce((a, p) => a + Math.max(0, p.lag), 0), partitions };
+    },
+
+    async setTopicRetention(topic: string, retentionMs: number): Promise<TopicRetention> {
+      const outcome = { topic, retentionMs };
+      try {
+        const admin = await getAdmin();
+        // AlterConfigs (kafkajs has no incremental variant) replaces the topic's overrides with
+        // these: fine for the raw topics, which this service creates and owns.
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: topic,
+              configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
+            },
+          ],
+        });
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [
+            { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] },
+          ],
+        });
+        const value = described.resources[0]?.configEntries.find(
+          (e) => e.configName === 'retention.ms',
+        )?.configValue;
+        return value === String(retentionMs)
+          ? { ...outcome, status: 'applied' }
+          : { ...outcome, status: 'refused', reason: 'not_confirmed' };
+      } catch (error) {
+        const e = error as { name?: string; type?: string; code?: string };
+        return { ...outcome, status: 'refused', reason: e?.type ?? e?.code ?? e?.name ?? 'error' };
+      }
     },
 
     async ensureTopics(topics: string[]): Promise<void> {
