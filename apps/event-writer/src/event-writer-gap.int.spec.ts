@@ -193,7 +193,8 @@ describe('event writer: a gap in a partition is data loss (Kafka mock broker)', 
     const healed = await eventually(
       async () => {
         const h = await health.check();
-        return h.status === 'ok' && h.eventWriter.lag === 0 ? h : undefined;
+        const running = writer?.status().state === 'running';
+        return running && h.status === 'ok' && h.eventWriter.lag === 0 ? h : undefined;
       },
       { what: '/health ok and the writer caught up after the resolution', timeoutMs: 60_000 },
     );
