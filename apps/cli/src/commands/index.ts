@@ -17,6 +17,7 @@ import { registerKeyCommand } from './key.command';
 import { registerSegmentCommand } from './segment.command';
 import { registerValidityCommand } from './validity.command';
 import { registerReleaseCommand } from './release.command';
+import { registerDataLossCommand } from './data-loss.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
@@ -40,4 +41,5 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerSegmentCommand,
   registerValidityCommand,
   registerReleaseCommand,
+  registerDataLossCommand,
 ];
