@@ -12,7 +12,7 @@ import {
   parsePublishingPolicy,
   MEASURE_ACTIVITY,
   matchedDifferenceInDifferences,
-  mulberry32,
+  MATCHED_DID_INTERVAL,
   NEGATIVE_CONTROL_MEASURE,
   publishingPolicy,
   type DataSpan,
@@ -145,7 +145,6 @@ export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
 /** A SWEMWBS metric change of at least this many points counts as meaningful. */
 export const WELLBEING_MEANINGFUL_CHANGE = 3;
 
-const BOOTSTRAP_REPS = 1000;
 const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
   gp: 'appointments per person-year',
   ae: 'attendances per person-year',
@@ -442,18 +441,17 @@ export class AnalyticsQueries {
     );
     const baseline: MonthWindow = [-before, -washout];
     const windows = { before: baseline, after: [0, after] as MonthWindow };
-    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }, seed: number) =>
-      matchedDifferenceInDifferences(sets, subjects, m, w, span, BOOTSTRAP_REPS, mulberry32(seed));
-    const seed = provenance.matching.seed;
-    const result = did(measure, windows, seed);
-    const placebo = did(measure, design.placebo, seed + 1);
-    const negative = did(NEGATIVE_CONTROL_MEASURE, windows, seed + 2);
+    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }) =>
+      matchedDifferenceInDifferences(sets, subjects, m, w, span);
+    const result = did(measure, windows);
+    const placebo = did(measure, design.placebo);
+    const negative = did(NEGATIVE_CONTROL_MEASURE, windows);
     const data: OutcomesData = {
       measure,
       unit: MEASURE_UNITS[measure],
       before,
       after,
-      bootstrapReps: BOOTSTRAP_REPS,
+      interval: MATCHED_DID_INTERVAL,
       comparison: result,
       userIds: sets.map((set) => set.userId),
       controlIds: sets.flatMap((set) => set.controlIds),
@@ -464,8 +462,6 @@ export class AnalyticsQueries {
     if (published.body.did !== null && published.body.did !== undefined) {
       published.body.washout = washout;
       published.body.baselineMonths = baseline;
-      published.body.bootstrap =
-        'users and distinct controls resampled (controls are matched with replacement)';
       published.body.diagnostics = this.diagnostics(
         result,
         placebo,

@@ -63,10 +63,10 @@ export function registerValidityCommand(program: Command): void {
       }
       const lines = [
         `validity study: ${opts.seeds} seeds x ${scenarios.length} scenarios (${names.join(', ')}), cohort ${opts.cohort}, dip and drift on`,
-        `  ${'measure'.padEnd(20)} ${'runs'.padStart(5)} ${'rel. bias'.padStart(10)} ${'bias/py'.padStart(9)} ${'coverage'.padStart(9)} ${'false +'.padStart(8)} ${'pre-trend ok'.padStart(13)}`,
+        `  ${'measure'.padEnd(20)} ${'runs'.padStart(5)} ${'rel. bias'.padStart(10)} ${'bias/py'.padStart(9)} ${'coverage'.padStart(9)} ${'false +'.padStart(8)} ${'pre-trend ok'.padStart(13)} ${'SE/spread'.padStart(10)}`,
         ...summary.map(
           (s) =>
-            `  ${s.measure.padEnd(20)} ${String(s.runs).padStart(5)} ${pct(s.meanRelativeBias).padStart(10)} ${s.meanBias.toFixed(4).padStart(9)} ${pct(s.coverage).padStart(9)} ${pct(s.falsePositiveRate).padStart(8)} ${pct(s.preTrendPassRate).padStart(13)}`,
+            `  ${s.measure.padEnd(20)} ${String(s.runs).padStart(5)} ${pct(s.meanRelativeBias).padStart(10)} ${s.meanBias.toFixed(4).padStart(9)} ${pct(s.coverage).padStart(9)} ${pct(s.falsePositiveRate).padStart(8)} ${pct(s.preTrendPassRate).padStart(13)} ${(s.meanSe / s.errorSd).toFixed(2).padStart(10)}`,
         ),
       ];
       process.stdout.write(lines.join('\n') + '\n');
