@@ -434,7 +434,6 @@ export class AnalyticsQueries {
   ): Promise<QueryResult<Record<string, unknown>>> {
     assertOnWindowGrid(before, 'before');
     assertOnWindowGrid(after, 'after');
-    const provenance = await this.provenance();
     const { sets, subjects, span, design, balanceAfter } = await this.matchedSubjects(
       [measure, NEGATIVE_CONTROL_MEASURE as OutcomeMeasure],
       usersAmong,
