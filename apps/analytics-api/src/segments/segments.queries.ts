@@ -250,8 +250,7 @@ export class SegmentQueries {
           };
           populations[`${key.key}@latest`] = population(`segment:${key.key}`, members);
         }
-        if (previousMembers)
-          previousCells.push([`${key.key}`, kept(previousMembers.get(key.key))]);
+        if (previousMembers) previousCells.push([`${key.key}`, kept(previousMembers.get(key.key))]);
       }
     }
     // Latest sizes first: of two populations a few people apart, the later one is withheld.
@@ -392,15 +391,42 @@ export class SegmentQueries {
     };
   }
 
-  /** Members by area (users and non-users of the Life Rooms), controlled as one table. */
+  /**
+   * Members by area (users and non-users of the Life Rooms), controlled as one table, with each
+   * area's change since the run before: the difference of the published sizes, null when either
+   * is withheld (the previous run's members of an area are a population too, so a change of 1 to
+   * 7 people is withheld by differencing, as in the trend).
+   */
   async areas(id: string, level: SegmentAreaLevel, audience?: Audience): Promise<SegmentResult> {
-    const { latest } = await this.segment(id);
-    const profiles = await this.profiles(await this.currentMembers(id));
-    const byArea = groupByArea(profiles, level);
-    const names = [...byArea.keys()];
+    const { runs, latest } = await this.segment(id);
+    const current = await this.currentMembers(id);
+    const previousRun = runs[runs.length - 2];
+    const [before] = previousRun
+      ? await this.membersAfter(id.split('.')[0], [previousRun], id)
+      : [null];
+    const previousMembers = before ? [...(before.get(id) ?? [])] : null;
+    const profiles = await this.profiles([...current, ...(previousMembers ?? [])]);
+    const now = new Map(
+      current.filter((p) => profiles.has(p)).map((p) => [p, profiles.get(p)!] as const),
+    );
+    const byArea = groupByArea(now, level);
+    const byAreaBefore = previousMembers
+      ? groupByArea(
+          new Map(
+            previousMembers
+              .filter((p) => profiles.has(p))
+              .map((p) => [p, profiles.get(p)!] as const),
+          ),
+          level,
+        )
+      : null;
+    const names = [...new Set([...byArea.keys(), ...(byAreaBefore?.keys() ?? [])])].sort(
+      compareAreas,
+    );
     const cells: Record<string, Statistic> = {};
     const populations: Record<string, ReleasedPopulation> = {};
-    for (const [n, people] of byArea) {
+    for (const n of names) {
+      const people = byArea.get(n) ?? [];
       const users = people.filter((p) => profiles.get(p)!.user);
       const others = people.filter((p) => !profiles.get(p)!.user);
       const base = `segment:${id}:${level}:${n}`;
@@ -419,7 +445,7 @@ export class SegmentQueries {
         population: `${n}/members`,
       };
     }
-    const all = [...profiles.keys()];
+    const all = [...now.keys()];
     populations.total = population(`segment:${id}`, all);
     populations.totalUsers = population(
       `segment:${id}:life-rooms-users`,
@@ -431,24 +457,46 @@ export class SegmentQueries {
       value: all.filter((p) => profiles.get(p)!.user).length,
       population: 'totalUsers',
     };
-    // Rows (users + non-users = members) and columns (users and non-users over the areas).
+    // The previous run's areas after the current ones: of two populations a few apart, the
+    // later (previous) is withheld.
+    if (byAreaBefore)
+      for (const n of names) {
+        const people = byAreaBefore.get(n) ?? [];
+        populations[`previous/${n}`] = population(`segment:${id}:${level}:${n}`, people);
+        cells[`areas/${n}/previous`] = {
+          kind: 'count',
+          value: people.length,
+          population: `previous/${n}`,
+        };
+      }
+    // Rows (users + non-users = members) and columns (members, users, non-users and the
+    // previous run's members over the areas, each adding up to a published total).
     const lines = [
       ...names.map((n) => [`areas/${n}/users`, `areas/${n}/others`]),
+      names.map((n) => `areas/${n}/members`),
       names.map((n) => `areas/${n}/users`),
       names.map((n) => `areas/${n}/others`),
+      ...(byAreaBefore ? [names.map((n) => `areas/${n}/previous`)] : []),
     ];
     const gated = await this.publish(cells, lines, populations, audience);
-    const areas = names.map((n) => ({
-      area: n,
-      members: gated.value(`areas/${n}/members`),
-      lifeRoomsUsers: gated.value(`areas/${n}/users`),
-      nonUsers: gated.value(`areas/${n}/others`),
-    }));
+    const areas = names.map((n) => {
+      const members = gated.value(`areas/${n}/members`);
+      return {
+        area: n,
+        members,
+        lifeRoomsUsers: gated.value(`areas/${n}/users`),
+        nonUsers: gated.value(`areas/${n}/others`),
+        changeSincePreviousRun: byAreaBefore
+          ? change(members, gated.value(`areas/${n}/previous`))
+          : null,
+      };
+    });
     const suppressed = gated.result.suppressed;
     return {
       body: {
         id,
         level,
+        previousRunId: previousRun?.run_id ?? null,
         areas,
         totalMembers: gated.value('totalMembers'),
         totalLifeRoomsUsers: gated.value('totalUsers'),
@@ -461,6 +509,7 @@ export class SegmentQueries {
         members: a.members,
         life_rooms_users: a.lifeRoomsUsers,
         non_users: a.nonUsers,
+        change_since_previous_run: a.changeSincePreviousRun,
       })),
       cellsSuppressed: suppressed.length,
     };

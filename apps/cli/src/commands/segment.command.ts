@@ -189,7 +189,10 @@ export function registerSegmentCommand(program: Command): void {
       .command('show <id>')
       .description('one segment: size, Life Rooms lens, and its areas or trend')
       .option('--areas <level>', `members by area: ${SEGMENT_AREA_LEVELS.join(', ')}`)
-      .option('--trend', 'size at every run and the change since the run before'),
+      .option(
+        '--trend',
+        'size at every run and the change since the run before (by area with --areas <level>)',
+      ),
   ).action(async (id: string, opts: CommonOptions & { areas?: string; trend?: boolean }) => {
     if (opts.areas && !(SEGMENT_AREA_LEVELS as readonly string[]).includes(opts.areas))
       throw new InvalidArgumentError(`--areas must be one of ${SEGMENT_AREA_LEVELS.join(', ')}`);
@@ -197,10 +200,10 @@ export function registerSegmentCommand(program: Command): void {
     const governance = await openCliGovernance(db);
     try {
       const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
-      const action = opts.areas
-        ? 'read segment areas'
-        : opts.trend
-          ? 'read segment trend'
+      const action = opts.trend
+        ? 'read segment trend'
+        : opts.areas
+          ? 'read segment areas'
           : 'read segment';
       const params = { id, ...(opts.areas ? { level: opts.areas } : {}) };
       await authorizeCli(actor, 'read:segments', action, params, governance);
@@ -209,10 +212,12 @@ export function registerSegmentCommand(program: Command): void {
         dsa: actor.dsa,
         output: `linkage segment show ${id}${opts.areas ? ` --areas ${opts.areas}` : ''}${opts.trend ? ' --trend' : ''}`,
       };
-      const result = opts.areas
-        ? await queries.areas(id, opts.areas as (typeof SEGMENT_AREA_LEVELS)[number], audience)
-        : opts.trend
-          ? await queries.trend(id, undefined, audience)
+      const level = opts.areas as (typeof SEGMENT_AREA_LEVELS)[number] | undefined;
+      // --trend with --areas LEVEL: the trend by area at that level.
+      const result = opts.trend
+        ? await queries.trend(id, level, audience)
+        : level
+          ? await queries.areas(id, level, audience)
           : await queries.show(id, undefined, audience);
       await auditCliRead(actor, action, params, result.rows.length, {
         cellsSuppressed: result.cellsSuppressed,
