@@ -313,7 +313,11 @@ export class AnalyticsQueries {
     const needs = new Map<string, { people: string[]; prescriptions: number }>();
     const outcomes = new Map<string, { people: Set<string>; prescriptions: number }>();
     const months = new Map<string, string[]>();
-    const engaged = { enrolled: [] as string[], sessions: [] as string[], pathways: [] as string[] };
+    const engaged = {
+      enrolled: [] as string[],
+      sessions: [] as string[],
+      pathways: [] as string[],
+    };
     let enrolments = 0;
     let sessions = 0;
     let pathways = 0;
@@ -585,7 +589,10 @@ export class AnalyticsQueries {
       balance: {
         passed: balanced,
         maxAbsSmdAfter: published(
-          gateStatistic({ kind: 'smd', value: maxAbsSmd, groupSizes: groups(estimate) }, this.policy),
+          gateStatistic(
+            { kind: 'smd', value: maxAbsSmd, groupSizes: groups(estimate) },
+            this.policy,
+          ),
         ),
         limit: BALANCE_SMD_LIMIT,
         covariates: balanceAfter.length,

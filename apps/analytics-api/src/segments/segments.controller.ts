@@ -94,7 +94,9 @@ export class SegmentsController {
     const l = level ?? 'local-authority';
     if (!(SEGMENT_AREA_LEVELS as readonly string[]).includes(l))
       throw invalid('/level', 'unknown_level');
-    return this.answer(req, res, () => this.queries.areas(id, l as SegmentAreaLevel, audienceOf(req)));
+    return this.answer(req, res, () =>
+      this.queries.areas(id, l as SegmentAreaLevel, audienceOf(req)),
+    );
   }
 
   @Get(':id/trend')
@@ -102,8 +104,7 @@ export class SegmentsController {
   @ApiParam({ name: 'id' })
   @ApiQuery({ name: 'level', enum: SEGMENT_AREA_LEVELS, required: false })
   @ApiOkResponse({
-    description:
-      'Size at every run, as a whole and by area, with the change since the run before',
+    description: 'Size at every run, as a whole and by area, with the change since the run before',
   })
   async trend(
     @Req() req: GovernedRequest,

@@ -176,7 +176,7 @@ async function writeMemberHistory(
   const [{ held }] = await sql<{ held: number }[]>`
     select coalesce(max(version), -1)::int as held from segmentation.member_change
     where ruleset_id = ${rulesetId}`;
-  for (let from = held + 1; from <= streamVersion; ) {
+  for (let from = held + 1; from <= streamVersion;) {
     const page = await store.readStream(membershipStream(rulesetId), {
       fromVersion: from,
       maxCount: READ_PAGE,
