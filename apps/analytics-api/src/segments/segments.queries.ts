@@ -603,7 +603,7 @@ export class SegmentQueries {
       rows: [
         ...points.map((p) => ({
           level: 'segment',
-          area: null,
+          area: 'all',
           run_id: p.runId,
           ruleset_version: p.rulesetVersion,
           as_of: p.asOf,
