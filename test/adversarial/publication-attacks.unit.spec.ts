@@ -131,6 +131,7 @@ describe('attack: means times rounded sizes (the matching-balance attack)', () =
         },
       ],
       cohortUserIds: ids('u', n + 1),
+      comparisonIds: ids('n', 5000),
       matchedUserIds: ids('u', n),
       matchedControlIds: ids('c', 3 * n),
     };

@@ -227,7 +227,7 @@ function parseMonths(value: string | undefined, field: string): number {
 }
 
 /** The caller's DSA and the output asked for: the answer is checked against and recorded in its ledger. */
-function audienceOf(req: GovernedRequest): Audience | undefined {
+export function audienceOf(req: GovernedRequest): Audience | undefined {
   const actor = req.governance?.actor;
   if (!actor) return undefined;
   return { dsa: actor.dsa, output: `${req.method} ${req.url ?? ''}` };

@@ -3,6 +3,7 @@ import { ApiHeader, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger'
 import type { Response } from 'express';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
 import { toCsv, wantsCsv } from '../http/csv';
+import { audienceOf } from '../analytics/analytics.controller';
 import { AreaQueries } from './areas.queries';
 
 export const AREA_QUERIES = Symbol('AREA_QUERIES');
@@ -24,9 +25,10 @@ export class AreasController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    const result = await this.queries.lsoaReach();
+    const result = await this.queries.lsoaReach(audienceOf(req));
     reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
     res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
+    res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
     // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
     if (wantsCsv(String(req.headers.accept ?? ''))) {
       res.setHeader('content-type', 'text/csv; charset=utf-8');

@@ -21,6 +21,7 @@ import type { Response } from 'express';
 import { NotFoundError } from '@linkage/common';
 import { OUTCOME_MEASURES } from '@linkage/domain';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
+import { audienceOf } from '../analytics/analytics.controller';
 import { toCsv, wantsCsv } from '../http/csv';
 import {
   SEGMENT_AREA_LEVELS,
@@ -58,7 +59,7 @@ export class SegmentsController {
   ) {
     if (ruleset !== undefined && !/^[a-z0-9-]+$/.test(ruleset))
       throw invalid('/ruleset', 'unknown_ruleset');
-    return this.answer(req, res, () => this.queries.list(ruleset));
+    return this.answer(req, res, () => this.queries.list(ruleset, audienceOf(req)));
   }
 
   @Get(':id')
@@ -75,7 +76,7 @@ export class SegmentsController {
     checkId(id);
     if (measure !== undefined && !(OUTCOME_MEASURES as readonly string[]).includes(measure))
       throw invalid('/measure', 'unknown_measure');
-    return this.answer(req, res, () => this.queries.show(id, measure));
+    return this.answer(req, res, () => this.queries.show(id, measure, audienceOf(req)));
   }
 
   @Get(':id/areas')
@@ -93,20 +94,31 @@ export class SegmentsController {
     const l = level ?? 'local-authority';
     if (!(SEGMENT_AREA_LEVELS as readonly string[]).includes(l))
       throw invalid('/level', 'unknown_level');
-    return this.answer(req, res, () => this.queries.areas(id, l as SegmentAreaLevel));
+    return this.answer(req, res, () =>
+      this.queries.areas(id, l as SegmentAreaLevel, audienceOf(req)),
+    );
   }
 
   @Get(':id/trend')
   @RequiresPermission('read:segments', { action: 'read segment trend' })
   @ApiParam({ name: 'id' })
-  @ApiOkResponse({ description: 'Size at every run and the change since the run before' })
+  @ApiQuery({ name: 'level', enum: SEGMENT_AREA_LEVELS, required: false })
+  @ApiOkResponse({
+    description: 'Size at every run, as a whole and by area, with the change since the run before',
+  })
   async trend(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
+    @Query('level') level?: string,
   ) {
     checkId(id);
-    return this.answer(req, res, () => this.queries.trend(id));
+    const l = level ?? 'local-authority';
+    if (!(SEGMENT_AREA_LEVELS as readonly string[]).includes(l))
+      throw invalid('/level', 'unknown_level');
+    return this.answer(req, res, () =>
+      this.queries.trend(id, l as SegmentAreaLevel, audienceOf(req)),
+    );
   }
 
   private async answer(
