@@ -76,7 +76,7 @@ export class ProtocolQueue {
         const current = item;
         this.owner = current.handlerId;
         // The last six bytes PGlite sent for this message, to spot a closing ReadyForQuery.
-        let tail = new Uint8Array(0);
+        let tail: Uint8Array = new Uint8Array(0);
         let bytes = 0;
         try {
           await this.db.runExclusive(() =>
