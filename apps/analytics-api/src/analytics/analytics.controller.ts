@@ -8,18 +8,20 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import {
-  ApiHeader,
-  ApiOkResponse,
-  ApiParam,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { PublishedResponse } from '@linkage/governance';
+import {
+  COHORT_BODY,
+  OUTCOMES_BODY,
+  EVENT_STUDY_BODY,
+  BREAKDOWN_BODY,
+  WELLBEING_BODY,
+  BALANCE_BODY,
+} from '../http/response-schemas';
 import { isOutcomeMeasure, OUTCOME_MEASURES, type OutcomeMeasure } from '@linkage/domain';
-import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
-import { toCsv, wantsCsv } from '../http/csv';
+import { RequiresPermission, type GovernedRequest } from '@linkage/governance';
+import { answerPublished } from '../http/published-answer';
 import {
   AnalyticsQueries,
   BREAKDOWN_DIMENSIONS,
@@ -45,7 +47,7 @@ export class AnalyticsController {
 
   @Get('cohort')
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
-  @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
+  @PublishedResponse('Cohort size, index dates by month and Life Rooms engagement', COHORT_BODY)
   async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
     return this.answer(req, res, await this.queries.cohort(audienceOf(req)));
   }
@@ -68,10 +70,10 @@ export class AnalyticsController {
     required: false,
     description: 'months before the index date left out of the baseline (default 3: the dip)',
   })
-  @ApiOkResponse({
-    description:
-      'Users vs matched controls per person-year, DiD with a 95% interval over matched sets, and which diagnostics passed (balance, pre-trend, negative control)',
-  })
+  @PublishedResponse(
+    'Users vs matched controls per person-year, DiD with a 95% interval over matched sets, and which diagnostics passed (balance, pre-trend, negative control)',
+    OUTCOMES_BODY,
+  )
   async outcomes(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -95,10 +97,10 @@ export class AnalyticsController {
   @Get('outcomes/event-study')
   @RequiresPermission('read:outcomes', { action: 'read event study' })
   @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiOkResponse({
-    description:
-      'Monthly rates of users and matched controls, 24 months before to 24 after the index date',
-  })
+  @PublishedResponse(
+    'Monthly rates of users and matched controls, 24 months before to 24 after the index date',
+    EVENT_STUDY_BODY,
+  )
   async eventStudy(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -115,10 +117,10 @@ export class AnalyticsController {
   @RequiresPermission('read:outcomes', { action: 'read breakdown' })
   @ApiParam({ name: 'dimension', enum: BREAKDOWN_DIMENSIONS })
   @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiOkResponse({
-    description:
-      'Cohort users by a fixed dimension, with the measure in the year after the index date',
-  })
+  @PublishedResponse(
+    'Cohort users by a fixed dimension, with the measure in the year after the index date',
+    BREAKDOWN_BODY,
+  )
   async breakdown(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -145,14 +147,14 @@ export class AnalyticsController {
 
   @Get('wellbeing')
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
-  @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
+  @PublishedResponse('SWEMWBS metric baseline, follow-up and change', WELLBEING_BODY)
   async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
     return this.answer(req, res, await this.queries.wellbeing(audienceOf(req)));
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
-  @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
+  @PublishedResponse('Standardised mean differences before and after matching', BALANCE_BODY)
   async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
     return this.answer(req, res, await this.queries.balance(audienceOf(req)));
   }
@@ -162,17 +164,7 @@ export class AnalyticsController {
     res: Response,
     result: QueryResult<Record<string, unknown>>,
   ): unknown {
-    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
-    res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
-    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
-    if (wantsCsv(String(req.headers.accept ?? ''))) {
-      // CSV has no place for it: the suppressed list travels in a header (cells and rules only).
-      res.setHeader('x-linkage-suppressed', suppressedHeader(result));
-      res.setHeader('content-type', 'text/csv; charset=utf-8');
-      return toCsv(result.rows);
-    }
-    return result.body;
+    return answerPublished(req, res, result);
   }
 }
 
@@ -231,18 +223,4 @@ function audienceOf(req: GovernedRequest): Audience | undefined {
   const actor = req.governance?.actor;
   if (!actor) return undefined;
   return { dsa: actor.dsa, output: `${req.method} ${req.url ?? ''}` };
-}
-
-const SUPPRESSED_HEADER_LIMIT = 4000;
-
-/** The suppressed list as a header value; long lists are cut (the JSON answer has them all). */
-function suppressedHeader(result: QueryResult<Record<string, unknown>>): string {
-  const all = JSON.stringify(result.suppressed);
-  if (all.length <= SUPPRESSED_HEADER_LIMIT) return all;
-  const kept: unknown[] = [];
-  for (const cell of result.suppressed) {
-    if (JSON.stringify([...kept, cell]).length > SUPPRESSED_HEADER_LIMIT) break;
-    kept.push(cell);
-  }
-  return JSON.stringify([...kept, { truncated: result.suppressed.length - kept.length }]);
 }

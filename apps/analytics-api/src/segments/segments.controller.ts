@@ -9,19 +9,18 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import {
-  ApiHeader,
-  ApiOkResponse,
-  ApiParam,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { NotFoundError } from '@linkage/common';
 import { OUTCOME_MEASURES } from '@linkage/domain';
-import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
-import { toCsv, wantsCsv } from '../http/csv';
+import { PublishedResponse, RequiresPermission, type GovernedRequest } from '@linkage/governance';
+import {
+  SEGMENT_LIST_BODY,
+  SEGMENT_BODY,
+  SEGMENT_AREAS_BODY,
+  SEGMENT_TREND_BODY,
+} from '../http/response-schemas';
+import { answerPublished } from '../http/published-answer';
 import {
   SEGMENT_AREA_LEVELS,
   SegmentQueries,
@@ -47,10 +46,10 @@ export class SegmentsController {
   @Get()
   @RequiresPermission('read:segments', { action: 'read segments' })
   @ApiQuery({ name: 'ruleset', required: false })
-  @ApiOkResponse({
-    description:
-      'Every segment with its size at the latest run and the change since the run before',
-  })
+  @PublishedResponse(
+    'Every segment with its size at the latest run and the change since the run before',
+    SEGMENT_LIST_BODY,
+  )
   async list(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -65,7 +64,7 @@ export class SegmentsController {
   @RequiresPermission('read:segments', { action: 'read segment' })
   @ApiParam({ name: 'id', description: '`<ruleset>.<segment>[.<subsegment>]`' })
   @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES, required: false })
-  @ApiOkResponse({ description: 'Size, criteria and the Life Rooms lens of one segment' })
+  @PublishedResponse('Size, criteria and the Life Rooms lens of one segment', SEGMENT_BODY)
   async show(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -82,7 +81,7 @@ export class SegmentsController {
   @RequiresPermission('read:segments', { action: 'read segment areas' })
   @ApiParam({ name: 'id' })
   @ApiQuery({ name: 'level', enum: SEGMENT_AREA_LEVELS, required: false })
-  @ApiOkResponse({ description: 'Members and Life Rooms users by area' })
+  @PublishedResponse('Members and Life Rooms users by area', SEGMENT_AREAS_BODY)
   async areas(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -99,7 +98,7 @@ export class SegmentsController {
   @Get(':id/trend')
   @RequiresPermission('read:segments', { action: 'read segment trend' })
   @ApiParam({ name: 'id' })
-  @ApiOkResponse({ description: 'Size at every run and the change since the run before' })
+  @PublishedResponse('Size at every run and the change since the run before', SEGMENT_TREND_BODY)
   async trend(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -125,13 +124,7 @@ export class SegmentsController {
         });
       throw error;
     }
-    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
-    if (wantsCsv(String(req.headers.accept ?? ''))) {
-      res.setHeader('content-type', 'text/csv; charset=utf-8');
-      return toCsv(result.rows);
-    }
-    return result.body;
+    return answerPublished(req, res, result);
   }
 }
 

@@ -296,7 +296,7 @@ export class SegmentQueries {
           life_rooms_users: lens.lifeRoomsUsers,
           non_users: lens.nonUsers,
           outcome_measure: m,
-          outcome_withheld: outcomeWithheld,
+          outcome_withheld: outcomeWithheld ?? '', // a reason, not a number: '' when none
         },
       ],
       cellsSuppressed: gated.result.suppressed.length,
@@ -376,12 +376,13 @@ export class SegmentQueries {
         cellsSuppressed: suppressed,
         provenance: this.provenance(latest),
       },
-      rows: points.map((p) => ({
+      rows: points.map((p, i) => ({
         run_id: p.runId,
         ruleset_version: p.rulesetVersion,
         as_of: p.asOf,
         size: p.size,
-        change_since_previous_run: p.changeSincePreviousRun,
+        // The first run has no previous one: not applicable (''), unlike a withheld change (null).
+        change_since_previous_run: i === 0 ? '' : p.changeSincePreviousRun,
       })),
       cellsSuppressed: suppressed,
     };

@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AccessDeniedError } from '@linkage/common';
 import {
   governanceOf,
+  GovernedErrors,
+  JsonResponse,
   reportResult,
   RequiresPermission,
   ReleaseReview,
@@ -11,6 +13,7 @@ import {
   type GovernedRequest,
 } from '@linkage/governance';
 import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
 
 export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
 
@@ -42,6 +45,7 @@ export class ReleaseController {
 
   @Post()
   @RequiresPermission('release:request', { action: 'release.request' })
+  @JsonResponse("The release request, with the gate's report", RELEASE_BODY)
   async request(@Req() req: GovernedRequest, @Body() body: RequestBody) {
     const actor = actorOf(req);
     const output = String(body?.output ?? '');
@@ -61,6 +65,7 @@ export class ReleaseController {
 
   @Get()
   @RequiresPermission('release:read', { action: 'release.list' })
+  @JsonResponse('Release requests visible to the caller', RELEASE_LIST_BODY)
   async list(@Req() req: GovernedRequest, @Query('status') status?: string) {
     const actor = actorOf(req);
     const releases = await this.releases.list({ dsa: visibleDsa(actor), status });
@@ -70,6 +75,7 @@ export class ReleaseController {
 
   @Get(':id')
   @RequiresPermission('release:read', { action: 'release.show' })
+  @JsonResponse('One release request', RELEASE_BODY)
   async show(@Req() req: GovernedRequest, @Param('id') id: string) {
     const release = await this.releases.get(id);
     const dsa = visibleDsa(actorOf(req));
@@ -80,6 +86,7 @@ export class ReleaseController {
 
   @Post(':id/review')
   @RequiresPermission('release:review', { action: 'release.review' })
+  @JsonResponse('The release request after the decision', RELEASE_BODY)
   async review(@Req() req: GovernedRequest, @Param('id') id: string, @Body() body: ReviewBody) {
     const gov = governanceOf(req);
     if (body?.decision === 'approve' || body?.decision === 'reject')
@@ -96,6 +103,15 @@ export class ReleaseController {
 
   @Get(':id/file')
   @RequiresPermission('release:download', { action: 'release.download' })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({
+    description: 'The approved release file: JSON, or CSV with ?format=csv',
+    content: {
+      'application/json': { schema: RELEASE_FILE_BODY },
+      'text/csv': { schema: { type: 'string', description: 'the released rows as CSV' } },
+    },
+  })
+  @GovernedErrors()
   async file(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
