@@ -21,3 +21,4 @@ export * from './http/openapi-responses';
 export * from './release/released-cell-ledger.store';
 export * from './release/release-review.store';
 export * from './http/public-route-docs';
+export * from './http/validation-pipe';

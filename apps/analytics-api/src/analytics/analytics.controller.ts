@@ -8,7 +8,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiHeader, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PublishedResponse } from '@linkage/governance';
 import {
@@ -19,18 +19,10 @@ import {
   WELLBEING_BODY,
   BALANCE_BODY,
 } from '../http/response-schemas';
-import { isOutcomeMeasure, OUTCOME_MEASURES, type OutcomeMeasure } from '@linkage/domain';
 import { RequiresPermission, type GovernedRequest } from '@linkage/governance';
 import { answerPublished } from '../http/published-answer';
-import {
-  AnalyticsQueries,
-  BREAKDOWN_DIMENSIONS,
-  isOnWindowGrid,
-  OUTCOME_WINDOW_GRID_MONTHS,
-  type Audience,
-  type BreakdownDimension,
-  type QueryResult,
-} from './analytics.queries';
+import { BreakdownParams, MeasureQuery, OutcomesQuery } from './analytics.dto';
+import { AnalyticsQueries, type Audience, type QueryResult } from './analytics.queries';
 
 export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
 
@@ -54,22 +46,6 @@ export class AnalyticsController {
 
   @Get('outcomes')
   @RequiresPermission('read:outcomes', { action: 'read outcomes' })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiQuery({
-    name: 'before',
-    required: false,
-    description: 'months before the index date, a multiple of 3 (default 12)',
-  })
-  @ApiQuery({
-    name: 'after',
-    required: false,
-    description: 'months after the index date, a multiple of 3 (default 12)',
-  })
-  @ApiQuery({
-    name: 'washout',
-    required: false,
-    description: 'months before the index date left out of the baseline (default 3: the dip)',
-  })
   @PublishedResponse(
     'Users vs matched controls per person-year, DiD with a 95% interval over matched sets, and which diagnostics passed (balance, pre-trend, negative control)',
     OUTCOMES_BODY,
@@ -77,26 +53,21 @@ export class AnalyticsController {
   async outcomes(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('measure') measure?: string,
-    @Query('before') before?: string,
-    @Query('after') after?: string,
-    @Query('washout') washout?: string,
+    @Query() query: OutcomesQuery,
   ) {
-    const b = parseMonths(before, 'before');
-    const w = parseWashout(washout, b);
+    const before = query.before ?? 12;
     const result = await this.queries.outcomes(
-      parseMeasure(measure),
-      b,
-      parseMonths(after, 'after'),
+      query.measure,
+      before,
+      query.after ?? 12,
       audienceOf(req),
-      w,
+      washoutWithin(query.washout, before),
     );
     return this.answer(req, res, result);
   }
 
   @Get('outcomes/event-study')
   @RequiresPermission('read:outcomes', { action: 'read event study' })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
   @PublishedResponse(
     'Monthly rates of users and matched controls, 24 months before to 24 after the index date',
     EVENT_STUDY_BODY,
@@ -104,19 +75,13 @@ export class AnalyticsController {
   async eventStudy(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('measure') measure?: string,
+    @Query() query: MeasureQuery,
   ) {
-    return this.answer(
-      req,
-      res,
-      await this.queries.eventStudy(parseMeasure(measure), audienceOf(req)),
-    );
+    return this.answer(req, res, await this.queries.eventStudy(query.measure, audienceOf(req)));
   }
 
   @Get('breakdowns/:dimension')
   @RequiresPermission('read:outcomes', { action: 'read breakdown' })
-  @ApiParam({ name: 'dimension', enum: BREAKDOWN_DIMENSIONS })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
   @PublishedResponse(
     'Cohort users by a fixed dimension, with the measure in the year after the index date',
     BREAKDOWN_BODY,
@@ -124,21 +89,12 @@ export class AnalyticsController {
   async breakdown(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Param('dimension') dimension: string,
-    @Query('measure') measure?: string,
+    @Param() params: BreakdownParams,
+    @Query() query: MeasureQuery,
   ) {
-    if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension)) {
-      throw new BadRequestException({
-        error: 'validation_failed',
-        reason: 'unknown_dimension',
-        field: '/dimension',
-        allowed: BREAKDOWN_DIMENSIONS,
-        message: `unknown dimension: one of ${BREAKDOWN_DIMENSIONS.join(', ')}`,
-      });
-    }
     const result = await this.queries.breakdown(
-      dimension as BreakdownDimension,
-      parseMeasure(measure),
+      params.dimension,
+      query.measure,
       12,
       audienceOf(req),
     );
@@ -168,54 +124,18 @@ export class AnalyticsController {
   }
 }
 
-function parseMeasure(measure: string | undefined): OutcomeMeasure {
-  if (!isOutcomeMeasure(measure)) {
-    const missing = measure === undefined || measure === '';
-    // The allowed values travel with the error, so a caller can fix the request from it alone.
-    throw new BadRequestException({
-      error: 'validation_failed',
-      reason: missing ? 'measure_required' : 'unknown_measure',
-      field: '/measure',
-      allowed: OUTCOME_MEASURES,
-      message: `${missing ? 'the query parameter measure is required' : 'unknown measure'}: one of ${OUTCOME_MEASURES.join(', ')}`,
-    });
-  }
-  return measure;
-}
-
-function parseWashout(value: string | undefined, before: number): number {
-  if (value === undefined || value === '') return Math.min(3, before - 1);
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n >= before) {
+/** The washout must leave some baseline: fewer months than the window before the index date. */
+function washoutWithin(washout: number | undefined, before: number): number {
+  if (washout === undefined) return Math.min(3, before - 1);
+  if (washout >= before) {
     throw new BadRequestException({
       error: 'validation_failed',
       reason: 'washout_out_of_range',
       field: '/washout',
+      message: 'washout must be a whole number of months, less than before',
     });
   }
-  return n;
-}
-
-function parseMonths(value: string | undefined, field: string): number {
-  if (value === undefined || value === '') return 12;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 60) {
-    throw new BadRequestException({
-      error: 'validation_failed',
-      reason: 'months_out_of_range',
-      field: `/${field}`,
-      message: `${field} must be a whole number of months from 1 to 60`,
-    });
-  }
-  if (!isOnWindowGrid(n)) {
-    throw new BadRequestException({
-      error: 'validation_failed',
-      reason: 'window_not_on_grid',
-      field: `/${field}`,
-      grid: `multiples of ${OUTCOME_WINDOW_GRID_MONTHS} months`,
-    });
-  }
-  return n;
+  return washout;
 }
 
 /** The caller's DSA and the output asked for: the answer is checked against and recorded in its ledger. */

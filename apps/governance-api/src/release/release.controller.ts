@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { RequestReleaseBody, ReviewReleaseBody } from './release.dto';
 import { AccessDeniedError } from '@linkage/common';
 import {
   governanceOf,
@@ -16,17 +17,6 @@ import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/s
 import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
 
 export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
-
-interface RequestBody {
-  output?: string;
-  parameters?: Record<string, string | number>;
-  justification?: string;
-}
-
-interface ReviewBody {
-  decision?: 'approve' | 'reject';
-  reason?: string;
-}
 
 /**
  * Release review over HTTP: analysts request release of an analytics output (produced here
@@ -46,17 +36,17 @@ export class ReleaseController {
   @Post()
   @RequiresPermission('release:request', { action: 'release.request' })
   @JsonResponse("The release request, with the gate's report", RELEASE_BODY)
-  async request(@Req() req: GovernedRequest, @Body() body: RequestBody) {
+  async request(@Req() req: GovernedRequest, @Body() body: RequestReleaseBody) {
     const actor = actorOf(req);
-    const output = String(body?.output ?? '');
-    const parameters = body?.parameters ?? {};
+    const output = body.output;
+    const parameters = body.parameters ?? {};
     const produced = await produceReleaseOutput(this.queries, output, parameters, {
       dsa: actor.dsa,
       output: `release request ${output} ${JSON.stringify(parameters)}`,
     });
     const release = await this.releases.request(
       actor,
-      { output, parameters, justification: String(body?.justification ?? '') },
+      { output, parameters, justification: body.justification ?? '' },
       produced,
     );
     reportResult(req, { resultSize: 1, cellsSuppressed: produced.suppressed.length });
@@ -87,16 +77,14 @@ export class ReleaseController {
   @Post(':id/review')
   @RequiresPermission('release:review', { action: 'release.review' })
   @JsonResponse('The release request after the decision', RELEASE_BODY)
-  async review(@Req() req: GovernedRequest, @Param('id') id: string, @Body() body: ReviewBody) {
+  async review(
+    @Req() req: GovernedRequest,
+    @Param('id') id: string,
+    @Body() body: ReviewReleaseBody,
+  ) {
     const gov = governanceOf(req);
-    if (body?.decision === 'approve' || body?.decision === 'reject')
-      gov.action = `release.${body.decision}`;
-    const release = await this.releases.review(
-      actorOf(req),
-      id,
-      body?.decision as 'approve' | 'reject',
-      String(body?.reason ?? ''),
-    );
+    gov.action = `release.${body.decision}`;
+    const release = await this.releases.review(actorOf(req), id, body.decision, body.reason ?? '');
     reportResult(req, { resultSize: 1 });
     return release;
   }
