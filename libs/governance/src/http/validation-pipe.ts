@@ -61,9 +61,7 @@ export function linkageValidationPipe(): ValidationPipe {
         field: problem?.field ?? '',
         ...(allowed ? { allowed } : {}),
         ...detail,
-        message: problem
-          ? problem.message
-          : 'the request is not valid',
+        message: problem ? problem.message : 'the request is not valid',
       });
     },
   });
