@@ -99,7 +99,7 @@ export const BALANCE_BODY = publishedBody({
 });
 
 export const LSOA_REACH_BODY = publishedBody({
-  rows: list(
+  areas: list(
     object({
       lsoa: text(),
       residents: gated(),
@@ -107,6 +107,7 @@ export const LSOA_REACH_BODY = publishedBody({
       reachPer1000: gated('Life Rooms users per 1,000 residents'),
     }),
   ),
+  totalResidents: gated(),
   totalUsers: gated(),
 });
 
@@ -121,9 +122,10 @@ export const SEGMENT_LIST_BODY = publishedBody({
     object({
       ...segmentSize,
       ruleset: text(),
+      rulesetVersion: text(),
       parent: { type: 'string', nullable: true },
       changeSincePreviousRun: gated(),
-      lastRunAsOf: text(),
+      lastRunAsOf: { type: 'string', nullable: true },
     }),
   ),
 });
@@ -152,6 +154,8 @@ export const SEGMENT_AREAS_BODY = publishedBody({
   areas: list(
     object({ area: text(), members: gated(), lifeRoomsUsers: gated(), nonUsers: gated() }),
   ),
+  totalMembers: gated(),
+  totalLifeRoomsUsers: gated(),
 });
 
 export const SEGMENT_TREND_BODY = publishedBody({
