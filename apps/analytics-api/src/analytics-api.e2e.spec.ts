@@ -51,7 +51,7 @@ describe('analytics API end to end', () => {
       { user: 'gov', role: 'governance-officer', purpose: 'evaluation', dsa: 'dsa-liferooms-eval' },
       jwtSecret,
     ).token;
-  }, 120_000);
+  }, 400_000); // generate, ingest, project and match: minutes on a loaded 2-core machine
   afterAll(async () => {
     await api?.close();
     await fixture?.close();

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import postgres from 'postgres';
 import { dataDir } from '@linkage/common';
-import { installProtocolQueue } from './pglite-protocol-queue';
+import { startEmbeddedServer } from './embedded-server';
 
 export type Sql = postgres.Sql<Record<string, never>>;
 
@@ -78,20 +78,9 @@ async function startEmbedded(
   max: number,
   onnotice?: (n: unknown) => void,
 ): Promise<Database> {
-  // Loaded lazily: only the embedded default needs the WASM build of PostgreSQL.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   fs.mkdirSync(dir, { recursive: true });
-  const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({
-    db,
-    port: 0,
-    host: '127.0.0.1',
-    maxConnections: 8, // other linkage processes connect to this one
-  });
-  installProtocolQueue(server, db);
-  await server.start();
-  const address = server.getServerConn();
+  const server = await startEmbeddedServer(dir);
+  const address = server.address;
   const url = `postgres://postgres:postgres@${address}/postgres`;
   const infoFile = path.join(dir, 'server.json');
   fs.writeFileSync(
@@ -107,7 +96,6 @@ async function startEmbedded(
       await sql.end({ timeout: 5 });
       if (readRunningServer(dir)?.pid === process.pid) fs.rmSync(infoFile, { force: true });
       await server.stop();
-      await db.close();
     },
   };
 }

@@ -1,10 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-/** ReadyForQuery: `Z`, length 5, then the transaction status byte. */
-const READY_FOR_QUERY = 0x5a;
-const STATUS_IDLE = 0x49; // 'I'
-
 interface QueuedMessage {
   handlerId: number;
   message: Uint8Array;
@@ -23,6 +19,9 @@ interface QueuedMessage {
  * "portal "" does not exist" under load. The protocol itself says when a backend is free again:
  * it sends ReadyForQuery with status idle. So a connection keeps its turn from its first message
  * until PGlite answers one of its messages with ReadyForQuery 'I'; the others wait.
+ *
+ * Self-contained (no names from outside the class body), because the embedded server's worker
+ * thread runs it from its source text (see `embedded-server.ts`).
  */
 export class ProtocolQueue {
   private readonly queue: QueuedMessage[] = [];
@@ -83,7 +82,7 @@ export class ProtocolQueue {
             this.db.execProtocolRawStream(current.message, {
               onRawData: (data: Uint8Array) => {
                 bytes += data.length;
-                tail = lastBytes(tail, data, 6);
+                tail = ProtocolQueue.lastBytes(tail, data, 6);
                 current.onData(data);
               },
             }),
@@ -92,33 +91,34 @@ export class ProtocolQueue {
           current.reject(error);
           continue;
         }
-        if (endsIdle(tail) && !this.db.isInTransaction()) this.owner = null;
+        if (ProtocolQueue.endsIdle(tail) && !this.db.isInTransaction()) this.owner = null;
         current.resolve(bytes);
       }
     } finally {
       this.processing = false;
     }
   }
-}
 
-function lastBytes(previous: Uint8Array, data: Uint8Array, n: number): Uint8Array {
-  if (data.length >= n) return data.slice(data.length - n);
-  const joined = new Uint8Array(previous.length + data.length);
-  joined.set(previous);
-  joined.set(data, previous.length);
-  return joined.slice(Math.max(0, joined.length - n));
-}
+  private static lastBytes(previous: Uint8Array, data: Uint8Array, n: number): Uint8Array {
+    if (data.length >= n) return data.slice(data.length - n);
+    const joined = new Uint8Array(previous.length + data.length);
+    joined.set(previous);
+    joined.set(data, previous.length);
+    return joined.slice(Math.max(0, joined.length - n));
+  }
 
-function endsIdle(tail: Uint8Array): boolean {
-  return (
-    tail.length === 6 &&
-    tail[0] === READY_FOR_QUERY &&
-    tail[1] === 0 &&
-    tail[2] === 0 &&
-    tail[3] === 0 &&
-    tail[4] === 5 &&
-    tail[5] === STATUS_IDLE
-  );
+  /** Whether the bytes end in ReadyForQuery (`Z`, length 5) with status idle (`I`). */
+  private static endsIdle(tail: Uint8Array): boolean {
+    return (
+      tail.length === 6 &&
+      tail[0] === 0x5a &&
+      tail[1] === 0 &&
+      tail[2] === 0 &&
+      tail[3] === 0 &&
+      tail[4] === 5 &&
+      tail[5] === 0x49
+    );
+  }
 }
 
 /**

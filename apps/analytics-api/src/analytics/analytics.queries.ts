@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
@@ -42,6 +43,7 @@ import {
   type WellbeingData,
 } from './analytics.publications';
 import { eventStudyPublication, type EventStudyData } from './evaluation.publications';
+import { readModelVersion, ReadModelVersionCache } from './read-model-version-cache';
 
 /** Where a published number comes from: same provenance and data, same numbers. */
 export interface Provenance {
@@ -165,6 +167,8 @@ const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
  */
 export class AnalyticsQueries {
   private readonly policy: PublishingPolicy;
+  /** Computations before the gate, once per read-model version (read-model-version-cache.ts). */
+  private readonly computed: ReadModelVersionCache | undefined;
 
   /**
    * `policy`: the publishing policy (or, for older callers, count rules only); `ledger`: the
@@ -175,7 +179,10 @@ export class AnalyticsQueries {
     policy: PublishingPolicy | DisclosurePolicy = configuredPublishingPolicy(),
     private readonly schema = 'read_model',
     private readonly ledger?: ReleaseLedgerPort,
+    /** `cacheComputations: false` computes every answer afresh (the path the cache is tested against). */
+    options: { cacheComputations?: boolean } = {},
   ) {
+    this.computed = options.cacheComputations === false ? undefined : new ReadModelVersionCache();
     this.policy =
       'version' in policy
         ? policy
@@ -229,8 +236,9 @@ export class AnalyticsQueries {
   private async publish(
     publication: Publication,
     audience: Audience | undefined,
+    version?: string,
   ): Promise<QueryResult<Record<string, unknown>>> {
-    const provenance = await this.provenance();
+    const provenance = await this.once(version, 'provenance', () => this.provenance());
     const ledgerState =
       audience && this.ledger ? await this.ledger.load(audience.dsa) : EMPTY_RELEASE_LEDGER;
     const gated = applyPublishingGate(publication.request, this.policy, ledgerState);
@@ -253,8 +261,34 @@ export class AnalyticsQueries {
     };
   }
 
+  /** The read models' version when computations are cached; undefined when they are not. */
+  private async version(): Promise<string | undefined> {
+    return this.computed ? readModelVersion(this.sql, this.schema) : undefined;
+  }
+
+  /** `compute()`, or its result from earlier at the same read-model version. */
+  private once<T>(version: string | undefined, key: string, compute: () => Promise<T>): Promise<T> {
+    return version === undefined || !this.computed
+      ? compute()
+      : this.computed.get(version, key, compute);
+  }
+
+  /** Computes a publication once per read-model version, and gates it for every asker. */
+  private async publishOnce(
+    key: string,
+    audience: Audience | undefined,
+    compute: () => Promise<Publication>,
+  ): Promise<QueryResult<Record<string, unknown>>> {
+    const version = await this.version();
+    return this.publish(await this.once(version, key, compute), audience, version);
+  }
+
   /** Cohort size, index dates by month and Life Rooms engagement. */
   async cohort(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce('cohort', audience, () => this.computeCohort());
+  }
+
+  private async computeCohort(): Promise<Publication> {
     const s = this.s;
     const users = await this.sql<
       {
@@ -313,7 +347,7 @@ export class AnalyticsQueries {
       sessionsAttended: sessions,
       pathwaysContacts: pathways,
     };
-    return this.publish(cohortPublication(data), audience);
+    return cohortPublication(data);
   }
 
   /**
@@ -435,7 +469,41 @@ export class AnalyticsQueries {
   ): Promise<QueryResult<Record<string, unknown>>> {
     assertOnWindowGrid(before, 'before');
     assertOnWindowGrid(after, 'after');
-    const provenance = await this.provenance();
+    const version = await this.version();
+    const { publication, baseline, result, placebo, negative, balanceAfter } = await this.once(
+      version,
+      `outcomes:${measure}:${before}:${after}:${washout}:${usersKey(usersAmong)}`,
+      () => this.computeOutcomes(measure, before, after, washout, usersAmong, version),
+    );
+    const published = await this.publish(publication, audience, version);
+    // The diagnostics go beside the estimate, and only when the gate published it: the placebo
+    // and negative-control estimates are the same kind of statistic over the same people.
+    if (published.body.did !== null && published.body.did !== undefined) {
+      published.body.washout = washout;
+      published.body.baselineMonths = baseline;
+      published.body.bootstrap =
+        'users and distinct controls resampled (controls are matched with replacement)';
+      published.body.diagnostics = this.diagnostics(
+        result,
+        placebo,
+        negative,
+        balanceAfter,
+        measure,
+      );
+    }
+    return published;
+  }
+
+  /** The estimate, its placebo and negative control: the work `outcomes` does once per version. */
+  private async computeOutcomes(
+    measure: OutcomeMeasure,
+    before: number,
+    after: number,
+    washout: number,
+    usersAmong: readonly string[] | undefined,
+    version: string | undefined,
+  ) {
+    const provenance = await this.once(version, 'provenance', () => this.provenance());
     const { sets, subjects, span, design, balanceAfter } = await this.matchedSubjects(
       [measure, NEGATIVE_CONTROL_MEASURE as OutcomeMeasure],
       usersAmong,
@@ -458,23 +526,14 @@ export class AnalyticsQueries {
       userIds: sets.map((set) => set.userId),
       controlIds: sets.flatMap((set) => set.controlIds),
     };
-    const published = await this.publish(outcomesPublication(data), audience);
-    // The diagnostics go beside the estimate, and only when the gate published it: the placebo
-    // and negative-control estimates are the same kind of statistic over the same people.
-    if (published.body.did !== null && published.body.did !== undefined) {
-      published.body.washout = washout;
-      published.body.baselineMonths = baseline;
-      published.body.bootstrap =
-        'users and distinct controls resampled (controls are matched with replacement)';
-      published.body.diagnostics = this.diagnostics(
-        result,
-        placebo,
-        negative,
-        balanceAfter,
-        measure,
-      );
-    }
-    return published;
+    return {
+      publication: outcomesPublication(data),
+      baseline,
+      result,
+      placebo,
+      negative,
+      balanceAfter,
+    };
   }
 
   /** Which diagnostics passed, in words a reviewer reads, beside every estimate. */
@@ -527,6 +586,12 @@ export class AnalyticsQueries {
     measure: OutcomeMeasure,
     audience?: Audience,
   ): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce(`event-study:${measure}`, audience, () =>
+      this.computeEventStudy(measure),
+    );
+  }
+
+  private async computeEventStudy(measure: OutcomeMeasure): Promise<Publication> {
     const { sets, subjects, span, design } = await this.matchedSubjects([measure]);
     const [from, to] = design.eventStudy;
     const data: EventStudyData = {
@@ -539,7 +604,7 @@ export class AnalyticsQueries {
       userIds: sets.map((set) => set.userId),
       controlIds: sets.flatMap((set) => set.controlIds),
     };
-    return this.publish(eventStudyPublication(data), audience);
+    return eventStudyPublication(data);
   }
 
   /** Cohort users by one fixed dimension, with the measure's rate in the year after the index date. */
@@ -550,6 +615,16 @@ export class AnalyticsQueries {
     audience?: Audience,
   ): Promise<QueryResult<Record<string, unknown>>> {
     assertOnWindowGrid(after, 'after');
+    return this.publishOnce(`breakdown:${dimension}:${measure}:${after}`, audience, () =>
+      this.computeBreakdown(dimension, measure, after),
+    );
+  }
+
+  private async computeBreakdown(
+    dimension: BreakdownDimension,
+    measure: OutcomeMeasure,
+    after: number,
+  ): Promise<Publication> {
     const s = this.s;
     const [run] = await this.sql<{ data_end: string | null }[]>`
       select coalesce(m.data_end, (select max(occurred_on) + 1 from ${s}.activity))::text as data_end
@@ -637,11 +712,15 @@ export class AnalyticsQueries {
       }),
       distinctPeople: [...distinct],
     };
-    return this.publish(breakdownPublication(data), audience);
+    return breakdownPublication(data);
   }
 
   /** SWEMWBS metric scores: baseline, follow-up and change among users with both. */
   async wellbeing(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce('wellbeing', audience, () => this.computeWellbeing());
+  }
+
+  private async computeWellbeing(): Promise<Publication> {
     const s = this.s;
     const rows = await this.sql<
       { person_id: string; baseline: number; follow_up: number; change: number }[]
@@ -663,11 +742,15 @@ export class AnalyticsQueries {
       })),
       meaningfulChange: WELLBEING_MEANINGFUL_CHANGE,
     };
-    return this.publish(wellbeingPublication(data), audience);
+    return wellbeingPublication(data);
   }
 
   /** Balance of the matched comparison: SMDs before and after matching, with its settings. */
   async balance(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce('balance', audience, () => this.computeBalance());
+  }
+
+  private async computeBalance(): Promise<Publication> {
     const s = this.s;
     const [run] = await this.sql<
       {
@@ -707,7 +790,7 @@ export class AnalyticsQueries {
       matchedUserIds: [...new Set(pairs.map((p) => p.user_id))],
       matchedControlIds: [...new Set(pairs.map((p) => p.control_id))],
     };
-    return this.publish(balancePublication(data), audience);
+    return balancePublication(data);
   }
 }
 
@@ -716,6 +799,14 @@ interface BalanceRowLike {
   meanUsers: number;
   meanControls: number;
   smd: number;
+}
+
+/** A cache key for "only these users" (order does not matter); `*` for everyone. */
+function usersKey(usersAmong: readonly string[] | undefined): string {
+  if (!usersAmong) return '*';
+  return createHash('sha256')
+    .update([...usersAmong].sort().join(','))
+    .digest('hex');
 }
 
 function tally(values: string[]): Array<{ key: string; count: number }> {

@@ -4,3 +4,4 @@ export * from './projected-event';
 export * from './service-use.projection';
 export * from './condition-register.projection';
 export * from './pseudonym-rotation';
+export * from './person-merge.projection';
