@@ -14,6 +14,9 @@ export interface PseudonymRotation {
   previousPersonId: string;
 }
 
+/** The fields of an event that name a person (`survivorId`: a merge of two persons). */
+const PERSON_FIELDS = ['personId', 'survivorId'] as const;
+
 /** The `PseudonymRotated` event of a person (link-key rotations concern the event writer). */
 export function personRotationOf(event: ProjectedEvent): PseudonymRotation | undefined {
   if (event.type !== 'PseudonymRotated' || event.data.kind !== 'person') return undefined;
@@ -27,7 +30,10 @@ export function personRotationOf(event: ProjectedEvent): PseudonymRotation | und
 export function pseudonymsNamed(events: readonly ProjectedEvent[]): string[] {
   const ids = new Set<string>();
   for (const e of events) {
-    if (typeof e.data.personId === 'string') ids.add(e.data.personId);
+    for (const field of PERSON_FIELDS) {
+      const id = e.data[field];
+      if (typeof id === 'string') ids.add(id);
+    }
     const rotation = personRotationOf(e);
     if (rotation) ids.add(rotation.previousPersonId);
   }
@@ -37,7 +43,7 @@ export function pseudonymsNamed(events: readonly ProjectedEvent[]): string[] {
 /**
  * Files a batch's events under canonical ids. `known` maps pseudonyms already seen rotated to
  * their canonical id. Returns the batch without its rotation events (of people and of link keys), each other event with
- * `data.personId` replaced by its canonical id (events without one are returned as they are),
+ * `data.personId` (and a merge's `survivorId`) replaced by its canonical id (events without one are returned as they are),
  * and the aliases the batch adds. Rotations chain: a second rotation's previous pseudonym may
  * itself be an alias.
  */
@@ -59,9 +65,13 @@ export function fileUnderCanonicalIds<E extends ProjectedEvent>(
       }
       continue;
     }
-    const personId = e.data.personId;
-    const root = typeof personId === 'string' ? canonical.get(personId) : undefined;
-    filed.push(root ? { ...e, data: { ...e.data, personId: root } } : e);
+    let data: Record<string, unknown> | undefined;
+    for (const field of PERSON_FIELDS) {
+      const id = e.data[field];
+      const root = typeof id === 'string' ? canonical.get(id) : undefined;
+      if (root) data = { ...(data ?? e.data), [field]: root };
+    }
+    filed.push(data ? { ...e, data } : e);
   }
   return { events: filed, newAliases };
 }

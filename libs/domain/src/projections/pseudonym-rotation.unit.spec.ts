@@ -55,6 +55,25 @@ describe('fileUnderCanonicalIds', () => {
   });
 });
 
+describe('fileUnderCanonicalIds and merges', () => {
+  it('files both persons of a merge decided under later pseudonyms', () => {
+    const merge = {
+      eventId: 'm1',
+      type: 'PersonsMerged',
+      data: { personId: 'new-b', survivorId: 'new-a' },
+    };
+    const { events } = fileUnderCanonicalIds(
+      [merge],
+      new Map([
+        ['new-a', 'old-a'],
+        ['new-b', 'old-b'],
+      ]),
+    );
+    expect(events[0].data).toEqual({ personId: 'old-b', survivorId: 'old-a' });
+    expect(merge.data).toEqual({ personId: 'new-b', survivorId: 'new-a' }); // not mutated
+  });
+});
+
 describe('pseudonymsNamed', () => {
   it('names every person and every pseudonym rotated from, once', () => {
     expect(
