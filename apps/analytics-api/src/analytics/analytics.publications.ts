@@ -167,7 +167,8 @@ export interface OutcomesData {
   unit: string;
   before: number;
   after: number;
-  bootstrapReps: number;
+  /** How the interval was computed. */
+  interval: string;
   comparison: OutcomeComparison;
   userIds: string[];
   controlIds: string[];
@@ -241,7 +242,7 @@ export function outcomesPublication(d: OutcomesData): Publication {
         controls: { before: v('controls/before'), after: v('controls/after') },
         did,
         ci95,
-        bootstrapReps: d.bootstrapReps,
+        interval: d.interval,
       };
       // The estimate compares the two groups: it is written once, on the users row.
       const rows: CsvRow[] = (['users', 'controls'] as const).map((group) => ({

@@ -13,7 +13,7 @@ import {
   parsePublishingPolicy,
   MEASURE_ACTIVITY,
   matchedDifferenceInDifferences,
-  mulberry32,
+  MATCHED_DID_INTERVAL,
   NEGATIVE_CONTROL_MEASURE,
   publishingPolicy,
   type DataSpan,
@@ -147,7 +147,6 @@ export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
 /** A SWEMWBS metric change of at least this many points counts as meaningful. */
 export const WELLBEING_MEANINGFUL_CHANGE = 3;
 
-const BOOTSTRAP_REPS = 1000;
 const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
   gp: 'appointments per person-year',
   ae: 'attendances per person-year',
@@ -473,7 +472,7 @@ export class AnalyticsQueries {
     const { publication, baseline, result, placebo, negative, balanceAfter } = await this.once(
       version,
       `outcomes:${measure}:${before}:${after}:${washout}:${usersKey(usersAmong)}`,
-      () => this.computeOutcomes(measure, before, after, washout, usersAmong, version),
+      () => this.computeOutcomes(measure, before, after, washout, usersAmong),
     );
     const published = await this.publish(publication, audience, version);
     // The diagnostics go beside the estimate, and only when the gate published it: the placebo
@@ -481,8 +480,6 @@ export class AnalyticsQueries {
     if (published.body.did !== null && published.body.did !== undefined) {
       published.body.washout = washout;
       published.body.baselineMonths = baseline;
-      published.body.bootstrap =
-        'users and distinct controls resampled (controls are matched with replacement)';
       published.body.diagnostics = this.diagnostics(
         result,
         placebo,
@@ -501,27 +498,24 @@ export class AnalyticsQueries {
     after: number,
     washout: number,
     usersAmong: readonly string[] | undefined,
-    version: string | undefined,
   ) {
-    const provenance = await this.once(version, 'provenance', () => this.provenance());
     const { sets, subjects, span, design, balanceAfter } = await this.matchedSubjects(
       [measure, NEGATIVE_CONTROL_MEASURE as OutcomeMeasure],
       usersAmong,
     );
     const baseline: MonthWindow = [-before, -washout];
     const windows = { before: baseline, after: [0, after] as MonthWindow };
-    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }, seed: number) =>
-      matchedDifferenceInDifferences(sets, subjects, m, w, span, BOOTSTRAP_REPS, mulberry32(seed));
-    const seed = provenance.matching.seed;
-    const result = did(measure, windows, seed);
-    const placebo = did(measure, design.placebo, seed + 1);
-    const negative = did(NEGATIVE_CONTROL_MEASURE, windows, seed + 2);
+    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }) =>
+      matchedDifferenceInDifferences(sets, subjects, m, w, span);
+    const result = did(measure, windows);
+    const placebo = did(measure, design.placebo);
+    const negative = did(NEGATIVE_CONTROL_MEASURE, windows);
     const data: OutcomesData = {
       measure,
       unit: MEASURE_UNITS[measure],
       before,
       after,
-      bootstrapReps: BOOTSTRAP_REPS,
+      interval: MATCHED_DID_INTERVAL,
       comparison: result,
       userIds: sets.map((set) => set.userId),
       controlIds: sets.flatMap((set) => set.controlIds),

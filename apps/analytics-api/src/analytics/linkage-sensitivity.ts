@@ -9,7 +9,7 @@ import {
   indexDatesWith,
   matchedDifferenceInDifferences,
   matchOnTrajectory,
-  mulberry32,
+  MATCHED_DID_INTERVAL,
   type EvaluationSubject,
   type LifeRoomsDoc,
   type LifeRoomsFact,
@@ -37,8 +37,6 @@ export interface LinkageSensitivityResult {
 const BEFORE = 12;
 const AFTER = 12;
 const WASHOUT = 3;
-/** As the outcomes route, so that the live threshold reproduces its headline exactly. */
-const BOOTSTRAP_REPS = 1000;
 
 /**
  * Re-runs the headline estimate (matched DiD, 12 months either side, 3-month washout) with the
@@ -118,15 +116,13 @@ export async function linkageSensitivity(
       measure,
       { before: [-BEFORE, -WASHOUT], after: [0, AFTER] },
       dataSpan,
-      BOOTSTRAP_REPS,
-      mulberry32(design.matching.seed),
     );
     const publication = outcomesPublication({
       measure,
       unit: 'events per person-year',
       before: BEFORE,
       after: AFTER,
-      bootstrapReps: BOOTSTRAP_REPS,
+      interval: MATCHED_DID_INTERVAL,
       comparison,
       userIds: matched.sets.map((set) => set.userId),
       controlIds: matched.sets.flatMap((set) => set.controlIds),
