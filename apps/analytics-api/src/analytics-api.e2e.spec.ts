@@ -287,7 +287,7 @@ describe('analytics API end to end', () => {
         true,
       );
     }
-  });
+  }, 180_000); // every endpoint, as the JSON walk above: generous for a loaded machine
 
   it('gives the same numbers for the same data and settings', async () => {
     const a = (await (await get('/v1/outcomes?measure=ae')).json()) as { ci95: unknown };

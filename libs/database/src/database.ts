@@ -46,9 +46,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     const sql = connect(url, max, options.onnotice);
     return { sql, url, embedded: false, close: () => sql.end({ timeout: 5 }) };
   }
-  // pglite-socket (0.2.x) can interleave protocol messages of concurrent connections outside a
-  // transaction ("portal does not exist"), so each process uses one connection to the embedded
-  // server; PGlite runs one transaction at a time anyway, so nothing is lost.
+  // PGlite runs one exchange at a time, so one connection per process loses nothing. Other
+  // processes (a CLI verb while the demo serves) still connect at the same time; the server's
+  // ProtocolQueue keeps their extended-protocol exchanges apart.
   const embeddedMax = 1;
   const dir = options.embeddedDir ?? path.join(dataDir(), 'pg');
   const running = readRunningServer(dir);

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { installProtocolQueue, ProtocolQueue } from './pglite-protocol-queue';
 
 /**
  * PostgreSQL settings for the embedded server, on top of PGlite's own start parameters.
@@ -60,6 +61,7 @@ async function startInline(dir: string): Promise<EmbeddedServer> {
     host: '127.0.0.1',
     maxConnections: 8, // other linkage processes connect to this one
   });
+  installProtocolQueue(server, db);
   await server.start();
   return {
     address: server.getServerConn(),
@@ -74,6 +76,7 @@ async function startInline(dir: string): Promise<EmbeddedServer> {
 // as startInline, answering 'started' with the address, and 'stopped' after a 'stop' request.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const ProtocolQueue = ${ProtocolQueue.toString()};
 const { PGlite } = require(workerData.pglite);
 const { PGLiteSocketServer } = require(workerData.pgliteSocket);
 (async () => {
@@ -81,6 +84,9 @@ const { PGLiteSocketServer } = require(workerData.pgliteSocket);
     startParams: [...PGlite.defaultStartParams, ...workerData.extraStartParams],
   });
   const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 8 });
+  // See ProtocolQueue: keeps each connection's extended-protocol exchange whole.
+  if (!server.queryQueue) throw new Error('pglite-socket no longer has a queryQueue; review ProtocolQueue');
+  server.queryQueue = new ProtocolQueue(db);
   await server.start();
   parentPort.on('message', async (message) => {
     if (message !== 'stop') return;

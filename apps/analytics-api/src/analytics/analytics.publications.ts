@@ -177,11 +177,11 @@ export function cohortPublication(d: CohortData): Publication {
         ...engagement.prescriptionOutcomes.map((o) => ({
           section: 'prescription_outcomes',
           key: o.outcome,
-          people: null,
+          people: '', // not counted by person: empty, not withheld (null)
           count: o.prescriptions,
         })),
         ...(['course_enrolments', 'sessions_attended', 'pathways_contacts'] as const).map(
-          (key) => ({ section: 'engagement', key, people: null, count: v(`engagement/${key}`) }),
+          (key) => ({ section: 'engagement', key, people: '', count: v(`engagement/${key}`) }),
         ),
       ];
       return { body: { size, indexDatesByMonth, engagement }, rows };
@@ -273,14 +273,15 @@ export function outcomesPublication(d: OutcomesData): Publication {
         ci95,
         interval: d.interval,
       };
+      // The estimate compares the two groups: it is written once, on the users row.
       const rows: CsvRow[] = (['users', 'controls'] as const).map((group) => ({
         group,
         n: group === 'users' ? body.nUsers : body.nControls,
         before: body[group].before,
         after: body[group].after,
-        did,
-        ci95_low: ci95[0],
-        ci95_high: ci95[1],
+        did: group === 'users' ? did : '',
+        ci95_low: group === 'users' ? ci95[0] : '',
+        ci95_high: group === 'users' ? ci95[1] : '',
       }));
       return { body, rows };
     },
@@ -359,7 +360,7 @@ export function breakdownPublication(d: BreakdownData): Publication {
         rows: out.map((row) => ({
           [d.dimension]: row.key,
           people: row.people,
-          events: 'events' in row ? (row.events ?? null) : null,
+          ...('events' in row ? { events: row.events ?? null } : {}),
           rate_per_person_year: row.ratePerPersonYear,
         })),
       };
@@ -604,7 +605,15 @@ export function balancePublication(d: BalanceData): Publication {
               : null,
           covariates,
         },
-        rows: covariates.map((c) => ({ ...c })),
+        // A statistic not computed for a covariate does not apply (''); a withheld one is null.
+        rows: covariates.map((c) =>
+          Object.fromEntries(
+            Object.entries(c).map(([k, value]) => [
+              k,
+              k === 'covariate' || value !== null || `${c.covariate}/${k}` in r.cells ? value : '',
+            ]),
+          ),
+        ),
       };
     },
   };

@@ -384,7 +384,7 @@ export class SegmentQueries {
           outcome_did: did,
           outcome_ci95_low: ci95[0],
           outcome_ci95_high: ci95[1],
-          outcome_withheld: outcomeWithheld,
+          outcome_withheld: outcomeWithheld ?? '', // a reason, not a number: '' when none
         },
       ],
       cellsSuppressed: suppressed.length,
@@ -601,14 +601,15 @@ export class SegmentQueries {
         provenance: this.provenance(latest),
       },
       rows: [
-        ...points.map((p) => ({
+        // The first run has no previous one: not applicable (''), unlike a withheld change (null).
+        ...points.map((p, i) => ({
           level: 'segment',
           area: 'all',
           run_id: p.runId,
           ruleset_version: p.rulesetVersion,
           as_of: p.asOf,
           size: p.size,
-          change_since_previous_run: p.changeSincePreviousRun,
+          change_since_previous_run: i === 0 ? '' : p.changeSincePreviousRun,
         })),
         ...byArea.flatMap((a) =>
           a.runs.map((r, i) => ({
@@ -618,7 +619,7 @@ export class SegmentQueries {
             ruleset_version: runs[i].ruleset_version,
             as_of: runs[i].as_of,
             size: r.members,
-            change_since_previous_run: r.changeSincePreviousRun,
+            change_since_previous_run: i === 0 ? '' : r.changeSincePreviousRun,
           })),
         ),
       ],

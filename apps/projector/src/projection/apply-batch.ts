@@ -4,8 +4,10 @@ import {
   conditionEntryOf,
   evolveAttributedProfile,
   evolveLifeRooms,
+  fileUnderCanonicalIds,
   isLifeRoomsEvent,
   isPersonMergeEvent,
+  pseudonymsNamed,
   withFactOrigin,
   serviceUseFactsOf,
   summariseLifeRooms,
@@ -67,11 +69,12 @@ function moveFact(
 export async function applyBatch(
   tx: Tx,
   schema: string,
-  events: readonly StoredEvent[],
+  batch: readonly StoredEvent[],
   costs: CostLookup,
 ): Promise<{ applied: number }> {
-  if (events.length === 0) return { applied: 0 };
+  if (batch.length === 0) return { applied: 0 };
   const s = tx(schema);
+  const events = await followPseudonymRotations(tx, schema, batch);
 
   // A merge or split of two persons moves whole persons between documents: it is applied on its
   // own, in log order, between the runs of record events around it.
@@ -87,16 +90,17 @@ export async function applyBatch(
   }
   await applyRecordEvents(tx, schema, run, costs);
 
-  const last = events[events.length - 1];
+  // The checkpoint counts the whole batch, rotation events (filed away above) included.
+  const last = batch[batch.length - 1];
   await tx`
     insert into ${s}.checkpoint (projection, position, events_applied, last_recorded_at, updated_at)
-    values (${PROJECTION_NAME}, ${last.position}, ${events.length}, ${last.recordedAt}, now())
+    values (${PROJECTION_NAME}, ${last.position}, ${batch.length}, ${last.recordedAt}, now())
     on conflict (projection) do update set
       position = excluded.position,
       events_applied = ${s}.checkpoint.events_applied + excluded.events_applied,
       last_recorded_at = excluded.last_recorded_at,
       updated_at = now()`;
-  return { applied: events.length };
+  return { applied: batch.length };
 }
 
 /** Applies a run of record and link-decision events (no merges) to the read models. */
@@ -255,6 +259,35 @@ async function applyRecordEvents(
   }
   await writeServiceUse(tx, schema, [...facts.values()], originOf);
   await writeConditions(tx, schema, conditions, originOf);
+}
+
+/**
+ * Files the batch under each person's first pseudonym, remembering the aliases that its
+ * `PseudonymRotated` events add (the pure rule is `fileUnderCanonicalIds` in the domain).
+ */
+async function followPseudonymRotations(
+  tx: Tx,
+  schema: string,
+  batch: readonly StoredEvent[],
+): Promise<StoredEvent[]> {
+  const s = tx(schema);
+  const known = new Map<string, string>();
+  const named = pseudonymsNamed(batch);
+  if (named.length > 0) {
+    for (const r of await tx<{ person_id: string; canonical_person_id: string }[]>`
+        select person_id, canonical_person_id from ${s}.person_alias
+        where person_id = any(${named}::text[])`) {
+      known.set(r.person_id, r.canonical_person_id);
+    }
+  }
+  const { events, newAliases } = fileUnderCanonicalIds(batch, known);
+  if (newAliases.size > 0) {
+    await tx`
+      insert into ${s}.person_alias (person_id, canonical_person_id)
+      select * from unnest(${[...newAliases.keys()]}::text[], ${[...newAliases.values()]}::text[])
+      on conflict (person_id) do nothing`;
+  }
+  return events;
 }
 
 export async function writeProfiles(tx: Tx, schema: string, docs: PersonProfile[]): Promise<void> {

@@ -34,6 +34,11 @@ create table if not exists ${s}.person_profile (
   opted_out boolean not null default false,
   doc jsonb not null
 );
+-- A pseudonym a person was given by a later key, and the first one (see PseudonymRotated).
+create table if not exists ${s}.person_alias (
+  person_id text primary key,
+  canonical_person_id text not null
+);
 create table if not exists ${s}.record_link (event_id uuid primary key, person_id text not null);
 create table if not exists ${s}.life_rooms (
   subject text primary key,
