@@ -192,7 +192,7 @@ const SETTING_KEYS = new Set([
 const METADATA_KEYS = new Set(['downloads']);
 /** CSV columns that label a row (an IMD decile is a label there), not statistics. */
 const LABEL_COLUMNS =
-  /^(area|key|site|need|lsoa|imd-decile|postcode-sector|postcode-district|local-authority)$/;
+  /^(area|key|site|need|lsoa|imd[-_]decile|postcode[-_]sector|postcode[-_]district|local[-_]authority)$/;
 /** Keys holding rule definitions (segment criteria), not statistics. */
 const SKIPPED_KEYS = new Set(['provenance', 'criteria']);
 /** Outcome rates and windows share names (`before`/`after`): under these they are statistics. */
@@ -502,10 +502,11 @@ describe('every route through the gate and the ledger (end to end)', () => {
     const csv = parse((await api(lens, b, 'text/csv')).text, { columns: true }) as Array<
       Record<string, string>
     >;
+    // Withheld cells read `suppressed` in CSV (never blank, never 0).
     expect([csv[0].outcome_did, csv[0].outcome_ci95_low, csv[0].outcome_ci95_high]).toEqual([
-      '',
-      '',
-      '',
+      'suppressed',
+      'suppressed',
+      'suppressed',
     ]);
   }, 120_000);
 
@@ -639,6 +640,9 @@ describe('every route through the gate and the ledger (end to end)', () => {
     expect(rows.filter((r) => r.area === 'Sefton').map((r) => r.change_since_previous_run)).toEqual(
       ['', '10'],
     );
-    expect(rows.filter((r) => r.area === 'Knowsley').map((r) => r.size)).toEqual(['', '']);
+    expect(rows.filter((r) => r.area === 'Knowsley').map((r) => r.size)).toEqual([
+      'suppressed',
+      'suppressed',
+    ]);
   }, 180_000);
 });
