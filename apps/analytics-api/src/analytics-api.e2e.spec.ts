@@ -71,6 +71,7 @@ describe('analytics API end to end', () => {
   const endpoints = [
     '/v1/cohort',
     '/v1/wellbeing',
+    '/v1/wellbeing/distributions',
     '/v1/matching/balance',
     ...OUTCOME_MEASURES.map((m) => `/v1/outcomes?measure=${m}&before=12&after=12`),
     ...['crisis', 'ae'].map((m) => `/v1/outcomes?measure=${m}&before=6&after=24`),

@@ -1,3 +1,5 @@
 export * from './create-governance-app';
 export * from './governance-api.module';
 export * from './audit/audit.controller';
+export * from './release/release.controller';
+export * from './release/release.providers';

@@ -123,7 +123,12 @@ function actorOf(req: GovernedRequest): Actor {
   return actor;
 }
 
-/** Output checkers see every DSA's requests; everyone else only their own DSA's. */
+/**
+ * Output checkers and governance officers (who oversee every DSA, as they do the audit trail)
+ * see every DSA's requests; everyone else only their own DSA's.
+ */
 function visibleDsa(actor: Actor): string | undefined {
-  return actor.role === 'output_checker' ? undefined : actor.dsa;
+  return actor.role === 'output_checker' || actor.role === 'governance-officer'
+    ? undefined
+    : actor.dsa;
 }
