@@ -86,7 +86,7 @@ export async function wellbeingView(ctx) {
     ),
     panel(
       'Change between baseline and follow-up',
-      [],
+      [csvButton('/v1/wellbeing', 'wellbeing.csv')],
       h(
         'div',
         { class: 'split' },

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { stringify } from 'csv-stringify/sync';
 import { AccessDeniedError } from '@linkage/common';
 import {
   governanceOf,
@@ -9,6 +10,7 @@ import {
   ReleaseReview,
   type Actor,
   type GovernedRequest,
+  type ReleaseView,
 } from '@linkage/governance';
 import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
 
@@ -59,12 +61,21 @@ export class ReleaseController {
     return release;
   }
 
+  /** Releases, newest first: JSON, or CSV with `Accept: text/csv` (one row per request). */
   @Get()
   @RequiresPermission('release:read', { action: 'release.list' })
-  async list(@Req() req: GovernedRequest, @Query('status') status?: string) {
+  async list(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Query('status') status?: string,
+  ) {
     const actor = actorOf(req);
     const releases = await this.releases.list({ dsa: visibleDsa(actor), status });
     reportResult(req, { resultSize: releases.length });
+    if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      return releasesCsv(releases);
+    }
     return { releases };
   }
 
@@ -115,6 +126,43 @@ export class ReleaseController {
     res.setHeader('content-disposition', `attachment; filename="release-${id}.json"`);
     return file;
   }
+}
+
+/** The list as CSV: who asked for what and why, and how many cells the gate withheld. */
+function releasesCsv(releases: readonly ReleaseView[]): string {
+  const columns = [
+    'release_id',
+    'status',
+    'output',
+    'parameters',
+    'requested_by',
+    'dsa',
+    'justification',
+    'requested_at',
+    'reviewed_by',
+    'review_reason',
+    'reviewed_at',
+    'cells_suppressed',
+    'policy_version',
+  ];
+  return stringify(
+    releases.map((r) => [
+      r.releaseId,
+      r.status,
+      r.output,
+      JSON.stringify(r.parameters),
+      r.requestedBy,
+      r.dsa,
+      r.justification,
+      r.requestedAt,
+      r.reviewedBy ?? '',
+      r.reviewReason ?? '',
+      r.reviewedAt ?? '',
+      r.gateReport.suppressed.length,
+      r.gateReport.policyVersion,
+    ]),
+    { header: true, columns },
+  );
 }
 
 function actorOf(req: GovernedRequest): Actor {
