@@ -185,7 +185,6 @@ function distributionsPanel(ctx, d) {
       ),
       distributionChart,
     ),
-    provenance(d.provenance),
   );
 }
 
