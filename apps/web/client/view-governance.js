@@ -105,7 +105,7 @@ function releasesPanel(result) {
     { key: 'justification', label: 'Justification', render: (r) => r.justification },
     {
       key: 'suppressed',
-      label: 'Cells withheld by the gate',
+      label: 'Cells withheld',
       render: (r) => String(r.gateReport.suppressed.length),
     },
     { key: 'releaseId', label: 'Release', render: (r) => h('code', {}, r.releaseId) },

@@ -122,7 +122,12 @@ function distributionsPanel(ctx, d) {
   const series = (name, rows, color) => ({
     name,
     type: 'bar',
-    data: rows.map((b) => bar(b.people, top)),
+    // Narrow bars: the suppressed label reads upwards.
+    data: rows.map((b) =>
+      b.people === null
+        ? { ...bar(null, top), label: { show: true, rotate: 90, formatter: 'suppressed' } }
+        : bar(b.people, top),
+    ),
     itemStyle: { color },
   });
   const distributionChart = chart(
