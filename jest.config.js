@@ -20,7 +20,9 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/global-setup.js',
   setupFiles: ['<rootDir>/test/quiet-logs.js'],
-  testTimeout: 60000,
+  setupFilesAfterEnv: ['<rootDir>/test/retry-integration.js'],
+  // Generous: a loaded 2-core machine can slow an embedded-database start tenfold.
+  testTimeout: 180_000,
   // Known gap: since the parallel merges of 2026-11-30 some handle (a driver socket or a Kafka
   // client of a suite that failed part-way) keeps the jest process alive after the run; until it
   // is found with --detectOpenHandles, the run must end so that CI reports.

@@ -5,7 +5,29 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 class BackendReport {
+  constructor() {
+    this.flaky = [];
+  }
+
+  /** Tests that passed only on their retry (test/retry-integration.js): named, so they get fixed. */
+  onTestResult(test, result) {
+    for (const t of result.testResults) {
+      if (t.status === 'passed' && (t.invocations ?? 1) > 1) {
+        this.flaky.push(`${path.relative(process.cwd(), test.path)} › ${t.fullName}`);
+      }
+    }
+  }
+
   onRunComplete() {
+    if (this.flaky.length > 0) {
+      process.stdout.write(
+        `\nFLAKY (failed once, passed on the retry; fix these):\n${this.flaky
+          .map((f) => `  ${f}`)
+          .join('\n')}\n`,
+      );
+    } else {
+      process.stdout.write('\nFLAKY: none (no test needed its retry)\n');
+    }
     const logs = path.join(require('node:os').tmpdir(), 'linkage-test-logs');
     if (fs.existsSync(logs)) process.stdout.write(`\nLogs of services run inside jest: ${logs}\n`);
     const dir = process.env.LINKAGE_BACKEND_REPORT_DIR;

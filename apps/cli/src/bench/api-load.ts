@@ -74,7 +74,11 @@ export async function loadAnalyticsApi(
           {
             url: `${api.url}${route}`,
             connections: clients,
-            ...(options.requests ? { amount: options.requests } : { duration: options.seconds }),
+            // A fixed number of requests (the small-scale check) waits for every answer however
+            // loaded the machine; a timed window keeps autocannon's 10 s request timeout.
+            ...(options.requests
+              ? { amount: options.requests, timeout: 600 }
+              : { duration: options.seconds }),
             headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
           },
           (error, done) => (error ? reject(error) : resolve(done)),
