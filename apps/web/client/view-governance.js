@@ -26,14 +26,28 @@ export async function governanceView(ctx, session) {
   const permissions = session?.permissions ?? [];
   if (!permissions.includes('read:audit') && permissions.includes('release:review')) {
     // An output checker: their work is the queue; the trail itself is for governance officers.
+    const releases = await pendingReleases();
+    const versions = [
+      ...new Set((releases?.releases ?? []).map((r) => r.gateReport.policyVersion)),
+    ];
     return h(
       'div',
       { class: 'view governance' },
-      releasesPanel(await pendingReleases()),
+      releasesPanel(releases),
       h(
         'p',
         { class: 'help' },
         'The audit trail, its verification and the monthly access report are for governance officers.',
+      ),
+      h(
+        'details',
+        { class: 'provenance' },
+        h('summary', {}, 'Provenance'),
+        h(
+          'p',
+          {},
+          `Requests as the release review held them at ${new Date().toLocaleString('en-GB')}; each output was gated when requested, by publishing policy ${versions.join(', ') || '(none listed)'}.`,
+        ),
       ),
     );
   }
