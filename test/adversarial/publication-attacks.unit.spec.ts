@@ -131,6 +131,7 @@ describe('attack: means times rounded sizes (the matching-balance attack)', () =
         },
       ],
       cohortUserIds: ids('u', n + 1),
+      comparisonIds: ids('n', 5000),
       matchedUserIds: ids('u', n),
       matchedControlIds: ids('c', 3 * n),
     };
@@ -186,7 +187,7 @@ describe('attack: two overlapping windows', () => {
         unit: 'crisis contacts per person-year',
         before: 12,
         after,
-        bootstrapReps: 1000,
+        interval: 'normal',
         comparison: comparison(events, py),
         userIds: ids('u', 400),
         controlIds: ids('c', 1200),
@@ -269,7 +270,7 @@ describe('attack: two matching runs that differ by one person', () => {
       unit: 'attendances per person-year',
       before: 12,
       after: 12,
-      bootstrapReps: 1000,
+      interval: 'normal',
       comparison: {
         nUsers: users,
         nControls: 3 * users,

@@ -72,11 +72,11 @@ export class AnalyticsApiModule {
         { provide: ANALYTICS_QUERIES, useValue: analytics },
         {
           provide: SEGMENT_QUERIES,
-          useValue: new SegmentQueries(options.db.sql, analytics, policy),
+          useValue: new SegmentQueries(options.db.sql, analytics),
         },
         {
           provide: AREA_QUERIES,
-          useValue: new AreaQueries(options.db.sql, policy),
+          useValue: new AreaQueries(options.db.sql, analytics),
         },
         {
           provide: WELLBEING_DISTRIBUTION_QUERIES,

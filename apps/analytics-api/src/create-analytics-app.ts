@@ -4,7 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import type { Database } from '@linkage/database';
 import type { DisclosurePolicy, PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceExceptionFilter, serveOpenApi } from '@linkage/governance';
+import {
+  GovernanceExceptionFilter,
+  linkageValidationPipe,
+  serveOpenApi,
+} from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
 import { AnalyticsApiModule } from './analytics-api.module';
 
@@ -53,6 +57,7 @@ export async function createAnalyticsApp(
     { logger: false },
   );
   app.useGlobalFilters(new GovernanceExceptionFilter());
+  app.useGlobalPipes(linkageValidationPipe());
   serveOpenApi(app, {
     title: 'linkage analytics API',
     description: 'Disclosure-controlled outcomes of Life Rooms users vs matched controls',

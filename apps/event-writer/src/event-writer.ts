@@ -25,7 +25,12 @@ import {
   type LinkageMethod,
   type RoutedEvent,
 } from '@linkage/domain';
-import { ensureIngestSchema, recordDataLoss, unresolvedLossOf } from '@linkage/ingest-store';
+import {
+  consumerPositionStore,
+  ensureIngestSchema,
+  recordDataLoss,
+  unresolvedLossOf,
+} from '@linkage/ingest-store';
 import { ensureLinkageSchema } from './linkage/linkage-schema';
 import { lockLinkKeys } from './linkage/link-locks';
 import { planFuzzyLinks, type EncodedEvent, type EncodingWire } from './linkage/plan-fuzzy-links';
@@ -135,6 +140,10 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     logger: log,
     eachBatch: (messages) => writeBatch(db.sql, store, transactional, messages, now, log),
     blockedBy: await unresolvedLossOf(db.sql, 'event-writer'),
+    stillBlocked: async () => (await unresolvedLossOf(db.sql, 'event-writer')) !== null,
+    // Positions kept in the database find gaps across restarts (a Kafka log only: the
+    // in-process log starts again at 0 in every process).
+    positions: transport.kind === 'kafka' ? consumerPositionStore(db.sql) : undefined,
     // Canonical events lost unread: every run waiting for the store fails, loudly.
     onDataLoss: (loss) => recordDataLoss(db.sql, 'event-writer', loss, { failRuns: true }),
   });

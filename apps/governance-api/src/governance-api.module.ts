@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import {
   GovernanceExceptionFilter,
+  linkageValidationPipe,
   GovernanceModule,
   GovernanceModuleOptions,
 } from '@linkage/governance';
@@ -21,6 +22,7 @@ export class GovernanceApiModule {
         ...releaseReviewProviders(options.db.sql),
         { provide: DATABASE, useValue: options.db },
         { provide: APP_FILTER, useClass: GovernanceExceptionFilter },
+        { provide: APP_PIPE, useFactory: linkageValidationPipe },
       ],
     };
   }

@@ -1,4 +1,5 @@
 export * from './pipeline/ingest-run';
+export * from './pipeline/writer-backpressure';
 export * from './pipeline/ingest-summary';
 export * from './pipeline/record-readers';
 export * from './pipeline/run-file-ingest';
@@ -15,3 +16,5 @@ export * from './edge';
 export { benchIngest } from './bench/ingest.bench';
 export * from './pipeline/ingest-run-failed';
 export * from './health/ingest-health';
+export * from './storage/data-loss';
+export * from './raw/raw-topic-retention';

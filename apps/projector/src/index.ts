@@ -7,3 +7,4 @@ export * from './segmentation/segmentation.schema';
 export * from './segmentation/load-person-facts';
 export * from './segmentation/run-segmentation';
 export * from './segmentation/segmentation-schedule';
+export * from './matching/evaluation-subjects';

@@ -389,7 +389,7 @@ describe('the web page in headless Chromium', () => {
       })
     ).text();
     expect(fromPage).toBe(fromApi);
-    expect(fromPage.split('\n')[0]).toContain('smdBefore');
+    expect(fromPage.split('\n')[0]).toContain('smd_before');
   });
 
   it('shows an officer the audit trail and a verified chain', async () => {

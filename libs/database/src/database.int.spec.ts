@@ -30,5 +30,5 @@ describe('openDatabase', () => {
       if (saved) process.env.DATABASE_URL = saved;
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // two starts of the embedded server (initdb on the first) on a loaded machine
 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import postgres from 'postgres';
 import { dataDir } from '@linkage/common';
+import { startEmbeddedServer } from './embedded-server';
 
 export type Sql = postgres.Sql<Record<string, never>>;
 
@@ -45,9 +46,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     const sql = connect(url, max, options.onnotice);
     return { sql, url, embedded: false, close: () => sql.end({ timeout: 5 }) };
   }
-  // pglite-socket (0.2.x) can interleave protocol messages of concurrent connections outside a
-  // transaction ("portal does not exist"), so each process uses one connection to the embedded
-  // server; PGlite runs one transaction at a time anyway, so nothing is lost.
+  // PGlite runs one exchange at a time, so one connection per process loses nothing. Other
+  // processes (a CLI verb while the demo serves) still connect at the same time; the server's
+  // ProtocolQueue keeps their extended-protocol exchanges apart.
   const embeddedMax = 1;
   const dir = options.embeddedDir ?? path.join(dataDir(), 'pg');
   const running = readRunningServer(dir);
@@ -77,19 +78,9 @@ async function startEmbedded(
   max: number,
   onnotice?: (n: unknown) => void,
 ): Promise<Database> {
-  // Loaded lazily: only the embedded default needs the WASM build of PostgreSQL.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   fs.mkdirSync(dir, { recursive: true });
-  const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({
-    db,
-    port: 0,
-    host: '127.0.0.1',
-    maxConnections: 8, // other linkage processes connect to this one
-  });
-  await server.start();
-  const address = server.getServerConn();
+  const server = await startEmbeddedServer(dir);
+  const address = server.address;
   const url = `postgres://postgres:postgres@${address}/postgres`;
   const infoFile = path.join(dir, 'server.json');
   fs.writeFileSync(
@@ -105,7 +96,6 @@ async function startEmbedded(
       await sql.end({ timeout: 5 });
       if (readRunningServer(dir)?.pid === process.pid) fs.rmSync(infoFile, { force: true });
       await server.stop();
-      await db.close();
     },
   };
 }

@@ -47,8 +47,7 @@ export async function openEventStore(options: OpenEventStoreOptions = {}): Promi
 }
 
 async function openOwnDatabase(): Promise<EventStore> {
-  // Embedded PGlite runs one transaction at a time and pglite-socket mixes up concurrent
-  // connections outside transactions, so the embedded default gets a single connection.
+  // Embedded PGlite runs one exchange at a time, so a bigger pool would only queue.
   const embedded = !process.env.DATABASE_URL;
   const db = await openDatabase(embedded ? { max: 1 } : {});
   return new PostgresqlEventStore(db.sql, { close: () => db.close() });

@@ -17,5 +17,8 @@ export * from './schema';
 export * from './audit/audit-csv';
 export * from './audit/audit-filters';
 export * from './access/openapi';
+export * from './http/openapi-responses';
 export * from './release/released-cell-ledger.store';
 export * from './release/release-review.store';
+export * from './http/public-route-docs';
+export * from './http/validation-pipe';

@@ -2,3 +2,4 @@
 // writer (linkage index, run counts): a lib, so neither app reaches into the other.
 export * from './ingest-schema';
 export * from './data-loss';
+export * from './consumer-positions';

@@ -83,6 +83,18 @@ export async function ensureIngestSchema(sql: Sql): Promise<void> {
         detected_at timestamptz not null default now(),
         resolved_at timestamptz
       );
+      -- Who resolved an incident and why (a stable code), and the group that lost messages.
+      alter table ingest.data_loss add column if not exists group_id text;
+      alter table ingest.data_loss add column if not exists resolved_by text;
+      alter table ingest.data_loss add column if not exists resolution text;
+      -- Where each consumer group stands per partition, to find gaps across restarts.
+      create table if not exists ingest.consumer_positions (
+        group_id text not null,
+        topic text not null,
+        partition integer not null,
+        next_offset bigint not null,
+        primary key (group_id, topic, partition)
+      );
     `);
   });
 }

@@ -5,3 +5,4 @@ export * from './create-transport';
 export * from './in-process/in-process-transport';
 export * from './kafka/kafka-transport';
 export * from './supervised-consumer';
+export * from './offset-gaps';

@@ -1,6 +1,25 @@
 import type { Logger } from '@linkage/common';
 import { counter, gauge } from '@linkage/observability';
+import { findOffsetGap } from './offset-gaps';
 import type { DataLoss, IncomingMessage, Transport, TransportSubscription } from './transport.port';
+
+/**
+ * Where a consumer group stands per partition, kept outside the broker (in the database), so a
+ * gap is seen also across restarts and rebalances and after an offset reset made behind the
+ * consumer's back. A position is saved after a batch is handled and before its offset is
+ * committed, so a saved position is never behind the committed offset (no false gaps).
+ */
+export interface ConsumerPositionStore {
+  /** The next offset per partition the group is to read (absent: not known). */
+  load(groupId: string, topic: string): Promise<Map<number, bigint>>;
+  /** Records that the group has handled everything before `next` (never moves back). */
+  save(groupId: string, topic: string, partition: number, next: bigint): Promise<void>;
+}
+
+/** Thrown out of a batch to stop its subscription without committing (the loss is reported). */
+class DataLossStop extends Error {
+  override readonly name = 'DataLossStop';
+}
 
 /** What an operator sees of one consumer, on `/health` and as metrics. */
 export interface ConsumerStatus {
@@ -39,6 +58,17 @@ export interface SupervisedConsumerOptions {
   blockedBy?: DataLoss | null;
   /** Called once when the group lost messages; the consumer then stays stopped. */
   onDataLoss?: (loss: DataLoss) => void | Promise<void>;
+  /**
+   * Positions kept outside the broker, to find gaps (offsets skipped) across restarts. Without
+   * it, gaps are found within one assignment only.
+   */
+  positions?: ConsumerPositionStore;
+  /**
+   * Whether the loss that stopped the consumer is still unresolved (checked at each lag
+   * sample while stopped for data loss): once an operator resolves it, the consumer subscribes
+   * again by itself and `/health` returns to ok.
+   */
+  stillBlocked?: () => Promise<boolean>;
   /** First pause after a failure; doubles up to `maxBackoffMs` (defaults 500 ms, 30 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -72,6 +102,11 @@ const progressGauge = gauge(
 const healthyGauge = gauge('linkage_consumer_healthy', '1 when the consumer is healthy', [
   'consumer',
 ]);
+const dataLossCounter = counter(
+  'linkage_consumer_data_loss_total',
+  'Times a consumer found messages lost (offset out of range, a gap) and stopped',
+  ['consumer', 'reason'],
+);
 const restartsCounter = counter(
   'linkage_consumer_restarts_total',
   'Times a consumer was resubscribed after a failure',
@@ -116,10 +151,72 @@ export async function startSupervisedConsumer(
   let lastError: ConsumerStatus['lastError'] = null;
   let dataLoss: DataLoss | null = null;
   let stopped = false;
+  let resuming = false;
+  /** Settles once the loss is recorded (true) or recording failed (false). */
+  let lossRecorded: Promise<boolean> | undefined;
+  /** The next offset per partition (loaded from `positions` once per assignment). */
+  let expected: Promise<Map<number, bigint>> | undefined;
+  const expectedOffsets = (): Promise<Map<number, bigint>> => {
+    expected ??= options.positions
+      ? options.positions.load(options.groupId, options.topic).catch((error: unknown) => {
+          expected = undefined;
+          throw error;
+        })
+      : Promise.resolve(new Map());
+    return expected;
+  };
+
+  const lose = (loss: DataLoss) => {
+    if (state === 'data_loss') return;
+    dataLoss = { ...loss, groupId: options.groupId };
+    state = 'data_loss';
+    healthyGauge.set(labels, 0);
+    dataLossCounter.inc({ ...labels, reason: loss.reason });
+    log.error({ loss: dataLoss }, 'messages lost; consumer stopped until an operator acts');
+    lossRecorded = (async () => {
+      // The broker does not say where the group stood when its offset was out of range: the
+      // position this consumer last recorded does.
+      if (dataLoss && dataLoss.expectedOffset === null) {
+        const known = await expectedOffsets().catch(() => undefined);
+        const at = known?.get(loss.partition);
+        if (at !== undefined) dataLoss = { ...dataLoss, expectedOffset: at.toString() };
+      }
+      if (dataLoss) await options.onDataLoss?.(dataLoss);
+      return true;
+    })().catch((error: unknown) => {
+      // Unrecorded, it cannot be resolved either: the consumer stays stopped until a restart.
+      log.error({ err: summary(error) }, 'recording the data loss failed');
+      return false;
+    });
+  };
+
+  /** Checks the batch for a gap, handles it, then records where the partition stands. */
+  const handle = async (messages: IncomingMessage[]): Promise<void> => {
+    if (messages.length === 0) return;
+    if (state === 'data_loss') throw new DataLossStop('stopped for data loss');
+    const positions = await expectedOffsets();
+    const { topic, partition } = messages[0];
+    const offsets = messages.map((m) => BigInt(m.offset));
+    const gap = findOffsetGap(positions.get(partition), offsets);
+    if (gap) {
+      lose({
+        topic,
+        partition,
+        expectedOffset: gap.expectedOffset.toString(),
+        firstOffset: gap.firstOffset.toString(),
+        reason: 'gap',
+      });
+      throw new DataLossStop('gap in the partition');
+    }
+    await options.eachBatch(messages);
+    const next = offsets.reduce((a, b) => (b > a ? b : a)) + 1n;
+    if (next > (positions.get(partition) ?? -1n)) positions.set(partition, next);
+    await options.positions?.save(options.groupId, topic, partition, next);
+  };
 
   const schedule = (error: unknown) => {
+    if (error instanceof DataLossStop || stopped || state === 'data_loss') return;
     lastError = summary(error);
-    if (stopped || state === 'data_loss') return;
     restarts += 1;
     restartsCounter.inc(labels);
     state = 'backing_off';
@@ -138,7 +235,7 @@ export async function startSupervisedConsumer(
         fromBeginning: options.fromBeginning,
         concurrency: options.concurrency,
         eachBatch: async (messages) => {
-          await options.eachBatch(messages);
+          await handle(messages);
           lastProgress = now();
           backoff = initialBackoff;
           progressGauge.set(labels, lastProgress / 1000);
@@ -147,16 +244,10 @@ export async function startSupervisedConsumer(
         onAssignment: (partitions) => {
           assigned = partitions;
           assignedGauge.set(labels, partitions.length);
+          // Another member may have moved these partitions on: read where they stand again.
+          expected = undefined;
         },
-        onDataLoss: (loss) => {
-          dataLoss = loss;
-          state = 'data_loss';
-          healthyGauge.set(labels, 0);
-          log.error({ loss }, 'messages lost; consumer stopped until an operator acts');
-          void Promise.resolve(options.onDataLoss?.(loss)).catch((error: unknown) =>
-            log.error({ err: summary(error) }, 'recording the data loss failed'),
-          );
-        },
+        onDataLoss: lose,
       });
       if (stopped) {
         await subscription.stop();
@@ -169,7 +260,32 @@ export async function startSupervisedConsumer(
     }
   };
 
+  /** Subscribes again once an operator has resolved the loss that stopped the consumer. */
+  const resumeIfResolved = async (): Promise<void> => {
+    if (state !== 'data_loss' || stopped || resuming || !options.stillBlocked) return;
+    resuming = true;
+    try {
+      // Resolved means recorded, then closed by an operator: never before it is recorded.
+      if (!lossRecorded || !(await lossRecorded)) return;
+      if (state !== 'data_loss' || (await options.stillBlocked())) return;
+      log.info({ loss: dataLoss }, 'data-loss incident resolved; consuming again');
+      await subscription?.stop().catch(() => undefined);
+      dataLoss = null;
+      lossRecorded = undefined;
+      lastError = null;
+      expected = undefined;
+      backoff = initialBackoff;
+      state = 'starting';
+      await subscribe();
+    } catch (error) {
+      lastError = summary(error);
+    } finally {
+      resuming = false;
+    }
+  };
+
   const sample = async (): Promise<void> => {
+    await resumeIfResolved();
     try {
       const l = await options.transport.lag(options.topic, options.groupId);
       lag = l.total;
@@ -228,6 +344,7 @@ export async function startSupervisedConsumer(
   if (options.blockedBy) {
     dataLoss = options.blockedBy;
     state = 'data_loss';
+    lossRecorded = Promise.resolve(true);
     log.error({ loss: dataLoss }, 'not consuming: an earlier data loss is unresolved');
     return self;
   }

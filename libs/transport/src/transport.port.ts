@@ -43,7 +43,8 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
   /**
    * Called when messages the group had not read are gone (the broker reported the committed
-   * offset out of range, or a batch does not start where the last one ended). The subscription
+   * offset out of range). Gaps (offsets skipped inside the log) are found by the supervised
+   * consumer, against positions it keeps outside the broker. The subscription
    * then stops without handling anything past the loss and without committing, so it is
    * reported again on the next start until an operator acts.
    */
@@ -61,6 +62,18 @@ export interface DataLoss {
   /** The offset delivery resumed at (null when nothing was delivered). */
   firstOffset: string | null;
   reason: 'offset_out_of_range' | 'gap';
+  /** The consumer group that lost them (set by the supervised consumer). */
+  groupId?: string;
+}
+
+/** What became of a request to set a topic's retention. */
+export interface TopicRetention {
+  topic: string;
+  retentionMs: number;
+  /** `applied`: set and read back; `refused`: the broker would not; `not_applicable`: no broker. */
+  status: 'applied' | 'refused' | 'not_applicable';
+  /** Why not applied (an error class or code, never a message). */
+  reason?: string;
 }
 
 /** How far a consumer group is behind the log, per partition and in all. */
@@ -82,6 +95,13 @@ export interface Transport {
   subscribe(options: SubscribeOptions): Promise<TransportSubscription>;
   /** How many messages of `topic` the group has not yet committed. */
   lag(topic: string, groupId: string): Promise<GroupLag>;
+  /**
+   * Sets how long the broker keeps a topic's messages (`retention.ms`) and reads it back.
+   * Never throws: a broker that refuses (or cannot be asked) is reported as `refused` with the
+   * error's class or code, so the caller can say so. Optional: a transport without retention
+   * (the in-process log, a test double) leaves it out.
+   */
+  setTopicRetention?(topic: string, retentionMs: number): Promise<TopicRetention>;
   /** Makes sure the topics exist (idempotent). */
   ensureTopics(topics: string[]): Promise<void>;
   /** Stops every subscription and disconnects. */

@@ -8,27 +8,21 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import {
-  ApiHeader,
-  ApiOkResponse,
-  ApiParam,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { isOutcomeMeasure, OUTCOME_MEASURES, type OutcomeMeasure } from '@linkage/domain';
-import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
-import { toCsv, wantsCsv } from '../http/csv';
+import { PublishedResponse } from '@linkage/governance';
 import {
-  AnalyticsQueries,
-  BREAKDOWN_DIMENSIONS,
-  isOnWindowGrid,
-  OUTCOME_WINDOW_GRID_MONTHS,
-  type Audience,
-  type BreakdownDimension,
-  type QueryResult,
-} from './analytics.queries';
+  COHORT_BODY,
+  OUTCOMES_BODY,
+  EVENT_STUDY_BODY,
+  BREAKDOWN_BODY,
+  WELLBEING_BODY,
+  BALANCE_BODY,
+} from '../http/response-schemas';
+import { RequiresPermission, type GovernedRequest } from '@linkage/governance';
+import { answerPublished } from '../http/published-answer';
+import { BreakdownParams, MeasureQuery, OutcomesQuery } from './analytics.dto';
+import { AnalyticsQueries, type Audience, type QueryResult } from './analytics.queries';
 
 export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
 
@@ -45,98 +39,62 @@ export class AnalyticsController {
 
   @Get('cohort')
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
-  @ApiOkResponse({ description: 'Cohort size, index dates by month and Life Rooms engagement' })
+  @PublishedResponse('Cohort size, index dates by month and Life Rooms engagement', COHORT_BODY)
   async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
     return this.answer(req, res, await this.queries.cohort(audienceOf(req)));
   }
 
   @Get('outcomes')
   @RequiresPermission('read:outcomes', { action: 'read outcomes' })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiQuery({
-    name: 'before',
-    required: false,
-    description: 'months before the index date, a multiple of 3 (default 12)',
-  })
-  @ApiQuery({
-    name: 'after',
-    required: false,
-    description: 'months after the index date, a multiple of 3 (default 12)',
-  })
-  @ApiQuery({
-    name: 'washout',
-    required: false,
-    description: 'months before the index date left out of the baseline (default 3: the dip)',
-  })
-  @ApiOkResponse({
-    description:
-      'Users vs matched controls per person-year, DiD with a 95% interval over matched sets, and which diagnostics passed (balance, pre-trend, negative control)',
-  })
+  @PublishedResponse(
+    'Users vs matched controls per person-year, DiD with a 95% interval over matched sets, and which diagnostics passed (balance, pre-trend, negative control)',
+    OUTCOMES_BODY,
+  )
   async outcomes(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('measure') measure?: string,
-    @Query('before') before?: string,
-    @Query('after') after?: string,
-    @Query('washout') washout?: string,
+    @Query() query: OutcomesQuery,
   ) {
-    const b = parseMonths(before, 'before');
-    const w = parseWashout(washout, b);
+    const before = query.before ?? 12;
     const result = await this.queries.outcomes(
-      parseMeasure(measure),
-      b,
-      parseMonths(after, 'after'),
+      query.measure,
+      before,
+      query.after ?? 12,
       audienceOf(req),
-      w,
+      washoutWithin(query.washout, before),
     );
     return this.answer(req, res, result);
   }
 
   @Get('outcomes/event-study')
   @RequiresPermission('read:outcomes', { action: 'read event study' })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiOkResponse({
-    description:
-      'Monthly rates of users and matched controls, 24 months before to 24 after the index date',
-  })
+  @PublishedResponse(
+    'Monthly rates of users and matched controls, 24 months before to 24 after the index date',
+    EVENT_STUDY_BODY,
+  )
   async eventStudy(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('measure') measure?: string,
+    @Query() query: MeasureQuery,
   ) {
-    return this.answer(
-      req,
-      res,
-      await this.queries.eventStudy(parseMeasure(measure), audienceOf(req)),
-    );
+    return this.answer(req, res, await this.queries.eventStudy(query.measure, audienceOf(req)));
   }
 
   @Get('breakdowns/:dimension')
   @RequiresPermission('read:outcomes', { action: 'read breakdown' })
-  @ApiParam({ name: 'dimension', enum: BREAKDOWN_DIMENSIONS })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES })
-  @ApiOkResponse({
-    description:
-      'Cohort users by a fixed dimension, with the measure in the year after the index date',
-  })
+  @PublishedResponse(
+    'Cohort users by a fixed dimension, with the measure in the year after the index date',
+    BREAKDOWN_BODY,
+  )
   async breakdown(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Param('dimension') dimension: string,
-    @Query('measure') measure?: string,
+    @Param() params: BreakdownParams,
+    @Query() query: MeasureQuery,
   ) {
-    if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension)) {
-      throw new BadRequestException({
-        error: 'validation_failed',
-        reason: 'unknown_dimension',
-        field: '/dimension',
-        allowed: BREAKDOWN_DIMENSIONS,
-        message: `unknown dimension: one of ${BREAKDOWN_DIMENSIONS.join(', ')}`,
-      });
-    }
     const result = await this.queries.breakdown(
-      dimension as BreakdownDimension,
-      parseMeasure(measure),
+      params.dimension,
+      query.measure,
       12,
       audienceOf(req),
     );
@@ -145,14 +103,14 @@ export class AnalyticsController {
 
   @Get('wellbeing')
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
-  @ApiOkResponse({ description: 'SWEMWBS metric baseline, follow-up and change' })
+  @PublishedResponse('SWEMWBS metric baseline, follow-up and change', WELLBEING_BODY)
   async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
     return this.answer(req, res, await this.queries.wellbeing(audienceOf(req)));
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
-  @ApiOkResponse({ description: 'Standardised mean differences before and after matching' })
+  @PublishedResponse('Standardised mean differences before and after matching', BALANCE_BODY)
   async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
     return this.answer(req, res, await this.queries.balance(audienceOf(req)));
   }
@@ -162,87 +120,27 @@ export class AnalyticsController {
     res: Response,
     result: QueryResult<Record<string, unknown>>,
   ): unknown {
-    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
-    res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
-    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
-    if (wantsCsv(String(req.headers.accept ?? ''))) {
-      // CSV has no place for it: the suppressed list travels in a header (cells and rules only).
-      res.setHeader('x-linkage-suppressed', suppressedHeader(result));
-      res.setHeader('content-type', 'text/csv; charset=utf-8');
-      return toCsv(result.rows);
-    }
-    return result.body;
+    return answerPublished(req, res, result);
   }
 }
 
-function parseMeasure(measure: string | undefined): OutcomeMeasure {
-  if (!isOutcomeMeasure(measure)) {
-    const missing = measure === undefined || measure === '';
-    // The allowed values travel with the error, so a caller can fix the request from it alone.
-    throw new BadRequestException({
-      error: 'validation_failed',
-      reason: missing ? 'measure_required' : 'unknown_measure',
-      field: '/measure',
-      allowed: OUTCOME_MEASURES,
-      message: `${missing ? 'the query parameter measure is required' : 'unknown measure'}: one of ${OUTCOME_MEASURES.join(', ')}`,
-    });
-  }
-  return measure;
-}
-
-function parseWashout(value: string | undefined, before: number): number {
-  if (value === undefined || value === '') return Math.min(3, before - 1);
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n >= before) {
+/** The washout must leave some baseline: fewer months than the window before the index date. */
+function washoutWithin(washout: number | undefined, before: number): number {
+  if (washout === undefined) return Math.min(3, before - 1);
+  if (washout >= before) {
     throw new BadRequestException({
       error: 'validation_failed',
       reason: 'washout_out_of_range',
       field: '/washout',
+      message: 'washout must be a whole number of months, less than before',
     });
   }
-  return n;
-}
-
-function parseMonths(value: string | undefined, field: string): number {
-  if (value === undefined || value === '') return 12;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 60) {
-    throw new BadRequestException({
-      error: 'validation_failed',
-      reason: 'months_out_of_range',
-      field: `/${field}`,
-      message: `${field} must be a whole number of months from 1 to 60`,
-    });
-  }
-  if (!isOnWindowGrid(n)) {
-    throw new BadRequestException({
-      error: 'validation_failed',
-      reason: 'window_not_on_grid',
-      field: `/${field}`,
-      grid: `multiples of ${OUTCOME_WINDOW_GRID_MONTHS} months`,
-    });
-  }
-  return n;
+  return washout;
 }
 
 /** The caller's DSA and the output asked for: the answer is checked against and recorded in its ledger. */
-function audienceOf(req: GovernedRequest): Audience | undefined {
+export function audienceOf(req: GovernedRequest): Audience | undefined {
   const actor = req.governance?.actor;
   if (!actor) return undefined;
   return { dsa: actor.dsa, output: `${req.method} ${req.url ?? ''}` };
-}
-
-const SUPPRESSED_HEADER_LIMIT = 4000;
-
-/** The suppressed list as a header value; long lists are cut (the JSON answer has them all). */
-function suppressedHeader(result: QueryResult<Record<string, unknown>>): string {
-  const all = JSON.stringify(result.suppressed);
-  if (all.length <= SUPPRESSED_HEADER_LIMIT) return all;
-  const kept: unknown[] = [];
-  for (const cell of result.suppressed) {
-    if (JSON.stringify([...kept, cell]).length > SUPPRESSED_HEADER_LIMIT) break;
-    kept.push(cell);
-  }
-  return JSON.stringify([...kept, { truncated: result.suppressed.length - kept.length }]);
 }

@@ -63,32 +63,61 @@ export function population(family: string, personIds: Iterable<string>): Release
 
 export interface CohortData {
   users: number;
-  indexMonths: Array<{ month: string; people: number }>;
-  sites: Array<{ site: string; people: number; visits: number }>;
-  needs: Array<{ need: string; people: number; prescriptions: number }>;
-  prescriptionOutcomes: Array<{ outcome: string; prescriptions: number }>;
+  indexMonths: Array<{ month: string; people: number; personIds: string[] }>;
+  sites: Array<{ site: string; people: number; visits: number; personIds: string[] }>;
+  needs: Array<{ need: string; people: number; prescriptions: number; personIds: string[] }>;
+  /** Prescriptions by outcome, and the people who had one with that outcome. */
+  prescriptionOutcomes: Array<{ outcome: string; prescriptions: number; personIds: string[] }>;
   courseEnrolments: number;
   sessionsAttended: number;
   pathwaysContacts: number;
+  /** The cohort users (for the ledger). */
+  personIds: string[];
+  /** People with any course enrolment, session or pathways contact (for the ledger). */
+  engagedIds: Record<'course_enrolments' | 'sessions_attended' | 'pathways_contacts', string[]>;
 }
 
-/** Counts only: no population goes to the ledger (rounded counts are not differenced exactly). */
+/**
+ * Counts only, each over the people it describes (a population in the ledger): the users of a
+ * site or a need, of an index month, the whole cohort. Counts of contacts (visits,
+ * prescriptions) go with the people who had them, so a site whose people are a few apart from
+ * a set this DSA was given before is withheld with its visits.
+ */
 export function cohortPublication(d: CohortData): Publication {
-  const cells: Record<string, Statistic> = { size: count(d.users) };
-  for (const m of d.indexMonths) cells[`index_month/${m.month}/people`] = count(m.people);
+  const populations: Record<string, ReleasedPopulation> = {
+    cohort: population('cohort-users', d.personIds),
+  };
+  const cells: Record<string, Statistic> = { size: count(d.users, 'cohort') };
+  for (const m of d.indexMonths) {
+    populations[`month:${m.month}`] = population(`index-month:${m.month}`, m.personIds);
+    cells[`index_month/${m.month}/people`] = count(m.people, `month:${m.month}`);
+  }
   for (const s of d.sites) {
-    cells[`site/${s.site}/people`] = count(s.people);
-    cells[`site/${s.site}/visits`] = count(s.visits);
+    populations[`site:${s.site}`] = population(`site:${s.site}`, s.personIds);
+    cells[`site/${s.site}/people`] = count(s.people, `site:${s.site}`);
+    cells[`site/${s.site}/visits`] = count(s.visits, `site:${s.site}`);
   }
   for (const n of d.needs) {
-    cells[`need/${n.need}/people`] = count(n.people);
-    cells[`need/${n.need}/prescriptions`] = count(n.prescriptions);
+    populations[`need:${n.need}`] = population(`need:${n.need}`, n.personIds);
+    cells[`need/${n.need}/people`] = count(n.people, `need:${n.need}`);
+    cells[`need/${n.need}/prescriptions`] = count(n.prescriptions, `need:${n.need}`);
   }
-  for (const o of d.prescriptionOutcomes)
-    cells[`prescription_outcome/${o.outcome}`] = count(o.prescriptions);
-  cells['engagement/course_enrolments'] = count(d.courseEnrolments);
-  cells['engagement/sessions_attended'] = count(d.sessionsAttended);
-  cells['engagement/pathways_contacts'] = count(d.pathwaysContacts);
+  for (const o of d.prescriptionOutcomes) {
+    populations[`outcome:${o.outcome}`] = population(
+      `prescription-outcome:${o.outcome}`,
+      o.personIds,
+    );
+    cells[`prescription_outcome/${o.outcome}`] = count(o.prescriptions, `outcome:${o.outcome}`);
+  }
+  const engagement = [
+    ['course_enrolments', d.courseEnrolments],
+    ['sessions_attended', d.sessionsAttended],
+    ['pathways_contacts', d.pathwaysContacts],
+  ] as const;
+  for (const [key, n] of engagement) {
+    populations[`engaged:${key}`] = population(`engaged:${key}`, d.engagedIds[key]);
+    cells[`engagement/${key}`] = count(n, `engaged:${key}`);
+  }
   const lines = [
     d.indexMonths.map((m) => `index_month/${m.month}/people`),
     d.sites.map((s) => `site/${s.site}/people`),
@@ -98,7 +127,7 @@ export function cohortPublication(d: CohortData): Publication {
     d.prescriptionOutcomes.map((o) => `prescription_outcome/${o.outcome}`),
   ].filter((line) => line.length > 0);
   return {
-    request: { cells, lines },
+    request: { cells, lines, populations },
     format(r) {
       const v = (cell: string) => publishedValue(r, cell);
       const size = v('size');
@@ -148,11 +177,11 @@ export function cohortPublication(d: CohortData): Publication {
         ...engagement.prescriptionOutcomes.map((o) => ({
           section: 'prescription_outcomes',
           key: o.outcome,
-          people: null,
+          people: '', // not counted by person: empty, not withheld (null)
           count: o.prescriptions,
         })),
         ...(['course_enrolments', 'sessions_attended', 'pathways_contacts'] as const).map(
-          (key) => ({ section: 'engagement', key, people: null, count: v(`engagement/${key}`) }),
+          (key) => ({ section: 'engagement', key, people: '', count: v(`engagement/${key}`) }),
         ),
       ];
       return { body: { size, indexDatesByMonth, engagement }, rows };
@@ -167,7 +196,8 @@ export interface OutcomesData {
   unit: string;
   before: number;
   after: number;
-  bootstrapReps: number;
+  /** How the interval was computed. */
+  interval: string;
   comparison: OutcomeComparison;
   userIds: string[];
   controlIds: string[];
@@ -241,16 +271,17 @@ export function outcomesPublication(d: OutcomesData): Publication {
         controls: { before: v('controls/before'), after: v('controls/after') },
         did,
         ci95,
-        bootstrapReps: d.bootstrapReps,
+        interval: d.interval,
       };
+      // The estimate compares the two groups: it is written once, on the users row.
       const rows: CsvRow[] = (['users', 'controls'] as const).map((group) => ({
         group,
         n: group === 'users' ? body.nUsers : body.nControls,
         before: body[group].before,
         after: body[group].after,
-        did,
-        ci95_low: ci95[0],
-        ci95_high: ci95[1],
+        did: group === 'users' ? did : '',
+        ci95_low: group === 'users' ? ci95[0] : '',
+        ci95_high: group === 'users' ? ci95[1] : '',
       }));
       return { body, rows };
     },
@@ -302,7 +333,9 @@ export function breakdownPublication(d: BreakdownData): Publication {
       dependsOn: isCost ? [`${g.key}/people`] : [`${g.key}/people`, `${g.key}/events`],
     };
   }
-  cells.totalPeople = { kind: 'count', value: d.distinctPeople.length };
+  // The distinct people over all groups: a population too (one group may hold nearly all).
+  populations.all = population(`${d.dimension}:all`, d.distinctPeople);
+  cells.totalPeople = { kind: 'count', value: d.distinctPeople.length, population: 'all' };
   const lines = [d.groups.map((g) => `${g.key}/people`)];
   if (!isCost) lines.push(d.groups.map((g) => `${g.key}/events`));
   return {
@@ -327,7 +360,7 @@ export function breakdownPublication(d: BreakdownData): Publication {
         rows: out.map((row) => ({
           [d.dimension]: row.key,
           people: row.people,
-          events: 'events' in row ? (row.events ?? null) : null,
+          ...('events' in row ? { events: row.events ?? null } : {}),
           rate_per_person_year: row.ratePerPersonYear,
         })),
       };
@@ -363,7 +396,7 @@ export function wellbeingPublication(d: WellbeingData): Publication {
   ];
   const pop = 'follow-up';
   const cells: Record<string, Statistic> = {
-    peopleWithBaseline: { kind: 'count', value: d.baselineIds.length },
+    peopleWithBaseline: { kind: 'count', value: d.baselineIds.length, population: 'baseline' },
     peopleWithFollowUp: { kind: 'count', value: n, population: pop },
     meanBaseline: {
       kind: 'mean',
@@ -396,7 +429,18 @@ export function wellbeingPublication(d: WellbeingData): Publication {
       dependsOn: ['meanChange'],
     },
   };
-  for (const c of categories) cells[`change/${c.key}`] = { kind: 'count', value: c.count };
+  for (const c of categories)
+    cells[`change/${c.key}`] = { kind: 'count', value: c.count, population: `change:${c.key}` };
+  const changed = (key: string) =>
+    d.followUp
+      .filter((r) =>
+        key === 'improved'
+          ? r.change >= d.meaningfulChange
+          : key === 'worsened'
+            ? r.change <= -d.meaningfulChange
+            : Math.abs(r.change) < d.meaningfulChange,
+      )
+      .map((r) => r.personId);
   return {
     request: {
       cells,
@@ -405,6 +449,13 @@ export function wellbeingPublication(d: WellbeingData): Publication {
         [pop]: population(
           'wellbeing-follow-up',
           d.followUp.map((r) => r.personId),
+        ),
+        baseline: population('wellbeing-baseline', d.baselineIds),
+        ...Object.fromEntries(
+          categories.map((c) => [
+            `change:${c.key}`,
+            population(`wellbeing-change:${c.key}`, changed(c.key)),
+          ]),
         ),
       },
     },
@@ -462,6 +513,8 @@ export interface BalanceData {
   }>;
   /** Users the matcher considered, matched users, matched controls (person ids). */
   cohortUserIds: string[];
+  /** The comparison pool (non-users considered). */
+  comparisonIds: string[];
   matchedUserIds: string[];
   matchedControlIds: string[];
 }
@@ -472,10 +525,12 @@ export interface BalanceData {
  * gate withholds the means over all users rather than the matched comparison.
  */
 export function balancePublication(d: BalanceData): Publication {
+  const matched = new Set(d.matchedUserIds);
   const cells: Record<string, Statistic> = {
-    cohortUsers: { kind: 'count', value: d.cohortUsers },
+    cohortUsers: { kind: 'count', value: d.cohortUsers, population: 'cohort' },
     matchedUsers: { kind: 'count', value: d.matchedUsers, population: 'matched' },
-    unmatchedUsers: { kind: 'count', value: d.unmatchedUsers },
+    unmatchedUsers: { kind: 'count', value: d.unmatchedUsers, population: 'unmatched' },
+    // Relaxed users are a count from the matching run without their ids: gated as a count only.
     relaxedUsers: { kind: 'count', value: d.relaxedUsers },
   };
   for (const c of d.covariates) {
@@ -488,7 +543,12 @@ export function balancePublication(d: BalanceData): Publication {
       population: 'cohort',
     };
     cells[`${k}/meanUsersBefore`] = mean(c.before.meanUsers, d.cohortUsers, range, 'cohort');
-    cells[`${k}/meanComparisonBefore`] = mean(c.before.meanControls, d.comparisonPool, range);
+    cells[`${k}/meanComparisonBefore`] = mean(
+      c.before.meanControls,
+      d.comparisonPool,
+      range,
+      'comparison',
+    );
     if (c.after) {
       cells[`${k}/smdAfter`] = {
         kind: 'smd',
@@ -513,6 +573,11 @@ export function balancePublication(d: BalanceData): Publication {
         matched: population('matched-users', d.matchedUserIds),
         controls: population('matched-controls', d.matchedControlIds),
         cohort: population('cohort-users', d.cohortUserIds),
+        unmatched: population(
+          'unmatched-users',
+          d.cohortUserIds.filter((id) => !matched.has(id)),
+        ),
+        comparison: population('comparison-pool', d.comparisonIds),
       },
     },
     format(r) {
@@ -540,14 +605,22 @@ export function balancePublication(d: BalanceData): Publication {
               : null,
           covariates,
         },
-        rows: covariates.map((c) => ({ ...c })),
+        // A statistic not computed for a covariate does not apply (''); a withheld one is null.
+        rows: covariates.map((c) =>
+          Object.fromEntries(
+            Object.entries(c).map(([k, value]) => [
+              k,
+              k === 'covariate' || value !== null || `${c.covariate}/${k}` in r.cells ? value : '',
+            ]),
+          ),
+        ),
       };
     },
   };
 }
 
-function count(value: number): Statistic {
-  return { kind: 'count', value };
+function count(value: number, pop?: string): Statistic {
+  return { kind: 'count', value, ...(pop ? { population: pop } : {}) };
 }
 
 function mean(value: number, groupSize: number, valueRange: number, pop?: string): Statistic {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
@@ -12,13 +13,16 @@ import {
   parsePublishingPolicy,
   MEASURE_ACTIVITY,
   matchedDifferenceInDifferences,
-  mulberry32,
+  MATCHED_DID_INTERVAL,
   NEGATIVE_CONTROL_MEASURE,
   publishingPolicy,
   type DataSpan,
   type DisclosurePolicy,
   type EvaluationDesign,
   type EvaluationSubject,
+  type GateRequest,
+  type GateResult,
+  gateStatistic,
   type MatchedDid,
   type MonthWindow,
   type OutcomeMeasure,
@@ -42,6 +46,7 @@ import {
   type WellbeingData,
 } from './analytics.publications';
 import { eventStudyPublication, type EventStudyData } from './evaluation.publications';
+import { readModelVersion, ReadModelVersionCache } from './read-model-version-cache';
 
 /** Where a published number comes from: same provenance and data, same numbers. */
 export interface Provenance {
@@ -84,6 +89,17 @@ export interface ReleaseLedgerPort {
     },
   ): Promise<number>;
 }
+
+/**
+ * Told of every gated publication: what was gated, for whom, and whether the DSA's released-cell
+ * ledger was checked. The endpoint walk (test/adversarial) uses it to prove that every number a
+ * route answers came out of the gate; nothing in the service needs it.
+ */
+export type PublicationListener = (event: {
+  audience: Audience | undefined;
+  result: GateResult;
+  ledgerChecked: boolean;
+}) => void;
 
 /** A query result: the JSON body, its CSV rows, and what the audit entry records. */
 export interface QueryResult<B> {
@@ -145,7 +161,6 @@ export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
 /** A SWEMWBS metric change of at least this many points counts as meaningful. */
 export const WELLBEING_MEANINGFUL_CHANGE = 3;
 
-const BOOTSTRAP_REPS = 1000;
 const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
   gp: 'appointments per person-year',
   ae: 'attendances per person-year',
@@ -165,6 +180,9 @@ const MEASURE_UNITS: Record<OutcomeMeasure, string> = {
  */
 export class AnalyticsQueries {
   private readonly policy: PublishingPolicy;
+  private readonly listeners: PublicationListener[] = [];
+  /** Computations before the gate, once per read-model version (read-model-version-cache.ts). */
+  private readonly computed: ReadModelVersionCache | undefined;
 
   /**
    * `policy`: the publishing policy (or, for older callers, count rules only); `ledger`: the
@@ -175,7 +193,10 @@ export class AnalyticsQueries {
     policy: PublishingPolicy | DisclosurePolicy = configuredPublishingPolicy(),
     private readonly schema = 'read_model',
     private readonly ledger?: ReleaseLedgerPort,
+    /** `cacheComputations: false` computes every answer afresh (the path the cache is tested against). */
+    options: { cacheComputations?: boolean } = {},
   ) {
+    this.computed = options.cacheComputations === false ? undefined : new ReadModelVersionCache();
     this.policy =
       'version' in policy
         ? policy
@@ -221,19 +242,27 @@ export class AnalyticsQueries {
     };
   }
 
+  /** The publishing policy every answer of these queries is gated by. */
+  get publishingPolicy(): PublishingPolicy {
+    return this.policy;
+  }
+
+  /** Adds a listener told of every gated publication (see `PublicationListener`). */
+  observe(listener: PublicationListener): void {
+    this.listeners.push(listener);
+  }
+
   /**
-   * Gates a publication for its audience: loads what the DSA was given before from the
-   * released-cell ledger, applies the publishing gate, records the populations released, and
-   * formats the answer with the gate's `suppressed` list and the policy version.
+   * The one way a number leaves these queries (and the area and segment queries, which use it):
+   * loads what the DSA was given before from the released-cell ledger, applies the publishing
+   * gate, and records the populations released. Without an audience (CLI, tests) no ledger is
+   * checked or written.
    */
-  private async publish(
-    publication: Publication,
-    audience: Audience | undefined,
-  ): Promise<QueryResult<Record<string, unknown>>> {
-    const provenance = await this.provenance();
+  async gate(request: GateRequest, audience: Audience | undefined): Promise<GateResult> {
+    const ledgerChecked = Boolean(audience && this.ledger);
     const ledgerState =
       audience && this.ledger ? await this.ledger.load(audience.dsa) : EMPTY_RELEASE_LEDGER;
-    const gated = applyPublishingGate(publication.request, this.policy, ledgerState);
+    const gated = applyPublishingGate(request, this.policy, ledgerState);
     if (audience && this.ledger && gated.released.length > 0) {
       await this.ledger.record(audience.dsa, {
         output: audience.output,
@@ -242,6 +271,21 @@ export class AnalyticsQueries {
         populations: gated.released,
       });
     }
+    for (const listener of this.listeners) listener({ audience, result: gated, ledgerChecked });
+    return gated;
+  }
+
+  /**
+   * Gates a publication for its audience (`gate`) and formats the answer with the gate's
+   * `suppressed` list and the policy version.
+   */
+  private async publish(
+    publication: Publication,
+    audience: Audience | undefined,
+    version?: string,
+  ): Promise<QueryResult<Record<string, unknown>>> {
+    const provenance = await this.once(version, 'provenance', () => this.provenance());
+    const gated = await this.gate(publication.request, audience);
     const { body, rows } = publication.format(gated);
     const cellsSuppressed = gated.suppressed.length;
     return {
@@ -253,11 +297,38 @@ export class AnalyticsQueries {
     };
   }
 
+  /** The read models' version when computations are cached; undefined when they are not. */
+  private async version(): Promise<string | undefined> {
+    return this.computed ? readModelVersion(this.sql, this.schema) : undefined;
+  }
+
+  /** `compute()`, or its result from earlier at the same read-model version. */
+  private once<T>(version: string | undefined, key: string, compute: () => Promise<T>): Promise<T> {
+    return version === undefined || !this.computed
+      ? compute()
+      : this.computed.get(version, key, compute);
+  }
+
+  /** Computes a publication once per read-model version, and gates it for every asker. */
+  private async publishOnce(
+    key: string,
+    audience: Audience | undefined,
+    compute: () => Promise<Publication>,
+  ): Promise<QueryResult<Record<string, unknown>>> {
+    const version = await this.version();
+    return this.publish(await this.once(version, key, compute), audience, version);
+  }
+
   /** Cohort size, index dates by month and Life Rooms engagement. */
   async cohort(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce('cohort', audience, () => this.computeCohort());
+  }
+
+  private async computeCohort(): Promise<Publication> {
     const s = this.s;
     const users = await this.sql<
       {
+        person_id: string;
         index_month: string;
         visits_by_site: Record<string, number>;
         course_enrolments: number;
@@ -267,53 +338,88 @@ export class AnalyticsQueries {
         outcomes_by_need: Record<string, Record<string, number>>;
       }[]
     >`
-      select to_char(l.index_date, 'YYYY-MM') as index_month, l.visits_by_site, l.course_enrolments,
+      select l.person_id, to_char(l.index_date, 'YYYY-MM') as index_month, l.visits_by_site, l.course_enrolments,
              l.sessions_attended, l.pathways_contacts, l.prescriptions_by_need, l.outcomes_by_need
       from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
       where l.person_id is not null and l.index_date is not null and not coalesce(p.opted_out, false)`;
-    const sites = new Map<string, { people: number; visits: number }>();
-    const needs = new Map<string, { people: number; prescriptions: number }>();
-    const outcomes = new Map<string, number>();
+    const sites = new Map<string, { people: string[]; visits: number }>();
+    const needs = new Map<string, { people: string[]; prescriptions: number }>();
+    const outcomes = new Map<string, { people: Set<string>; prescriptions: number }>();
+    const months = new Map<string, string[]>();
+    const engaged = {
+      enrolled: [] as string[],
+      sessions: [] as string[],
+      pathways: [] as string[],
+    };
     let enrolments = 0;
     let sessions = 0;
     let pathways = 0;
     for (const u of users) {
+      const month = months.get(u.index_month) ?? [];
+      month.push(u.person_id);
+      months.set(u.index_month, month);
       for (const [site, n] of Object.entries(u.visits_by_site)) {
-        const row = sites.get(site) ?? { people: 0, visits: 0 };
-        row.people++;
+        const row = sites.get(site) ?? { people: [], visits: 0 };
+        row.people.push(u.person_id);
         row.visits += n;
         sites.set(site, row);
       }
       for (const [need, n] of Object.entries(u.prescriptions_by_need)) {
-        const row = needs.get(need) ?? { people: 0, prescriptions: 0 };
-        row.people++;
+        const row = needs.get(need) ?? { people: [], prescriptions: 0 };
+        row.people.push(u.person_id);
         row.prescriptions += n;
         needs.set(need, row);
       }
       for (const byOutcome of Object.values(u.outcomes_by_need)) {
-        for (const [outcome, n] of Object.entries(byOutcome))
-          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + n);
+        for (const [outcome, n] of Object.entries(byOutcome)) {
+          const row = outcomes.get(outcome) ?? { people: new Set<string>(), prescriptions: 0 };
+          row.people.add(u.person_id);
+          row.prescriptions += n;
+          outcomes.set(outcome, row);
+        }
       }
+      if (u.course_enrolments > 0) engaged.enrolled.push(u.person_id);
+      if (u.sessions_attended > 0) engaged.sessions.push(u.person_id);
+      if (u.pathways_contacts > 0) engaged.pathways.push(u.person_id);
       enrolments += u.course_enrolments;
       sessions += u.sessions_attended;
       pathways += u.pathways_contacts;
     }
     const data: CohortData = {
       users: users.length,
-      indexMonths: tally(users.map((u) => u.index_month)).map((t) => ({
-        month: t.key,
-        people: t.count,
+      indexMonths: [...months.keys()].sort().map((month) => ({
+        month,
+        people: months.get(month)!.length,
+        personIds: months.get(month)!,
       })),
-      sites: [...sites.keys()].sort().map((site) => ({ site, ...sites.get(site)! })),
-      needs: [...needs.keys()].sort().map((need) => ({ need, ...needs.get(need)! })),
-      prescriptionOutcomes: [...outcomes.keys()]
-        .sort()
-        .map((outcome) => ({ outcome, prescriptions: outcomes.get(outcome)! })),
+      sites: [...sites.keys()].sort().map((site) => ({
+        site,
+        people: sites.get(site)!.people.length,
+        visits: sites.get(site)!.visits,
+        personIds: sites.get(site)!.people,
+      })),
+      needs: [...needs.keys()].sort().map((need) => ({
+        need,
+        people: needs.get(need)!.people.length,
+        prescriptions: needs.get(need)!.prescriptions,
+        personIds: needs.get(need)!.people,
+      })),
+      prescriptionOutcomes: [...outcomes.keys()].sort().map((outcome) => ({
+        outcome,
+        prescriptions: outcomes.get(outcome)!.prescriptions,
+        personIds: [...outcomes.get(outcome)!.people],
+      })),
       courseEnrolments: enrolments,
       sessionsAttended: sessions,
       pathwaysContacts: pathways,
+      personIds: users.map((u) => u.person_id),
+      engagedIds: {
+        course_enrolments: engaged.enrolled,
+        sessions_attended: engaged.sessions,
+        pathways_contacts: engaged.pathways,
+      },
     };
-    return this.publish(cohortPublication(data), audience);
+    return cohortPublication(data);
   }
 
   /**
@@ -435,37 +541,18 @@ export class AnalyticsQueries {
   ): Promise<QueryResult<Record<string, unknown>>> {
     assertOnWindowGrid(before, 'before');
     assertOnWindowGrid(after, 'after');
-    const provenance = await this.provenance();
-    const { sets, subjects, span, design, balanceAfter } = await this.matchedSubjects(
-      [measure, NEGATIVE_CONTROL_MEASURE as OutcomeMeasure],
-      usersAmong,
+    const version = await this.version();
+    const { publication, baseline, result, placebo, negative, balanceAfter } = await this.once(
+      version,
+      `outcomes:${measure}:${before}:${after}:${washout}:${usersKey(usersAmong)}`,
+      () => this.computeOutcomes(measure, before, after, washout, usersAmong),
     );
-    const baseline: MonthWindow = [-before, -washout];
-    const windows = { before: baseline, after: [0, after] as MonthWindow };
-    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }, seed: number) =>
-      matchedDifferenceInDifferences(sets, subjects, m, w, span, BOOTSTRAP_REPS, mulberry32(seed));
-    const seed = provenance.matching.seed;
-    const result = did(measure, windows, seed);
-    const placebo = did(measure, design.placebo, seed + 1);
-    const negative = did(NEGATIVE_CONTROL_MEASURE, windows, seed + 2);
-    const data: OutcomesData = {
-      measure,
-      unit: MEASURE_UNITS[measure],
-      before,
-      after,
-      bootstrapReps: BOOTSTRAP_REPS,
-      comparison: result,
-      userIds: sets.map((set) => set.userId),
-      controlIds: sets.flatMap((set) => set.controlIds),
-    };
-    const published = await this.publish(outcomesPublication(data), audience);
+    const published = await this.publish(publication, audience, version);
     // The diagnostics go beside the estimate, and only when the gate published it: the placebo
     // and negative-control estimates are the same kind of statistic over the same people.
     if (published.body.did !== null && published.body.did !== undefined) {
       published.body.washout = washout;
       published.body.baselineMonths = baseline;
-      published.body.bootstrap =
-        'users and distinct controls resampled (controls are matched with replacement)';
       published.body.diagnostics = this.diagnostics(
         result,
         placebo,
@@ -477,7 +564,52 @@ export class AnalyticsQueries {
     return published;
   }
 
-  /** Which diagnostics passed, in words a reviewer reads, beside every estimate. */
+  /** The estimate, its placebo and negative control: the work `outcomes` does once per version. */
+  private async computeOutcomes(
+    measure: OutcomeMeasure,
+    before: number,
+    after: number,
+    washout: number,
+    usersAmong: readonly string[] | undefined,
+  ) {
+    const { sets, subjects, span, design, balanceAfter } = await this.matchedSubjects(
+      [measure, NEGATIVE_CONTROL_MEASURE as OutcomeMeasure],
+      usersAmong,
+    );
+    const baseline: MonthWindow = [-before, -washout];
+    const windows = { before: baseline, after: [0, after] as MonthWindow };
+    const did = (m: string, w: { before: MonthWindow; after: MonthWindow }) =>
+      matchedDifferenceInDifferences(sets, subjects, m, w, span);
+    const result = did(measure, windows);
+    const placebo = did(measure, design.placebo);
+    const negative = did(NEGATIVE_CONTROL_MEASURE, windows);
+    const data: OutcomesData = {
+      measure,
+      unit: MEASURE_UNITS[measure],
+      before,
+      after,
+      interval: MATCHED_DID_INTERVAL,
+      comparison: result,
+      userIds: sets.map((set) => set.userId),
+      controlIds: sets.flatMap((set) => set.controlIds),
+    };
+    return {
+      publication: outcomesPublication(data),
+      baseline,
+      result,
+      placebo,
+      negative,
+      balanceAfter,
+    };
+  }
+
+  /**
+   * Which diagnostics passed, in words a reviewer reads, beside every estimate. Each number is a
+   * statistic of its kind and passes the gate (the estimate itself passed the ledger, and these
+   * describe the same matched people): the placebo and negative-control estimates with their
+   * intervals, the largest SMD (2 decimals) and the number of matched sets (a count). The
+   * verdicts are taken from the unrounded figures, which are not published.
+   */
   private diagnostics(
     estimate: MatchedDid,
     placebo: MatchedDid,
@@ -486,20 +618,42 @@ export class AnalyticsQueries {
     measure: string,
   ) {
     const maxAbsSmd = balanceAfter.reduce((m, r) => Math.max(m, Math.abs(r.smd)), 0);
-    const preTrendPassed = covers(placebo.ci95, 0);
-    const negativePassed = covers(negative.ci95, 0);
+    const groups = (d: MatchedDid) => [d.nUsers, d.distinctControls];
+    const gatedEstimate = (d: MatchedDid) => {
+      const cell = gateStatistic(
+        { kind: 'estimate', value: d.did, low: d.ci95[0], high: d.ci95[1], groupSizes: groups(d) },
+        this.policy,
+      );
+      return cell.published && cell.interval
+        ? { did: cell.value, ci95: [cell.interval[0], cell.interval[1]] as [number, number] }
+        : { did: null, ci95: [null, null] as [null, null] };
+    };
+    // The verdict a reader can check: from the published interval when there is one.
+    const coversZero = (d: MatchedDid) => {
+      const shown = gatedEstimate(d).ci95;
+      return shown[0] === null ? covers(d.ci95, 0) : covers(shown, 0);
+    };
+    const preTrendPassed = coversZero(placebo);
+    const negativePassed = coversZero(negative);
     const balanced = balancePassed(balanceAfter as never);
+    const published = (cell: ReturnType<typeof gateStatistic>) =>
+      cell.published ? cell.value : null;
     return {
       balance: {
         passed: balanced,
-        maxAbsSmdAfter: round(maxAbsSmd),
+        maxAbsSmdAfter: published(
+          gateStatistic(
+            { kind: 'smd', value: maxAbsSmd, groupSizes: groups(estimate) },
+            this.policy,
+          ),
+        ),
         limit: BALANCE_SMD_LIMIT,
         covariates: balanceAfter.length,
       },
       preTrend: {
         passed: preTrendPassed,
-        placeboDid: round(placebo.did),
-        ci95: [round(placebo.ci95[0]), round(placebo.ci95[1])],
+        placeboDid: gatedEstimate(placebo).did,
+        ci95: gatedEstimate(placebo).ci95,
         warning: preTrendPassed
           ? null
           : `The placebo difference in differences between two pre-index periods excludes zero for ${measure}: users and controls were not on parallel paths before the index date, so the estimate may be biased.`,
@@ -507,15 +661,15 @@ export class AnalyticsQueries {
       negativeControl: {
         measure: NEGATIVE_CONTROL_MEASURE,
         passed: negativePassed,
-        did: round(negative.did),
-        ci95: [round(negative.ci95[0]), round(negative.ci95[1])],
+        did: gatedEstimate(negative).did,
+        ci95: gatedEstimate(negative).ci95,
         why: 'planned (elective) admissions follow a surgical referral and a waiting list; the Life Rooms cannot plausibly change them within a year, but they share the confounding of the other measures',
         warning: negativePassed
           ? null
           : 'The negative-control outcome shows an "effect" the Life Rooms cannot have: suspect residual confounding.',
       },
       passed: balanced && preTrendPassed && negativePassed,
-      estimateSets: estimate.sets,
+      estimateSets: published(gateStatistic({ kind: 'count', value: estimate.sets }, this.policy)),
     };
   }
 
@@ -527,6 +681,12 @@ export class AnalyticsQueries {
     measure: OutcomeMeasure,
     audience?: Audience,
   ): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce(`event-study:${measure}`, audience, () =>
+      this.computeEventStudy(measure),
+    );
+  }
+
+  private async computeEventStudy(measure: OutcomeMeasure): Promise<Publication> {
     const { sets, subjects, span, design } = await this.matchedSubjects([measure]);
     const [from, to] = design.eventStudy;
     const data: EventStudyData = {
@@ -539,7 +699,7 @@ export class AnalyticsQueries {
       userIds: sets.map((set) => set.userId),
       controlIds: sets.flatMap((set) => set.controlIds),
     };
-    return this.publish(eventStudyPublication(data), audience);
+    return eventStudyPublication(data);
   }
 
   /** Cohort users by one fixed dimension, with the measure's rate in the year after the index date. */
@@ -550,6 +710,16 @@ export class AnalyticsQueries {
     audience?: Audience,
   ): Promise<QueryResult<Record<string, unknown>>> {
     assertOnWindowGrid(after, 'after');
+    return this.publishOnce(`breakdown:${dimension}:${measure}:${after}`, audience, () =>
+      this.computeBreakdown(dimension, measure, after),
+    );
+  }
+
+  private async computeBreakdown(
+    dimension: BreakdownDimension,
+    measure: OutcomeMeasure,
+    after: number,
+  ): Promise<Publication> {
     const s = this.s;
     const [run] = await this.sql<{ data_end: string | null }[]>`
       select coalesce(m.data_end, (select max(occurred_on) + 1 from ${s}.activity))::text as data_end
@@ -637,11 +807,15 @@ export class AnalyticsQueries {
       }),
       distinctPeople: [...distinct],
     };
-    return this.publish(breakdownPublication(data), audience);
+    return breakdownPublication(data);
   }
 
   /** SWEMWBS metric scores: baseline, follow-up and change among users with both. */
   async wellbeing(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce('wellbeing', audience, () => this.computeWellbeing());
+  }
+
+  private async computeWellbeing(): Promise<Publication> {
     const s = this.s;
     const rows = await this.sql<
       { person_id: string; baseline: number; follow_up: number; change: number }[]
@@ -663,11 +837,15 @@ export class AnalyticsQueries {
       })),
       meaningfulChange: WELLBEING_MEANINGFUL_CHANGE,
     };
-    return this.publish(wellbeingPublication(data), audience);
+    return wellbeingPublication(data);
   }
 
   /** Balance of the matched comparison: SMDs before and after matching, with its settings. */
   async balance(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
+    return this.publishOnce('balance', audience, () => this.computeBalance());
+  }
+
+  private async computeBalance(): Promise<Publication> {
     const s = this.s;
     const [run] = await this.sql<
       {
@@ -704,10 +882,11 @@ export class AnalyticsQueries {
         };
       }),
       cohortUserIds,
+      comparisonIds: cohort.filter((r) => !r.user).map((r) => r.person_id),
       matchedUserIds: [...new Set(pairs.map((p) => p.user_id))],
       matchedControlIds: [...new Set(pairs.map((p) => p.control_id))],
     };
-    return this.publish(balancePublication(data), audience);
+    return balancePublication(data);
   }
 }
 
@@ -718,10 +897,12 @@ interface BalanceRowLike {
   smd: number;
 }
 
-function tally(values: string[]): Array<{ key: string; count: number }> {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts.keys()].sort().map((key) => ({ key, count: counts.get(key)! }));
+/** A cache key for "only these users" (order does not matter); `*` for everyone. */
+function usersKey(usersAmong: readonly string[] | undefined): string {
+  if (!usersAmong) return '*';
+  return createHash('sha256')
+    .update([...usersAmong].sort().join(','))
+    .digest('hex');
 }
 
 function compareKeys(a: string, b: string): number {
@@ -729,9 +910,4 @@ function compareKeys(a: string, b: string): number {
   const nb = Number(b);
   if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function round(x: number | null | undefined): number | null {
-  if (x === null || x === undefined || !Number.isFinite(x)) return null;
-  return Math.round(x * 10000) / 10000;
 }

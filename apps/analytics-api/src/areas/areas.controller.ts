@@ -1,8 +1,11 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
-import { toCsv, wantsCsv } from '../http/csv';
+import { PublishedResponse } from '@linkage/governance';
+import { LSOA_REACH_BODY } from '../http/response-schemas';
+import { RequiresPermission, type GovernedRequest } from '@linkage/governance';
+import { answerPublished } from '../http/published-answer';
+import { audienceOf } from '../analytics/analytics.controller';
 import { AreaQueries } from './areas.queries';
 
 export const AREA_QUERIES = Symbol('AREA_QUERIES');
@@ -17,21 +20,14 @@ export class AreasController {
 
   @Get('lsoa')
   @RequiresPermission('read:outcomes', { action: 'read area reach' })
-  @ApiOkResponse({
-    description: 'Residents, Life Rooms users and users per 1,000 residents by LSOA',
-  })
+  @PublishedResponse(
+    'Residents, Life Rooms users and users per 1,000 residents by LSOA',
+    LSOA_REACH_BODY,
+  )
   async lsoa(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    const result = await this.queries.lsoaReach();
-    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
-    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
-    if (wantsCsv(String(req.headers.accept ?? ''))) {
-      res.setHeader('content-type', 'text/csv; charset=utf-8');
-      return toCsv(result.rows);
-    }
-    return result.body;
+    return answerPublished(req, res, await this.queries.lsoaReach(audienceOf(req)));
   }
 }

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { ApiTags } from '@nestjs/swagger';
 import type { Database } from '@linkage/database';
 import type { EventStore } from '@linkage/event-store';
-import { Public } from '@linkage/governance';
+import { Public, PublicRouteDocs } from '@linkage/governance';
 import { metricsRegistry } from '@linkage/observability';
 // The projector owns the lag gauges; the API publishes them on /health and /metrics.
 import { projectionLag } from '../../../projector/src';
@@ -33,6 +33,10 @@ export class HealthController {
    */
   @Get('health')
   @Public()
+  @PublicRouteDocs(
+    'Liveness with projection lag; 503 when an open transaction stalls the read models',
+    'health',
+  )
   async health(@Res({ passthrough: true }) res: Response) {
     const [row] = await this.db.sql<{ position: string; updated_at: Date }[]>`
       select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(
@@ -66,6 +70,7 @@ export class HealthController {
 
   @Get('metrics')
   @Public()
+  @PublicRouteDocs('Prometheus metrics', 'metrics')
   @Header('content-type', 'text/plain; version=0.0.4')
   async metrics(): Promise<string> {
     return metricsRegistry.metrics();

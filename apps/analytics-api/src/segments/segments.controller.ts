@@ -1,37 +1,25 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  Inject,
-  NotFoundException,
-  Param,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import {
-  ApiHeader,
-  ApiOkResponse,
-  ApiParam,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, Inject, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { NotFoundError } from '@linkage/common';
-import { OUTCOME_MEASURES } from '@linkage/domain';
-import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
-import { toCsv, wantsCsv } from '../http/csv';
+import { PublishedResponse, RequiresPermission, type GovernedRequest } from '@linkage/governance';
+import { audienceOf } from '../analytics/analytics.controller';
 import {
-  SEGMENT_AREA_LEVELS,
-  SegmentQueries,
-  type SegmentAreaLevel,
-  type SegmentResult,
-} from './segments.queries';
+  SEGMENT_LIST_BODY,
+  SEGMENT_BODY,
+  SEGMENT_AREAS_BODY,
+  SEGMENT_TREND_BODY,
+} from '../http/response-schemas';
+import { answerPublished } from '../http/published-answer';
+import {
+  SegmentAreasQuery,
+  SegmentListQuery,
+  SegmentParams,
+  SegmentShowQuery,
+} from './segments.dto';
+import { SegmentQueries, type SegmentResult } from './segments.queries';
 
 export const SEGMENT_QUERIES = Symbol('SEGMENT_QUERIES');
-
-const SEGMENT_ID = /^[a-z0-9-]+(\.[a-z0-9-]+){1,2}$/;
 
 /**
  * Segment reports (System P style): thin. Needs `read:segments`; audited like every route;
@@ -46,67 +34,59 @@ export class SegmentsController {
 
   @Get()
   @RequiresPermission('read:segments', { action: 'read segments' })
-  @ApiQuery({ name: 'ruleset', required: false })
-  @ApiOkResponse({
-    description:
-      'Every segment with its size at the latest run and the change since the run before',
-  })
+  @PublishedResponse(
+    'Every segment with its size at the latest run and the change since the run before',
+    SEGMENT_LIST_BODY,
+  )
   async list(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('ruleset') ruleset?: string,
+    @Query() query: SegmentListQuery,
   ) {
-    if (ruleset !== undefined && !/^[a-z0-9-]+$/.test(ruleset))
-      throw invalid('/ruleset', 'unknown_ruleset');
-    return this.answer(req, res, () => this.queries.list(ruleset));
+    return this.answer(req, res, () => this.queries.list(query.ruleset, audienceOf(req)));
   }
 
   @Get(':id')
   @RequiresPermission('read:segments', { action: 'read segment' })
-  @ApiParam({ name: 'id', description: '`<ruleset>.<segment>[.<subsegment>]`' })
-  @ApiQuery({ name: 'measure', enum: OUTCOME_MEASURES, required: false })
-  @ApiOkResponse({ description: 'Size, criteria and the Life Rooms lens of one segment' })
+  @PublishedResponse('Size, criteria and the Life Rooms lens of one segment', SEGMENT_BODY)
   async show(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Param('id') id: string,
-    @Query('measure') measure?: string,
+    @Param() params: SegmentParams,
+    @Query() query: SegmentShowQuery,
   ) {
-    checkId(id);
-    if (measure !== undefined && !(OUTCOME_MEASURES as readonly string[]).includes(measure))
-      throw invalid('/measure', 'unknown_measure');
-    return this.answer(req, res, () => this.queries.show(id, measure));
+    return this.answer(req, res, () =>
+      this.queries.show(params.id, query.measure, audienceOf(req)),
+    );
   }
 
   @Get(':id/areas')
   @RequiresPermission('read:segments', { action: 'read segment areas' })
-  @ApiParam({ name: 'id' })
-  @ApiQuery({ name: 'level', enum: SEGMENT_AREA_LEVELS, required: false })
-  @ApiOkResponse({ description: 'Members and Life Rooms users by area' })
+  @PublishedResponse('Members and Life Rooms users by area', SEGMENT_AREAS_BODY)
   async areas(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Param('id') id: string,
-    @Query('level') level?: string,
+    @Param() params: SegmentParams,
+    @Query() query: SegmentAreasQuery,
   ) {
-    checkId(id);
-    const l = level ?? 'local-authority';
-    if (!(SEGMENT_AREA_LEVELS as readonly string[]).includes(l))
-      throw invalid('/level', 'unknown_level');
-    return this.answer(req, res, () => this.queries.areas(id, l as SegmentAreaLevel));
+    const level = query.level ?? 'local-authority';
+    return this.answer(req, res, () => this.queries.areas(params.id, level, audienceOf(req)));
   }
 
   @Get(':id/trend')
   @RequiresPermission('read:segments', { action: 'read segment trend' })
-  @ApiParam({ name: 'id' })
-  @ApiOkResponse({ description: 'Size at every run and the change since the run before' })
+  @PublishedResponse(
+    'Size at every run, as a whole and by area, with the change since the run before',
+    SEGMENT_TREND_BODY,
+  )
   async trend(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Param('id') id: string,
+    @Param() params: SegmentParams,
+    @Query() query: SegmentAreasQuery,
   ) {
-    checkId(id);
-    return this.answer(req, res, () => this.queries.trend(id));
+    const level = query.level ?? 'local-authority';
+    return this.answer(req, res, () => this.queries.trend(params.id, level, audienceOf(req)));
   }
 
   private async answer(
@@ -125,20 +105,6 @@ export class SegmentsController {
         });
       throw error;
     }
-    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
-    if (wantsCsv(String(req.headers.accept ?? ''))) {
-      res.setHeader('content-type', 'text/csv; charset=utf-8');
-      return toCsv(result.rows);
-    }
-    return result.body;
+    return answerPublished(req, res, result);
   }
-}
-
-function invalid(field: string, reason: string): BadRequestException {
-  return new BadRequestException({ error: 'validation_failed', reason, field });
-}
-
-function checkId(id: string): void {
-  if (!SEGMENT_ID.test(id)) throw invalid('/id', 'invalid_segment_id');
 }

@@ -3,6 +3,7 @@ import { edgeBench } from './edge.bench';
 import { eventStoreAppendBench } from './event-store-append.bench';
 import { generateBench } from './generate.bench';
 import { ingestMemoryBench } from './ingest-memory.bench';
+import { linkageQualityBench } from './linkage-quality.bench';
 import { pipelineBench } from './pipeline.bench';
 import { projectionBench } from './projection.bench';
 
@@ -14,4 +15,5 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
   projectionBench,
   pipelineBench,
   ingestMemoryBench,
+  linkageQualityBench,
 ];

@@ -38,8 +38,11 @@ describe('validity study (3-seed smoke)', () => {
     );
     for (const r of runs) {
       expect(Number.isFinite(r.estimate)).toBe(true);
-      expect(r.ci95[0]).toBeLessThanOrEqual(r.estimate);
-      expect(r.ci95[1]).toBeGreaterThanOrEqual(r.estimate);
+      // The interval is the estimate +- 1.96 standard errors (Abadie-Imbens, matching with
+      // replacement), so a missing or zero SE shows here.
+      expect(r.se).toBeGreaterThan(0);
+      expect(r.ci95[0]).toBeCloseTo(r.estimate - 1.959964 * r.se, 10);
+      expect(r.ci95[1]).toBeCloseTo(r.estimate + 1.959964 * r.se, 10);
     }
     // Planted: crisis and A&E (reductions); nothing planted on GP, NHS 111 or the negative control.
     for (const r of runs.filter((x) => ['crisis', 'ae'].includes(x.measure))) {
@@ -60,6 +63,12 @@ describe('validity study (3-seed smoke)', () => {
     expect(nulls.filter((r) => r.significant).length / nulls.length).toBeLessThanOrEqual(0.2);
     expect(summary.find((s) => s.measure === 'gp')?.nullRuns).toBe(3);
   });
+
+  it('gives the same runs for the same seed (a figure in docs/VALIDITY.md can be reproduced)', () => {
+    expect(runValiditySeed(scenario, 'smoke-2', 400)).toEqual(
+      runs.filter((r) => r.seed === 'smoke-2'),
+    );
+  }, 60_000);
 
   it('balances the matched comparison (|SMD| well under the naive design)', () => {
     for (const r of runs) expect(r.maxAbsSmd).toBeLessThan(0.2);

@@ -30,6 +30,8 @@ export interface ValidityRun {
   measure: string;
   truth: number;
   estimate: number;
+  /** Standard error the interval was built from. */
+  se: number;
   ci95: [number, number];
   covered: boolean;
   /** Interval excludes zero. */
@@ -47,6 +49,12 @@ export interface ValidityMeasureSummary {
   meanRelativeBias: number | null;
   /** Mean of estimate - truth over every run (per person-year). */
   meanBias: number;
+  /**
+   * Spread of estimate - truth over runs, and the mean standard error the intervals claimed:
+   * a ratio (SE / spread) well under 1 means the intervals are too narrow.
+   */
+  errorSd: number;
+  meanSe: number;
   coverage: number;
   /** Runs where nothing was planted, and the share of them whose interval excludes zero. */
   nullRuns: number;
@@ -100,6 +108,7 @@ export function runValiditySeed(
       measure,
       truth,
       estimate: e.estimate.did,
+      se: e.estimate.se,
       ci95: e.estimate.ci95,
       covered: covers(e.estimate.ci95, truth),
       significant: !covers(e.estimate.ci95, 0),
@@ -126,6 +135,8 @@ export function summariseValidity(runs: readonly ValidityRun[]): ValidityMeasure
         ? mean(planted.map((r) => (r.estimate - r.truth) / Math.abs(r.truth)))
         : null,
       meanBias: mean(mine.map((r) => r.estimate - r.truth)),
+      errorSd: sd(mine.map((r) => r.estimate - r.truth)),
+      meanSe: mean(mine.map((r) => r.se)),
       coverage: mean(mine.map((r) => (r.covered ? 1 : 0))),
       nullRuns: nulls.length,
       falsePositiveRate: nulls.length ? mean(nulls.map((r) => (r.significant ? 1 : 0))) : null,
@@ -135,6 +146,12 @@ export function summariseValidity(runs: readonly ValidityRun[]): ValidityMeasure
 }
 
 export { NEGATIVE_CONTROL_MEASURE };
+
+function sd(xs: readonly number[]): number {
+  if (xs.length < 2) return Number.NaN;
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+}
 
 function dayOf(iso: string): number {
   return Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86_400_000);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { INestApplication } from '@nestjs/common';
 import { dataDir } from '@linkage/common';
+import { settleAfterBulkLoad } from '@linkage/database';
 import { createDemoKey, demoKeyPath, linkageSeconds } from '@linkage/pseudonymisation';
 import {
   auditActorAction,
@@ -170,7 +171,9 @@ async function runDemo(options: DemoOptions): Promise<void> {
         { resultSize: summary.records },
       );
     }
+    await settleAfterBulkLoad(runtime.db);
     const projected = await project(runtime, onOptOutsProcessed);
+    await settleAfterBulkLoad(runtime.db);
     await auditActorAction(
       audit,
       actor,

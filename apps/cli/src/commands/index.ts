@@ -3,6 +3,7 @@ import { registerIngestCommand } from './ingest.command';
 import { registerDeadLettersCommand } from './dead-letters.command';
 import { registerLinkageReportCommand } from './linkage-report.command';
 import { registerLinkageReviewCommand } from './linkage-review.command';
+import { registerLinkageSensitivityCommand } from './linkage-sensitivity.command';
 import { registerServeCommand } from './serve.command';
 import { registerGenerateCommand } from './generate.command';
 import { registerTokenCommand } from './token.command';
@@ -16,6 +17,7 @@ import { registerKeyCommand } from './key.command';
 import { registerSegmentCommand } from './segment.command';
 import { registerValidityCommand } from './validity.command';
 import { registerReleaseCommand } from './release.command';
+import { registerDataLossCommand } from './data-loss.command';
 
 /** Every verb of `linkage`: one file per verb under this folder, each adding itself here. */
 export type CommandRegistrar = (program: Command) => void;
@@ -26,6 +28,7 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerDeadLettersCommand,
   registerLinkageReportCommand,
   registerLinkageReviewCommand,
+  registerLinkageSensitivityCommand,
   registerServeCommand,
   registerGenerateCommand,
   registerTokenCommand,
@@ -38,4 +41,5 @@ export const commandRegistrars: CommandRegistrar[] = [
   registerSegmentCommand,
   registerValidityCommand,
   registerReleaseCommand,
+  registerDataLossCommand,
 ];

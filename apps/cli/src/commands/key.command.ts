@@ -158,7 +158,7 @@ function describe(s: KeyRotationSummary, demo: boolean): string {
     `rotated the pseudonymisation key ${s.fromKeyId} -> ${s.toKeyId}`,
     `  records read       ${s.records}`,
     `  people linked      ${s.persons}`,
-    `  link keys linked   ${s.linkKeys}`,
+    `  link keys linked   ${s.linkKeys} (${s.linkKeysCarried} carried over for the event writer)`,
     `  events appended    ${s.appended} (duplicates ${s.duplicates})`,
     demo
       ? '  the demo key under ./.data/keys is now the new key (the old one is kept beside it)'

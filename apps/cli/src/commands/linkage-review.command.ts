@@ -2,11 +2,16 @@ import { Command } from 'commander';
 import { ValidationError } from '@linkage/common';
 import { openDatabase } from '@linkage/database';
 import { openEventStore } from '@linkage/event-store';
-import { decideReview, listReviewCandidates } from '../../../event-writer/src';
+import {
+  decidePersonMergeCommand,
+  decideReview,
+  listReviewCandidates,
+} from '../../../event-writer/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 export const REVIEW_LIST_ACTION = 'linkage.review.list';
 export const REVIEW_DECIDE_ACTION = 'linkage.review.decide';
+export const PERSONS_DECIDE_ACTION = 'linkage.persons.decide';
 
 interface ActorOptions {
   token?: string;
@@ -114,4 +119,56 @@ export function registerLinkageReviewCommand(program: Command): void {
       }
     },
   );
+
+  for (const decision of ['merge', 'split'] as const) {
+    actorOptions(
+      review
+        .command(`${decision} <survivor> <merged>`)
+        .description(
+          decision === 'merge'
+            ? 'merge two NHS-numbered persons (pseudonyms): the merged one counts as the survivor'
+            : 'split a merge: the merged person counts as itself again',
+        )
+        .requiredOption(
+          '--reason <reason>',
+          decision === 'merge'
+            ? 'nhs_number_correction | duplicate_registration'
+            : 'nhs_number_correction | merged_in_error',
+        )
+        .option('--json', 'print the result as JSON'),
+    ).action(
+      async (
+        survivor: string,
+        merged: string,
+        opts: ActorOptions & { reason: string; json?: boolean },
+      ) => {
+        const actor = await resolveCliActor(opts);
+        const db = await openDatabase(process.env.DATABASE_URL ? {} : { max: 1 });
+        const store = await openEventStore({ db });
+        try {
+          const governance = await openCliGovernance(db);
+          const params = { survivor, merged, decision, reason: opts.reason };
+          await authorizeCli(actor, 'review:linkage', PERSONS_DECIDE_ACTION, params, governance);
+          const result = await decidePersonMergeCommand({
+            db,
+            store,
+            decision,
+            survivorId: survivor,
+            mergedId: merged,
+            reason: opts.reason,
+            now: new Date(),
+          });
+          await auditCliRead(actor, PERSONS_DECIDE_ACTION, params, result.events, { governance });
+          process.stdout.write(
+            opts.json
+              ? `${JSON.stringify(result)}\n`
+              : `${decision}: person ${merged} now counts as ${result.attributedTo} (${result.events} decision event(s))\n`,
+          );
+        } finally {
+          await store.close();
+          await db.close();
+        }
+      },
+    );
+  }
 }

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '@linkage/common';
-import { openDatabase, type Database } from '@linkage/database';
+import { openDatabase, type Database, type Sql } from '@linkage/database';
 import { openEventStore, type EventStore } from '@linkage/event-store';
+import { ReleasedCellLedger } from '@linkage/governance';
 import { createProgress } from '@linkage/observability';
 import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { runSegmentation, type SegmentationRunSummary } from '../../../projector/src';
@@ -126,9 +127,17 @@ export function registerSegmentCommand(program: Command): void {
           { governance },
         );
       }
-      const queries = new SegmentQueries(db.sql, new AnalyticsQueries(db.sql));
+      const queries = segmentQueries(db.sql);
       const lists = [];
-      for (const s of summaries) lists.push((await queries.list(s.rulesetId)).body);
+      for (const s of summaries)
+        lists.push(
+          (
+            await queries.list(s.rulesetId, {
+              dsa: actor.dsa,
+              output: `linkage segment run --ruleset ${s.rulesetId}`,
+            })
+          ).body,
+        );
       if (opts.json) {
         const runs = summaries.map(({ sizes: _raw, ...rest }) => rest);
         process.stdout.write(`${JSON.stringify({ runs, segments: lists })}\n`);
@@ -159,9 +168,10 @@ export function registerSegmentCommand(program: Command): void {
       const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
       const params: Record<string, string> = opts.ruleset ? { ruleset: opts.ruleset } : {};
       await authorizeCli(actor, 'read:segments', 'read segments', params, governance);
-      const result = await new SegmentQueries(db.sql, new AnalyticsQueries(db.sql)).list(
-        opts.ruleset,
-      );
+      const result = await segmentQueries(db.sql).list(opts.ruleset, {
+        dsa: actor.dsa,
+        output: `linkage segment list${opts.ruleset ? ` --ruleset ${opts.ruleset}` : ''}`,
+      });
       await auditCliRead(actor, 'read segments', params, result.rows.length, {
         cellsSuppressed: result.cellsSuppressed,
         governance,
@@ -179,7 +189,10 @@ export function registerSegmentCommand(program: Command): void {
       .command('show <id>')
       .description('one segment: size, Life Rooms lens, and its areas or trend')
       .option('--areas <level>', `members by area: ${SEGMENT_AREA_LEVELS.join(', ')}`)
-      .option('--trend', 'size at every run and the change since the run before'),
+      .option(
+        '--trend',
+        'size at every run and the change since the run before (by area with --areas <level>)',
+      ),
   ).action(async (id: string, opts: CommonOptions & { areas?: string; trend?: boolean }) => {
     if (opts.areas && !(SEGMENT_AREA_LEVELS as readonly string[]).includes(opts.areas))
       throw new InvalidArgumentError(`--areas must be one of ${SEGMENT_AREA_LEVELS.join(', ')}`);
@@ -187,19 +200,25 @@ export function registerSegmentCommand(program: Command): void {
     const governance = await openCliGovernance(db);
     try {
       const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
-      const action = opts.areas
-        ? 'read segment areas'
-        : opts.trend
-          ? 'read segment trend'
+      const action = opts.trend
+        ? 'read segment trend'
+        : opts.areas
+          ? 'read segment areas'
           : 'read segment';
       const params = { id, ...(opts.areas ? { level: opts.areas } : {}) };
       await authorizeCli(actor, 'read:segments', action, params, governance);
-      const queries = new SegmentQueries(db.sql, new AnalyticsQueries(db.sql));
-      const result = opts.areas
-        ? await queries.areas(id, opts.areas as (typeof SEGMENT_AREA_LEVELS)[number])
-        : opts.trend
-          ? await queries.trend(id)
-          : await queries.show(id);
+      const queries = segmentQueries(db.sql);
+      const audience = {
+        dsa: actor.dsa,
+        output: `linkage segment show ${id}${opts.areas ? ` --areas ${opts.areas}` : ''}${opts.trend ? ' --trend' : ''}`,
+      };
+      const level = opts.areas as (typeof SEGMENT_AREA_LEVELS)[number] | undefined;
+      // --trend with --areas LEVEL: the trend by area at that level.
+      const result = opts.trend
+        ? await queries.trend(id, level, audience)
+        : level
+          ? await queries.areas(id, level, audience)
+          : await queries.show(id, undefined, audience);
       await auditCliRead(actor, action, params, result.rows.length, {
         cellsSuppressed: result.cellsSuppressed,
         governance,
@@ -217,6 +236,14 @@ export function registerSegmentCommand(program: Command): void {
       await db.close();
     }
   });
+}
+
+/** Segment reports through the gate and the released-cell ledger (as the API answers them). */
+function segmentQueries(sql: Sql): SegmentQueries {
+  return new SegmentQueries(
+    sql,
+    new AnalyticsQueries(sql, undefined, undefined, new ReleasedCellLedger(sql)),
+  );
 }
 
 interface SegmentLine {

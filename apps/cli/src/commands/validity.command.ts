@@ -32,43 +32,58 @@ export function registerValidityCommand(program: Command): void {
       "the estimator's validity study: bias, coverage and false positives over many seeds (synthetic)",
     )
     .option('--seeds <k>', 'seeds per scenario', positive('/seeds'), 20)
+    .option(
+      '--first-seed <n>',
+      'number of the first seed (to split a study over processes)',
+      positive('/first-seed'),
+      1,
+    )
     .option('--cohort <n>', 'Life Rooms users per simulated population', positive('/cohort'), 1500)
     .option(
       '--scenario <name...>',
       `scenarios (${VALIDITY_SCENARIOS.map((s) => s.name).join(', ')})`,
     )
     .option('--json', 'print every run and the summary as JSON')
-    .action((opts: { seeds: number; cohort: number; scenario?: string[]; json?: boolean }) => {
-      const names = opts.scenario ?? VALIDITY_SCENARIOS.map((s) => s.name);
-      const scenarios = names.map((name) => {
-        const s = VALIDITY_SCENARIOS.find((x) => x.name === name);
-        if (!s) throw new ValidationError({ field: '/scenario', reason: 'unknown_scenario' });
-        return s;
-      });
-      const runs: ValidityRun[] = [];
-      // Seeds outermost, so a stopped run still has every scenario at the seeds it reached.
-      for (let i = 1; i <= opts.seeds; i++) {
-        for (const scenario of scenarios) {
-          const seedRuns = runValiditySeed(scenario, `validity-${i}`, opts.cohort);
-          runs.push(...seedRuns);
-          process.stderr.write(
-            `${JSON.stringify({ progress: `${scenario.name} seed ${i}/${opts.seeds}`, runs: seedRuns })}\n`,
-          );
+    .action(
+      (opts: {
+        seeds: number;
+        firstSeed: number;
+        cohort: number;
+        scenario?: string[];
+        json?: boolean;
+      }) => {
+        const names = opts.scenario ?? VALIDITY_SCENARIOS.map((s) => s.name);
+        const scenarios = names.map((name) => {
+          const s = VALIDITY_SCENARIOS.find((x) => x.name === name);
+          if (!s) throw new ValidationError({ field: '/scenario', reason: 'unknown_scenario' });
+          return s;
+        });
+        const runs: ValidityRun[] = [];
+        // Seeds outermost, so a stopped run still has every scenario at the seeds it reached.
+        const last = opts.firstSeed + opts.seeds - 1;
+        for (let i = opts.firstSeed; i <= last; i++) {
+          for (const scenario of scenarios) {
+            const seedRuns = runValiditySeed(scenario, `validity-${i}`, opts.cohort);
+            runs.push(...seedRuns);
+            process.stderr.write(
+              `${JSON.stringify({ progress: `${scenario.name} seed ${i}/${last}`, runs: seedRuns })}\n`,
+            );
+          }
         }
-      }
-      const summary = summariseValidity(runs);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ runs, summary })}\n`);
-        return;
-      }
-      const lines = [
-        `validity study: ${opts.seeds} seeds x ${scenarios.length} scenarios (${names.join(', ')}), cohort ${opts.cohort}, dip and drift on`,
-        `  ${'measure'.padEnd(20)} ${'runs'.padStart(5)} ${'rel. bias'.padStart(10)} ${'bias/py'.padStart(9)} ${'coverage'.padStart(9)} ${'false +'.padStart(8)} ${'pre-trend ok'.padStart(13)}`,
-        ...summary.map(
-          (s) =>
-            `  ${s.measure.padEnd(20)} ${String(s.runs).padStart(5)} ${pct(s.meanRelativeBias).padStart(10)} ${s.meanBias.toFixed(4).padStart(9)} ${pct(s.coverage).padStart(9)} ${pct(s.falsePositiveRate).padStart(8)} ${pct(s.preTrendPassRate).padStart(13)}`,
-        ),
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
-    });
+        const summary = summariseValidity(runs);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ runs, summary })}\n`);
+          return;
+        }
+        const lines = [
+          `validity study: ${opts.seeds} seeds x ${scenarios.length} scenarios (${names.join(', ')}), cohort ${opts.cohort}, dip and drift on`,
+          `  ${'measure'.padEnd(20)} ${'runs'.padStart(5)} ${'rel. bias'.padStart(10)} ${'bias/py'.padStart(9)} ${'coverage'.padStart(9)} ${'false +'.padStart(8)} ${'pre-trend ok'.padStart(13)} ${'SE/spread'.padStart(10)}`,
+          ...summary.map(
+            (s) =>
+              `  ${s.measure.padEnd(20)} ${String(s.runs).padStart(5)} ${pct(s.meanRelativeBias).padStart(10)} ${s.meanBias.toFixed(4).padStart(9)} ${pct(s.coverage).padStart(9)} ${pct(s.falsePositiveRate).padStart(8)} ${pct(s.preTrendPassRate).padStart(13)} ${(s.meanSe / s.errorSd).toFixed(2).padStart(10)}`,
+          ),
+        ];
+        process.stdout.write(lines.join('\n') + '\n');
+      },
+    );
 }

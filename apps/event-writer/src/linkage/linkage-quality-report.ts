@@ -4,7 +4,9 @@ import { eventIdFor } from '@linkage/contracts';
 import type { Sql } from '@linkage/database';
 import {
   PRIOR_MODEL,
+  compareEncodings,
   estimateModel,
+  uFromRandomPairs,
   exactKeyLinker,
   fellegiSunterLinker,
   quality,
@@ -15,7 +17,7 @@ import {
   type QualityRecord,
 } from '@linkage/domain';
 import { ensureLinkageSchema } from './linkage-schema';
-import { loadModel } from './plan-fuzzy-links';
+import { decodeEncoding, loadModel } from './plan-fuzzy-links';
 
 /** Match-weight thresholds the report evaluates (the live one is added). */
 export const QUALITY_THRESHOLDS = [0, 2, 4, 6, 8, 10, 12, 14, 16];
@@ -41,8 +43,16 @@ export interface LinkageQualityReport {
   trueCandidateFound: number;
   candidatePairs: number;
   liveThresholds: { match: number; review: number };
-  /** The model the event writer used, and the one EM estimates from all candidate pairs now. */
-  models: { live: FellegiSunterModel; estimated: FellegiSunterModel };
+  /**
+   * The model the event writer used, the one EM estimates from all candidate pairs now, and EM
+   * of m and lambda only with u taken from random pairs (`randomPairs` of them).
+   */
+  models: {
+    live: FellegiSunterModel;
+    estimated: FellegiSunterModel;
+    estimatedFixedU: FellegiSunterModel;
+  };
+  randomPairs: number;
   results: LinkerQuality[];
 }
 
@@ -111,6 +121,12 @@ export async function linkageQualityReport(
     await sql<{ levels: number[] }[]>`select levels from linkage.candidate_pairs`
   ).map((r) => r.levels.map(Number));
   const estimated = estimateModel(vectors, PRIOR_MODEL);
+  const random = await randomPairVectors(sql);
+  const estimatedFixedU = estimateModel(
+    vectors,
+    { ...PRIOR_MODEL, u: uFromRandomPairs(random, PRIOR_MODEL) },
+    { fixedU: true },
+  );
 
   const evaluate = (name: string, threshold: number | null, linker: Linker): LinkerQuality => ({
     linker: name,
@@ -140,6 +156,14 @@ export async function linkageQualityReport(
     results.push(
       evaluate('Fellegi-Sunter, EM-estimated weights', t, fellegiSunterLinker(estimated, t)),
     );
+  for (const t of levels)
+    results.push(
+      evaluate(
+        'Fellegi-Sunter, EM m with u from random pairs',
+        t,
+        fellegiSunterLinker(estimatedFixedU, t),
+      ),
+    );
   return {
     records: records.length,
     withCandidates: records.filter((r) => r.candidates.length > 0).length,
@@ -148,9 +172,38 @@ export async function linkageQualityReport(
     ).length,
     candidatePairs,
     liveThresholds: thresholds,
-    models: { live: model, estimated },
+    models: { live: model, estimated, estimatedFixedU },
+    randomPairs: random.length,
     results,
   };
+}
+
+const RANDOM_SIDE = 3000;
+
+/**
+ * Comparison vectors of random pairs: up to 3,000 records without an NHS number and 3,000
+ * person encodings, each record paired with persons at a fixed stride (deterministic, no random
+ * source), 3 pairs per record. Such pairs are non-matches with overwhelming probability.
+ */
+async function randomPairVectors(sql: Sql): Promise<number[][]> {
+  type Row = Parameters<typeof decodeEncoding>[0];
+  const records = await sql<Row[]>`
+    select given_name, family_name, date_of_birth, postcode, sex from linkage.record_encodings
+    order by md5(event_id::text) limit ${RANDOM_SIDE}`;
+  const persons = await sql<Row[]>`
+    select given_name, family_name, date_of_birth, postcode, sex from linkage.person_encodings
+    order by md5(person_id || enc_hash) limit ${RANDOM_SIDE}`;
+  if (records.length === 0 || persons.length === 0) return [];
+  const people = persons.map((p) => decodeEncoding(p));
+  const out: number[][] = [];
+  records.forEach((r, i) => {
+    const enc = decodeEncoding(r);
+    for (let k = 1; k <= 3; k++) {
+      const p = people[(i * 7919 + k * 104_729) % people.length];
+      out.push(compareEncodings(enc, p).levels);
+    }
+  });
+  return out;
 }
 
 /** Stores a model (and thresholds) for the event writer's later decisions. */
@@ -166,11 +219,16 @@ export async function storeLinkageModel(
       estimated_at = now()`;
 }
 
-/** EM over every candidate pair the linker has compared (for `linkage linkage-model`). */
+/**
+ * EM of m and lambda over every candidate pair the linker has compared, with u taken from random
+ * pairs (EM on blocked pairs alone over-estimates u: they are mostly matches). The model to store
+ * with `storeLinkageModel`; the live linker uses the priors until one is stored.
+ */
 export async function estimateLinkageModel(sql: Sql): Promise<FellegiSunterModel> {
   await ensureLinkageSchema(sql);
   const vectors = (
     await sql<{ levels: number[] }[]>`select levels from linkage.candidate_pairs`
   ).map((r) => r.levels.map(Number));
-  return estimateModel(vectors, PRIOR_MODEL);
+  const u = uFromRandomPairs(await randomPairVectors(sql), PRIOR_MODEL);
+  return estimateModel(vectors, { ...PRIOR_MODEL, u }, { fixedU: true });
 }

@@ -9,6 +9,8 @@ import type { Sql } from '@linkage/database';
  * - `record_links`: where each such record stands (linked, review, unlinked) and why.
  * - `candidate_pairs`: every compared pair's comparison vector and similarities (for EM, the
  *   quality report and clerical review).
+ * - `person_merges`: NHS-numbered persons merged into a survivor (null once split), and how
+ *   many merge decisions each has had.
  * - `model`: the Fellegi-Sunter parameters and thresholds in use (priors until estimated).
  * Holds no identifier: keyed Bloom filters, keyed block hashes, pseudonyms and scores.
  */
@@ -58,6 +60,12 @@ export async function ensureLinkageSchema(sql: Sql): Promise<void> {
         similarities jsonb not null,
         weight double precision not null,
         primary key (event_id, person_id)
+      );
+      create table if not exists linkage.person_merges (
+        merged_id text primary key,
+        survivor_id text,
+        version int not null default 0,
+        updated_at timestamptz not null default now()
       );
       create table if not exists linkage.model (
         id int primary key default 1 check (id = 1),

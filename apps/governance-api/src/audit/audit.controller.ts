@@ -1,8 +1,11 @@
 import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
 import {
   AuditTrail,
+  GovernedErrors,
+  JsonResponse,
   auditCsv,
   GovernedRequest,
   parseAuditQuery,
@@ -10,14 +13,22 @@ import {
   reportResult,
   RequiresPermission,
 } from '@linkage/governance';
+import {
+  AUDIT_CSV_BODY,
+  AUDIT_SEARCH_BODY,
+  AUDIT_VERIFY_BODY,
+  MONTHLY_REPORT_BODY,
+} from '../http/response-schemas';
 
 /** The audit trail, for governance officers: search, verify, export, monthly report. */
+@ApiTags('audit')
 @Controller('v1/audit')
 export class AuditController {
   constructor(private readonly audit: AuditTrail) {}
 
   @Get()
   @RequiresPermission('read:audit', { action: 'audit.search' })
+  @JsonResponse('Audit entries matching the filters, a page at a time', AUDIT_SEARCH_BODY)
   async search(@Query() query: RawAuditQuery, @Req() req: GovernedRequest) {
     const { filters, page } = parseAuditQuery(query);
     const result = await this.audit.search(filters, page);
@@ -27,6 +38,7 @@ export class AuditController {
 
   @Get('verify')
   @RequiresPermission('read:audit', { action: 'audit.verify' })
+  @JsonResponse('Whether the hash chain and its signed head are intact', AUDIT_VERIFY_BODY)
   async verify(@Req() req: GovernedRequest) {
     const result = await this.audit.verify();
     reportResult(req, { resultSize: result.entries });
@@ -37,6 +49,12 @@ export class AuditController {
   @Header('content-type', 'text/csv; charset=utf-8')
   @Header('content-disposition', 'attachment; filename="audit-trail.csv"')
   @RequiresPermission('read:audit', { action: 'audit.export' })
+  @ApiProduces('text/csv')
+  @ApiOkResponse({
+    description: 'The matching audit entries as CSV',
+    content: { 'text/csv': { schema: AUDIT_CSV_BODY } },
+  })
+  @GovernedErrors()
   async export(@Query() query: RawAuditQuery, @Req() req: GovernedRequest): Promise<string> {
     const { filters } = parseAuditQuery(query);
     const entries = [];
@@ -53,6 +71,7 @@ export class AuditController {
    */
   @Get('reports/monthly')
   @RequiresPermission('read:audit', { action: 'audit.report.monthly' })
+  @JsonResponse('Accesses per actor and purpose in one month', MONTHLY_REPORT_BODY)
   async monthly(
     @Query('month') month: string,
     @Req() req: GovernedRequest,

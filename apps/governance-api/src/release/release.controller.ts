@@ -1,10 +1,13 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
+import { RequestReleaseBody, ReviewReleaseBody } from './release.dto';
 import { AccessDeniedError } from '@linkage/common';
 import {
   governanceOf,
+  GovernedErrors,
+  JsonResponse,
   reportResult,
   RequiresPermission,
   ReleaseReview,
@@ -13,19 +16,9 @@ import {
   type ReleaseView,
 } from '@linkage/governance';
 import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
 
 export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
-
-interface RequestBody {
-  output?: string;
-  parameters?: Record<string, string | number>;
-  justification?: string;
-}
-
-interface ReviewBody {
-  decision?: 'approve' | 'reject';
-  reason?: string;
-}
 
 /**
  * Release review over HTTP: analysts request release of an analytics output (produced here
@@ -44,17 +37,18 @@ export class ReleaseController {
 
   @Post()
   @RequiresPermission('release:request', { action: 'release.request' })
-  async request(@Req() req: GovernedRequest, @Body() body: RequestBody) {
+  @JsonResponse("The release request, with the gate's report", RELEASE_BODY)
+  async request(@Req() req: GovernedRequest, @Body() body: RequestReleaseBody) {
     const actor = actorOf(req);
-    const output = String(body?.output ?? '');
-    const parameters = body?.parameters ?? {};
+    const output = body.output;
+    const parameters = body.parameters ?? {};
     const produced = await produceReleaseOutput(this.queries, output, parameters, {
       dsa: actor.dsa,
       output: `release request ${output} ${JSON.stringify(parameters)}`,
     });
     const release = await this.releases.request(
       actor,
-      { output, parameters, justification: String(body?.justification ?? '') },
+      { output, parameters, justification: body.justification ?? '' },
       produced,
     );
     reportResult(req, { resultSize: 1, cellsSuppressed: produced.suppressed.length });
@@ -64,6 +58,7 @@ export class ReleaseController {
   /** Releases, newest first: JSON, or CSV with `Accept: text/csv` (one row per request). */
   @Get()
   @RequiresPermission('release:read', { action: 'release.list' })
+  @JsonResponse('Release requests visible to the caller', RELEASE_LIST_BODY)
   async list(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -81,6 +76,7 @@ export class ReleaseController {
 
   @Get(':id')
   @RequiresPermission('release:read', { action: 'release.show' })
+  @JsonResponse('One release request', RELEASE_BODY)
   async show(@Req() req: GovernedRequest, @Param('id') id: string) {
     const release = await this.releases.get(id);
     const dsa = visibleDsa(actorOf(req));
@@ -91,22 +87,30 @@ export class ReleaseController {
 
   @Post(':id/review')
   @RequiresPermission('release:review', { action: 'release.review' })
-  async review(@Req() req: GovernedRequest, @Param('id') id: string, @Body() body: ReviewBody) {
+  @JsonResponse('The release request after the decision', RELEASE_BODY)
+  async review(
+    @Req() req: GovernedRequest,
+    @Param('id') id: string,
+    @Body() body: ReviewReleaseBody,
+  ) {
     const gov = governanceOf(req);
-    if (body?.decision === 'approve' || body?.decision === 'reject')
-      gov.action = `release.${body.decision}`;
-    const release = await this.releases.review(
-      actorOf(req),
-      id,
-      body?.decision as 'approve' | 'reject',
-      String(body?.reason ?? ''),
-    );
+    gov.action = `release.${body.decision}`;
+    const release = await this.releases.review(actorOf(req), id, body.decision, body.reason ?? '');
     reportResult(req, { resultSize: 1 });
     return release;
   }
 
   @Get(':id/file')
   @RequiresPermission('release:download', { action: 'release.download' })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({
+    description: 'The approved release file: JSON, or CSV with ?format=csv',
+    content: {
+      'application/json': { schema: RELEASE_FILE_BODY },
+      'text/csv': { schema: { type: 'string', description: 'the released rows as CSV' } },
+    },
+  })
+  @GovernedErrors()
   async file(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,

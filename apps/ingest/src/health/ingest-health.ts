@@ -3,13 +3,17 @@ import {
   consumerStatuses,
   topicName,
   type ConsumerStatus,
+  type TopicRetention,
   type Transport,
 } from '@linkage/transport';
 import type { Sql } from '@linkage/database';
 import { openDataLoss, type DataLossIncident } from '../storage/data-loss';
-
-/** The event writer's consumer group (`apps/event-writer`; repeated here to avoid a cycle). */
-const EVENT_WRITER_GROUP = 'event-writer';
+import {
+  backpressureStatus,
+  WRITER_GROUP as EVENT_WRITER_GROUP,
+  type BackpressureStatus,
+} from '../pipeline/writer-backpressure';
+import { rawTopicRetention } from '../raw/raw-topic-retention';
 
 /** What `GET /health` of the ingest service says. */
 export interface IngestHealth {
@@ -21,6 +25,17 @@ export interface IngestHealth {
   /** The event writer's group, seen from here (it may run in another process). */
   eventWriter: { lag: number | null; stalled: boolean };
   dataLoss: DataLossIncident[];
+  /**
+   * Publishers of this process held back because the event writer lags more than the bound
+   * (`LINKAGE_WRITER_MAX_LAG`): a normal state under load, shown so an operator sees why ingest
+   * slowed; it does not make the service unhealthy (a writer that stops moving does).
+   */
+  backpressure: BackpressureStatus;
+  /**
+   * Retention of the raw identifiable topics as set at start: `refused` means the broker keeps
+   * them for its default (a warning was logged with the command to set it there).
+   */
+  rawRetention: TopicRetention[];
 }
 
 /**
@@ -61,6 +76,8 @@ export class IngestHealthCheck {
       consumers,
       eventWriter: writer,
       dataLoss,
+      backpressure: backpressureStatus(),
+      rawRetention: rawTopicRetention(),
     };
   }
 

@@ -11,8 +11,10 @@ import {
 } from '@nestjs/common';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
 import {
+  decidePersonMergeCommand,
   decideReview,
   listReviewCandidates,
+  type PersonMergeResult,
   type ReviewCandidate,
   type ReviewDecisionResult,
 } from '../../../event-writer/src';
@@ -62,6 +64,40 @@ export class LinkageReviewController {
       recordEventId: record,
       candidatePersonId: candidate,
       decision: decision as 'accept' | 'reject',
+      now: new Date(),
+    });
+    reportResult(req, { resultSize: result.events });
+    return result;
+  }
+
+  /**
+   * Merges two NHS-numbered persons (`decision` merge: the merged person's records count for the
+   * survivor) or splits a merge, as a `PersonsMerged` / `PersonsSplit` event. Persons are named
+   * by pseudonym; `?reason=` is `nhs_number_correction` or `duplicate_registration` for a merge,
+   * `nhs_number_correction` or `merged_in_error` for a split.
+   */
+  @Post('persons/:merged/:decision/:survivor')
+  @HttpCode(200)
+  @RequiresPermission('review:linkage', {
+    action: 'linkage.persons.decide',
+    parameters: { merged: 'code', decision: 'code', survivor: 'code', reason: 'code' },
+  })
+  async decidePersons(
+    @Param('merged') merged: string,
+    @Param('decision') decision: string,
+    @Param('survivor') survivor: string,
+    @Query('reason') reason: string | undefined,
+    @Req() req: GovernedRequest,
+  ): Promise<PersonMergeResult> {
+    if (!this.deps.store)
+      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'no_event_store' });
+    const result = await decidePersonMergeCommand({
+      db: this.deps.db,
+      store: this.deps.store,
+      decision: decision as 'merge' | 'split',
+      survivorId: survivor,
+      mergedId: merged,
+      reason: reason ?? '',
       now: new Date(),
     });
     reportResult(req, { resultSize: result.events });

@@ -6,6 +6,7 @@ import { ConfigurationError } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
 import { PostgresqlEventStore } from '@linkage/event-store';
 import { deriveKeyId, Pseudonymiser, type PseudonymisationKey } from '@linkage/pseudonymisation';
+import { ensureIngestSchema } from '@linkage/ingest-store';
 import { createFreshDatabase } from '@linkage/testing';
 import { findIdentifiers, identifierNeedles, mixedExtract } from '../testing/ingest-fixtures';
 import { checkPseudonymisationKey, registeredKeys } from './key-registry';
@@ -89,6 +90,21 @@ describe('pseudonymisation key lifecycle', () => {
   it('rotates: old and new pseudonyms linked by events, old key retired, nothing re-identified', async () => {
     const next = keyOf('k-rotated');
     const files = [path.join(dir, 'cipha.ndjson'), path.join(dir, 'liferooms.ndjson')];
+    // The event writer had linked one walk-in's link key to a person (under the old key).
+    const walkIn = extract.liferoomsLines
+      .map((line) => JSON.parse(line) as Record<string, string>)
+      .find((r) => r.given_name && r.family_name && r.date_of_birth && r.postcode)!;
+    const parts = {
+      givenName: walkIn.given_name,
+      familyName: walkIn.family_name,
+      dateOfBirth: walkIn.date_of_birth,
+      postcode: walkIn.postcode,
+    };
+    const linkedTo = extract.identifiers.nhsNumbers[1];
+    await ensureIngestSchema(db.sql);
+    await db.sql`insert into ingest.link_keys (link_key, person_id)
+      values (${new Pseudonymiser(original).linkKey(parts)!},
+              ${new Pseudonymiser(original).personId(linkedTo)})`;
     const summary = await rotatePseudonymisationKey({
       sql: db.sql,
       store,
@@ -98,6 +114,7 @@ describe('pseudonymisation key lifecycle', () => {
     });
     expect(summary).toMatchObject({ fromKeyId: 'k-original', toKeyId: 'k-rotated', persons: 6 });
     expect(summary.linkKeys).toBe(6);
+    expect(summary.linkKeysCarried).toBe(1);
     expect(summary.appended).toBe(12);
 
     const oldPs = new Pseudonymiser(original);
@@ -114,6 +131,10 @@ describe('pseudonymisation key lifecycle', () => {
         previousKeyId: 'k-original',
       },
     });
+    // The writer finds the walk-in under the new key, linked to the person's new pseudonym.
+    const carried = await db.sql`select person_id from ingest.link_keys
+      where link_key = ${newPs.linkKey(parts)!}`;
+    expect(carried).toEqual([{ person_id: newPs.personId(linkedTo) }]);
     const stored = JSON.stringify(await store.readAll({ maxCount: 1000 }));
     expect(findIdentifiers(stored, identifierNeedles(extract.identifiers))).toEqual([]);
 

@@ -2,6 +2,7 @@ import { ConfigurationError } from '@linkage/common';
 import { deterministicUuid, SCHEMA_VERSION, type PseudonymRotatedEvent } from '@linkage/contracts';
 import type { Sql } from '@linkage/database';
 import type { EventStore, StreamBatch } from '@linkage/event-store';
+import { ensureIngestSchema } from '@linkage/ingest-store';
 import {
   isValidNhsNumber,
   keyFingerprint,
@@ -34,6 +35,8 @@ export interface KeyRotationSummary {
   persons: number;
   /** Distinct walk-in link keys linked. */
   linkKeys: number;
+  /** Link keys the event writer had linked to a person, now known to it under the new key too. */
+  linkKeysCarried: number;
   appended: number;
   duplicates: number;
 }
@@ -137,6 +140,7 @@ export async function rotatePseudonymisationKey(
     appended += result.appended;
     duplicates += result.duplicates;
   }
+  const linkKeysCarried = await carryLinkKeys(options.sql, linkKeys, persons);
   await recordKeyRotation(options.sql, previous, next);
   return {
     fromKeyId: previous.keyId,
@@ -144,9 +148,38 @@ export async function rotatePseudonymisationKey(
     records,
     persons: persons.size,
     linkKeys: linkKeys.size,
+    linkKeysCarried,
     appended,
     duplicates,
   };
+}
+
+/**
+ * The event writer files a walk-in's later records by its link key (`ingest.link_keys`). Under
+ * the new key the same walk-in has a new link key, so each linked one is registered again under
+ * it, pointing at the person's new pseudonym (the read models file that under the first one).
+ */
+async function carryLinkKeys(
+  sql: Sql,
+  linkKeys: ReadonlyMap<string, string>,
+  persons: ReadonlyMap<string, string>,
+): Promise<number> {
+  if (linkKeys.size === 0) return 0;
+  await ensureIngestSchema(sql);
+  const rows = await sql<{ link_key: string; person_id: string }[]>`
+    select link_key, person_id from ingest.link_keys where link_key = any(${[...linkKeys.keys()]})`;
+  if (rows.length === 0) return 0;
+  const carried = rows.map((r) => ({
+    link_key: linkKeys.get(r.link_key)!,
+    person_id: persons.get(r.person_id) ?? r.person_id,
+  }));
+  const inserted = await sql`
+    insert into ingest.link_keys (link_key, person_id)
+    select * from unnest(${carried.map((c) => c.link_key)}::text[],
+                         ${carried.map((c) => c.person_id)}::text[])
+    on conflict (link_key) do nothing
+    returning link_key`;
+  return inserted.length;
 }
 
 function parsed(input: unknown): Record<string, unknown> | undefined {

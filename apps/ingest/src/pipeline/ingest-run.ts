@@ -9,6 +9,7 @@ import { TOPICS, topicName, type OutgoingMessage, type Transport } from '@linkag
 import { ingestRecord, type Rejection } from '../edge';
 import { ensureIngestSchema } from '../storage/ingest-schema';
 import { IngestRunFailedError, type IngestFailure } from './ingest-run-failed';
+import { maxWriterLagFromEnv, waitForWriterLag } from './writer-backpressure';
 import type { IngestSummary, RejectionSample } from './ingest-summary';
 
 /** One raw record as read from a file, a request body or a raw topic. */
@@ -45,6 +46,13 @@ export interface IngestDependencies {
    * `LINKAGE_INGEST_MAX_UNSTORED` or 20,000); publishing waits for the writer beyond it.
    */
   maxUnstored?: number;
+  /**
+   * Global backpressure: publishing waits while the event writer's group lags more than this
+   * many messages, whoever published them (default `LINKAGE_WRITER_MAX_LAG` or 50,000; 0: off).
+   */
+  maxWriterLag?: number;
+  /** The event writer's consumer group (default `event-writer`). */
+  writerGroupId?: string;
 }
 
 export interface IngestRunOptions {
@@ -88,6 +96,7 @@ export async function ingestRecords(
   const batchSize = deps.batchSize ?? 2000;
   const maxUnstored = deps.maxUnstored ?? Number(process.env.LINKAGE_INGEST_MAX_UNSTORED ?? 20_000);
   const waitTimeoutMs = deps.waitTimeoutMs ?? 600_000;
+  const maxWriterLag = deps.maxWriterLag ?? maxWriterLagFromEnv();
   const canonicalTopic = topicName(TOPICS.canonicalEvents, deps.topicPrefix);
   const deadLetterTopic = topicName(TOPICS.deadLetters, deps.topicPrefix);
   const ingestRunId = randomUUID();
@@ -202,6 +211,27 @@ export async function ingestRecords(
     rejections = [];
     if (out.length > 0 && published > 0) {
       await waitForWriter(Math.max(0, maxUnstored - out.length));
+    }
+    if (out.length > 0) {
+      const outcome = await waitForWriterLag({
+        transport: deps.transport,
+        topic: canonicalTopic,
+        groupId: deps.writerGroupId,
+        maxWriterLag,
+        logger: log,
+        timeoutMs: waitTimeoutMs,
+        shouldStop: async () =>
+          options.signal?.aborted === true || (await progress()).status === 'failed',
+      });
+      if (outcome === 'timeout') return fail('store_timeout');
+      if (outcome === 'stopped') {
+        const p = await progress();
+        return fail(
+          p.status === 'failed'
+            ? ((p.failure as IngestFailure | null) ?? 'ingest_failed')
+            : 'aborted',
+        );
+      }
     }
     await Promise.all([
       deps.transport.publish(canonicalTopic, out),

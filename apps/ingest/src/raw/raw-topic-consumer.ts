@@ -7,8 +7,9 @@ import {
 } from '@linkage/transport';
 import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
 import { ensureIngestSchema } from '../storage/ingest-schema';
-import { recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
+import { consumerPositionStore, recordDataLoss, unresolvedLossOf } from '../storage/data-loss';
 import { rawMessageRecord } from './raw-message-record';
+import { applyRawRetention, rawRetentionMsFromEnv } from './raw-topic-retention';
 
 /**
  * The consumer group reading a raw topic: one group per topic. (One group for both topics,
@@ -34,17 +35,25 @@ export interface RawTopicConsumers {
 export async function startRawTopicConsumers(
   deps: IngestDependencies,
   sources: readonly Source[] = SOURCES,
-  options: { stallAfterMs?: number; lagIntervalMs?: number; initialBackoffMs?: number } = {},
+  options: {
+    stallAfterMs?: number;
+    lagIntervalMs?: number;
+    initialBackoffMs?: number;
+    /** Retention of the raw topics (default `LINKAGE_RAW_RETENTION_HOURS`, 72 h; 0: leave). */
+    retentionMs?: number;
+  } = {},
 ): Promise<RawTopicConsumers> {
+  const { retentionMs = rawRetentionMsFromEnv(), ...supervision } = options;
   const consumers: SupervisedConsumer[] = [];
   const log = deps.logger.child({ component: 'raw-topic-consumer' });
   await ensureIngestSchema(deps.db.sql);
   for (const source of sources) {
     const topic = rawTopicFor(source, deps.topicPrefix);
     await deps.transport.ensureTopics([topic]);
+    await applyRawRetention(deps.transport, [topic], retentionMs, log);
     consumers.push(
       await startSupervisedConsumer({
-        ...options,
+        ...supervision,
         transport: deps.transport,
         name: `raw-${source}`,
         topic,
@@ -52,6 +61,10 @@ export async function startRawTopicConsumers(
         fromBeginning: true,
         logger: log,
         blockedBy: await unresolvedLossOf(deps.db.sql, `raw-${source}`),
+        stillBlocked: async () => (await unresolvedLossOf(deps.db.sql, `raw-${source}`)) !== null,
+        // Positions kept in the database find gaps across restarts (a Kafka log only: the
+        // in-process log starts again at 0 in every process).
+        positions: deps.transport.kind === 'kafka' ? consumerPositionStore(deps.db.sql) : undefined,
         eachBatch: async (messages) => {
           const records: RawRecord[] = messages.map(rawMessageRecord);
           const summary = await ingestRecords(toAsync(records), deps, {

@@ -2,9 +2,13 @@ import type postgres from 'postgres';
 import type { StoredEvent } from '@linkage/event-store';
 import {
   conditionEntryOf,
+  evolveAttributedProfile,
   evolveLifeRooms,
-  evolvePersonProfile,
+  fileUnderCanonicalIds,
   isLifeRoomsEvent,
+  isPersonMergeEvent,
+  pseudonymsNamed,
+  withFactOrigin,
   serviceUseFactsOf,
   summariseLifeRooms,
   type ConditionEntry,
@@ -13,6 +17,7 @@ import {
   type PersonProfile,
   type ServiceUseFact,
 } from '@linkage/domain';
+import { applyPersonMergeEvent, loadSurvivors } from './apply-person-merge';
 
 export type Tx = postgres.TransactionSql<Record<string, never>>;
 
@@ -28,7 +33,10 @@ function decisionEventIds(e: StoredEvent): string[] {
   return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** Moves one record's fact between documents; undefined when `from` does not hold it. */
+/**
+ * Moves one record's fact between documents; undefined when `from` does not hold it. The fact
+ * arrives as the subject's own (the caller marks it when it is a merged person's).
+ */
 function moveFact(
   from: LifeRoomsDoc | null,
   into: LifeRoomsDoc | null,
@@ -40,8 +48,13 @@ function moveFact(
   const rest = { ...from.facts };
   delete rest[eventId];
   return {
-    from: Object.keys(rest).length > 0 ? { subject: from.subject, facts: rest } : null,
-    into: { subject: intoSubject, facts: { ...(into?.facts ?? {}), [eventId]: fact } },
+    from:
+      Object.keys(rest).length > 0 ? withFactOrigin({ ...from, facts: rest }, eventId, null) : null,
+    into: withFactOrigin(
+      { ...(into ?? {}), subject: intoSubject, facts: { ...(into?.facts ?? {}), [eventId]: fact } },
+      eventId,
+      null,
+    ),
   };
 }
 
@@ -56,10 +69,48 @@ function moveFact(
 export async function applyBatch(
   tx: Tx,
   schema: string,
-  events: readonly StoredEvent[],
+  batch: readonly StoredEvent[],
   costs: CostLookup,
 ): Promise<{ applied: number }> {
-  if (events.length === 0) return { applied: 0 };
+  if (batch.length === 0) return { applied: 0 };
+  const s = tx(schema);
+  const events = await followPseudonymRotations(tx, schema, batch);
+
+  // A merge or split of two persons moves whole persons between documents: it is applied on its
+  // own, in log order, between the runs of record events around it.
+  let run: StoredEvent[] = [];
+  for (const e of events) {
+    if (!isPersonMergeEvent(e.type)) {
+      run.push(e);
+      continue;
+    }
+    await applyRecordEvents(tx, schema, run, costs);
+    run = [];
+    await applyPersonMergeEvent(tx, schema, e, { writeProfiles, writeLifeRooms });
+  }
+  await applyRecordEvents(tx, schema, run, costs);
+
+  // The checkpoint counts the whole batch, rotation events (filed away above) included.
+  const last = batch[batch.length - 1];
+  await tx`
+    insert into ${s}.checkpoint (projection, position, events_applied, last_recorded_at, updated_at)
+    values (${PROJECTION_NAME}, ${last.position}, ${batch.length}, ${last.recordedAt}, now())
+    on conflict (projection) do update set
+      position = excluded.position,
+      events_applied = ${s}.checkpoint.events_applied + excluded.events_applied,
+      last_recorded_at = excluded.last_recorded_at,
+      updated_at = now()`;
+  return { applied: batch.length };
+}
+
+/** Applies a run of record and link-decision events (no merges) to the read models. */
+async function applyRecordEvents(
+  tx: Tx,
+  schema: string,
+  events: readonly StoredEvent[],
+  costs: CostLookup,
+): Promise<void> {
+  if (events.length === 0) return;
   const s = tx(schema);
 
   // Who owns a record without an NHS number is decided by the event writer and recorded as
@@ -85,6 +136,11 @@ export async function applyBatch(
     for (const r of rows) links.set(r.event_id, r.person_id);
     for (const id of links.values()) personIds.add(id);
   }
+  // A merged person's records belong to its survivor while the merge stands.
+  const survivorOf = await loadSurvivors(tx, schema, personIds);
+  for (const id of survivorOf.values()) personIds.add(id);
+  const ownerOf = (personId: string) => survivorOf.get(personId) ?? personId;
+  const originOf = new Map<string, string>();
 
   const subjects = new Set<string>([
     ...[...personIds].map(personSubject),
@@ -122,7 +178,8 @@ export async function applyBatch(
     const view = { eventId: e.eventId, type: e.type, data: e.data };
     if (e.type === 'RecordLinked' || e.type === 'RecordUnlinked') {
       const personId = String(e.data.personId);
-      const into = personSubject(personId);
+      const owner = ownerOf(personId);
+      const into = personSubject(owner);
       for (const id of decisionEventIds(e)) {
         const record = recordSubject(id);
         if (e.type === 'RecordLinked') {
@@ -131,7 +188,7 @@ export async function applyBatch(
           const moved = moveFact(docs.get(record) ?? null, docs.get(into) ?? null, id, into);
           if (moved) {
             put(record, moved.from);
-            put(into, moved.into);
+            put(into, owner === personId ? moved.into : withFactOrigin(moved.into, id, personId));
           }
         } else if (links.get(id) === personId) {
           links.delete(id);
@@ -147,23 +204,32 @@ export async function applyBatch(
     }
     const personId = typeof e.data.personId === 'string' ? e.data.personId : null;
     if (personId) {
-      const before = profiles.get(personId) ?? null;
-      const after = evolvePersonProfile(before, view);
-      if (after !== before) {
-        profiles.set(personId, after);
-        dirtyProfiles.add(personId);
+      const owner = ownerOf(personId);
+      const before = profiles.get(owner) ?? null;
+      const after = evolveAttributedProfile(before, owner, view);
+      if (after !== before && after) {
+        profiles.set(owner, after);
+        dirtyProfiles.add(owner);
       }
     }
     if (isLifeRoomsEvent(e.type)) {
-      const owner = personId ?? links.get(e.eventId);
+      const origin = personId ?? links.get(e.eventId);
+      const owner = origin ? ownerOf(origin) : undefined;
       const subject = owner ? personSubject(owner) : recordSubject(e.eventId);
       const before = docs.get(subject) ?? null;
       const after = evolveLifeRooms(before, view, subject);
-      if (after !== before) put(subject, after);
+      if (after && after !== before)
+        put(subject, origin === owner ? after : withFactOrigin(after, e.eventId, origin!));
       continue;
     }
-    for (const f of serviceUseFactsOf(view, costs)) facts.set(`${f.eventId}|${f.activity}`, f);
-    const condition = conditionEntryOf(view);
+    let attributed = view;
+    if (personId && ownerOf(personId) !== personId) {
+      attributed = { ...view, data: { ...view.data, personId: ownerOf(personId) } };
+      originOf.set(e.eventId, personId);
+    }
+    for (const f of serviceUseFactsOf(attributed, costs))
+      facts.set(`${f.eventId}|${f.activity}`, f);
+    const condition = conditionEntryOf(attributed);
     if (condition) conditions.push(condition);
   }
 
@@ -191,22 +257,40 @@ export async function applyBatch(
   if (unlinked.length > 0) {
     await tx`delete from ${s}.record_link where event_id = any(${unlinked}::uuid[])`;
   }
-  await writeServiceUse(tx, schema, [...facts.values()]);
-  await writeConditions(tx, schema, conditions);
-
-  const last = events[events.length - 1];
-  await tx`
-    insert into ${s}.checkpoint (projection, position, events_applied, last_recorded_at, updated_at)
-    values (${PROJECTION_NAME}, ${last.position}, ${events.length}, ${last.recordedAt}, now())
-    on conflict (projection) do update set
-      position = excluded.position,
-      events_applied = ${s}.checkpoint.events_applied + excluded.events_applied,
-      last_recorded_at = excluded.last_recorded_at,
-      updated_at = now()`;
-  return { applied: events.length };
+  await writeServiceUse(tx, schema, [...facts.values()], originOf);
+  await writeConditions(tx, schema, conditions, originOf);
 }
 
-async function writeProfiles(tx: Tx, schema: string, docs: PersonProfile[]): Promise<void> {
+/**
+ * Files the batch under each person's first pseudonym, remembering the aliases that its
+ * `PseudonymRotated` events add (the pure rule is `fileUnderCanonicalIds` in the domain).
+ */
+async function followPseudonymRotations(
+  tx: Tx,
+  schema: string,
+  batch: readonly StoredEvent[],
+): Promise<StoredEvent[]> {
+  const s = tx(schema);
+  const known = new Map<string, string>();
+  const named = pseudonymsNamed(batch);
+  if (named.length > 0) {
+    for (const r of await tx<{ person_id: string; canonical_person_id: string }[]>`
+        select person_id, canonical_person_id from ${s}.person_alias
+        where person_id = any(${named}::text[])`) {
+      known.set(r.person_id, r.canonical_person_id);
+    }
+  }
+  const { events, newAliases } = fileUnderCanonicalIds(batch, known);
+  if (newAliases.size > 0) {
+    await tx`
+      insert into ${s}.person_alias (person_id, canonical_person_id)
+      select * from unnest(${[...newAliases.keys()]}::text[], ${[...newAliases.values()]}::text[])
+      on conflict (person_id) do nothing`;
+  }
+  return events;
+}
+
+export async function writeProfiles(tx: Tx, schema: string, docs: PersonProfile[]): Promise<void> {
   if (docs.length === 0) return;
   const rows = docs.map((d) => ({
     person_id: d.personId,
@@ -235,7 +319,7 @@ async function writeProfiles(tx: Tx, schema: string, docs: PersonProfile[]): Pro
       opted_out = excluded.opted_out, doc = excluded.doc`;
 }
 
-async function writeLifeRooms(tx: Tx, schema: string, docs: LifeRoomsDoc[]): Promise<void> {
+export async function writeLifeRooms(tx: Tx, schema: string, docs: LifeRoomsDoc[]): Promise<void> {
   if (docs.length === 0) return;
   const rows = docs.map((doc) => {
     const sum = summariseLifeRooms(doc);
@@ -281,7 +365,12 @@ async function writeLifeRooms(tx: Tx, schema: string, docs: LifeRoomsDoc[]): Pro
       wellbeing_change = excluded.wellbeing_change, doc = excluded.doc`;
 }
 
-async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]): Promise<void> {
+async function writeServiceUse(
+  tx: Tx,
+  schema: string,
+  facts: ServiceUseFact[],
+  originOf: ReadonlyMap<string, string>,
+): Promise<void> {
   if (facts.length === 0) return;
   const rows = facts.map((f) => ({
     event_id: f.eventId,
@@ -290,6 +379,7 @@ async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]):
     occurred_on: f.date,
     cost_gbp: f.costGbp,
     cost_source: f.costSource,
+    origin_person_id: originOf.get(f.eventId) ?? null,
   }));
   const s = tx(schema);
   // Only facts not stored before reach the monthly totals: idempotent by (event id, activity).
@@ -297,10 +387,12 @@ async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]):
     with facts as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as f(
         event_id uuid, activity text, person_id text, occurred_on date,
-        cost_gbp double precision, cost_source text)
+        cost_gbp double precision, cost_source text, origin_person_id text)
     ), inserted as (
-      insert into ${s}.activity (event_id, activity, person_id, occurred_on, cost_gbp, cost_source)
-      select event_id, activity, person_id, occurred_on, cost_gbp, cost_source from facts
+      insert into ${s}.activity (
+        event_id, activity, person_id, occurred_on, cost_gbp, cost_source, origin_person_id)
+      select event_id, activity, person_id, occurred_on, cost_gbp, cost_source, origin_person_id
+      from facts
       on conflict do nothing
       returning person_id, occurred_on, activity, cost_source, cost_gbp
     )
@@ -313,7 +405,12 @@ async function writeServiceUse(tx: Tx, schema: string, facts: ServiceUseFact[]):
       cost_gbp = ${s}.service_use_monthly.cost_gbp + excluded.cost_gbp`;
 }
 
-async function writeConditions(tx: Tx, schema: string, entries: ConditionEntry[]): Promise<void> {
+async function writeConditions(
+  tx: Tx,
+  schema: string,
+  entries: ConditionEntry[],
+  originOf: ReadonlyMap<string, string>,
+): Promise<void> {
   if (entries.length === 0) return;
   const rows = entries.map((c) => ({
     event_id: c.eventId,
@@ -321,12 +418,14 @@ async function writeConditions(tx: Tx, schema: string, entries: ConditionEntry[]
     cluster: c.cluster,
     recorded_on: c.recordedOn,
     resolved_on: c.resolvedOn,
+    origin_person_id: originOf.get(c.eventId) ?? null,
   }));
   const s = tx(schema);
   // One row per register entry (event): redelivery is a no-op.
   await tx`
-    insert into ${s}.condition (event_id, person_id, cluster, recorded_on, resolved_on)
+    insert into ${s}.condition (event_id, person_id, cluster, recorded_on, resolved_on, origin_person_id)
     select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
-      event_id uuid, person_id text, cluster text, recorded_on date, resolved_on date)
+      event_id uuid, person_id text, cluster text, recorded_on date, resolved_on date,
+      origin_person_id text)
     on conflict (event_id) do nothing`;
 }

@@ -34,6 +34,11 @@ create table if not exists ${s}.person_profile (
   opted_out boolean not null default false,
   doc jsonb not null
 );
+-- A pseudonym a person was given by a later key, and the first one (see PseudonymRotated).
+create table if not exists ${s}.person_alias (
+  person_id text primary key,
+  canonical_person_id text not null
+);
 create table if not exists ${s}.record_link (event_id uuid primary key, person_id text not null);
 create table if not exists ${s}.life_rooms (
   subject text primary key,
@@ -82,6 +87,13 @@ create table if not exists ${s}.condition (
   resolved_on date
 );
 create index if not exists condition_person on ${s}.condition (person_id);
+-- A merged person's records are attributed to its survivor; origin_person_id keeps whose they
+-- were, so that a split can hand them back (null: the person's own).
+create table if not exists ${s}.person_merge (merged_id text primary key, survivor_id text not null);
+alter table ${s}.activity add column if not exists origin_person_id text;
+alter table ${s}.condition add column if not exists origin_person_id text;
+create index if not exists activity_origin on ${s}.activity (origin_person_id) where origin_person_id is not null;
+create index if not exists condition_origin on ${s}.condition (origin_person_id) where origin_person_id is not null;
 create table if not exists ${s}.matching_run (
   id int primary key default 1 check (id = 1),
   settings jsonb not null,

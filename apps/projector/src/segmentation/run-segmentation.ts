@@ -127,6 +127,7 @@ export async function runSegmentation(
   );
   Object.assign(sizes, segmentSizes(state));
   await writeMembers(sql, ruleset.id, state, events.length > 0 || version < 0);
+  await writeMemberHistory(sql, store, ruleset.id, streamVersion);
   const assigned = events.filter((e) => e.type === 'SegmentMemberAssigned').length;
   const removed = events.length - assigned;
   const finished = new Date();
@@ -162,6 +163,39 @@ export async function runSegmentation(
     'segmentation run finished',
   );
   return summary;
+}
+
+// The change history is a projection of the stream too: it catches up from the last version it
+// holds (so runs recorded before the table existed are filled in by the next run).
+async function writeMemberHistory(
+  sql: Sql,
+  store: EventStore,
+  rulesetId: string,
+  streamVersion: number,
+): Promise<void> {
+  const [{ held }] = await sql<{ held: number }[]>`
+    select coalesce(max(version), -1)::int as held from segmentation.member_change
+    where ruleset_id = ${rulesetId}`;
+  for (let from = held + 1; from <= streamVersion;) {
+    const page = await store.readStream(membershipStream(rulesetId), {
+      fromVersion: from,
+      maxCount: READ_PAGE,
+    });
+    if (page.length === 0) return;
+    const rows = page.map((e) => ({
+      version: e.streamVersion,
+      segment: String(e.data.segment),
+      person_id: String(e.data.personId),
+      assigned: e.type === 'SegmentMemberAssigned',
+    }));
+    await sql`
+      insert into segmentation.member_change (ruleset_id, version, segment, person_id, assigned)
+      select ${rulesetId}, version, segment, person_id, assigned
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
+        as x(version int, segment text, person_id text, assigned boolean)
+      on conflict do nothing`;
+    from = page[page.length - 1].streamVersion + 1;
+  }
 }
 
 // The current-member table is a projection of the stream: rewritten for the ruleset in one

@@ -31,6 +31,16 @@ create table if not exists segmentation.member (
   primary key (segment, person_id)
 );
 create index if not exists member_ruleset on segmentation.member (ruleset_id);
+-- Every membership change in stream order (a projection of the membership streams), so that the
+-- members after any run (stream version <= run.stream_version) can be rebuilt for the trend.
+create table if not exists segmentation.member_change (
+  ruleset_id text not null,
+  version int not null,
+  segment text not null,
+  person_id text not null,
+  assigned boolean not null,
+  primary key (ruleset_id, version)
+);
 create index if not exists member_person on segmentation.member (person_id);
 `;
 

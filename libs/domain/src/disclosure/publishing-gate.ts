@@ -308,13 +308,34 @@ export function applyPublishingGate(
   const names = Object.keys(request.cells);
   const decided = new Map<string, GatedCell>();
 
+  // Differencing is decided first, so that a count it withholds gets secondary suppression in
+  // its lines like any other (else a published total minus the other cells would give it back).
+  const populations = request.populations ?? {};
+  for (const name of names) {
+    const population = request.cells[name].population;
+    if (population !== undefined && !(population in populations))
+      throw new RangeError(`${name} describes unknown population ${population}`);
+  }
+  const conflicting = new Set(
+    findDifferencing(populations, ledger, policy.countThreshold).map((c) => c.population),
+  );
+  const differenced = (name: string) => {
+    const population = request.cells[name].population;
+    return population !== undefined && conflicting.has(population);
+  };
+
   // 1. Counts on their own.
   for (const name of names) {
     const stat = request.cells[name];
-    if (stat.kind === 'count') decided.set(name, gateCount(name, stat.value, policy));
+    if (stat.kind !== 'count') continue;
+    const gated = gateCount(name, stat.value, policy);
+    decided.set(name, differenced(name) ? withheld('count', 'differencing') : gated);
   }
 
-  // 2. Secondary suppression along lines, until no line has exactly one suppressed cell.
+  // 2. Secondary suppression along lines, until no line has exactly one suppressed cell; and
+  // one decision per repeated population: the same people under another name (an area at two
+  // runs of a segment with no change between them) are withheld together, so that one line
+  // cannot give back what another line hid.
   const lines = (request.lines ?? []).map((line) => {
     for (const name of line) {
       if (request.cells[name]?.kind !== 'count')
@@ -322,6 +343,7 @@ export function applyPublishingGate(
     }
     return line;
   });
+  const samePeople = repeatedPopulations(request);
   const rawCount = (name: string) => (request.cells[name] as { value: number }).value;
   for (let changed = true; changed;) {
     changed = false;
@@ -333,6 +355,14 @@ export function applyPublishingGate(
       decided.set(next, { kind: 'count', published: false, rule: 'secondary' });
       changed = true;
     }
+    for (const group of samePeople) {
+      if (!group.some((name) => !decided.get(name)!.published)) continue;
+      for (const name of group) {
+        if (!decided.get(name)!.published) continue;
+        decided.set(name, { kind: 'count', published: false, rule: 'secondary' });
+        changed = true;
+      }
+    }
   }
 
   // 3. Every other kind.
@@ -342,18 +372,8 @@ export function applyPublishingGate(
   }
 
   // 4. Differencing against what was released before (and within this request).
-  const populations = request.populations ?? {};
   for (const name of names) {
-    const population = request.cells[name].population;
-    if (population !== undefined && !(population in populations))
-      throw new RangeError(`${name} describes unknown population ${population}`);
-  }
-  const conflicting = new Set(
-    findDifferencing(populations, ledger, policy.countThreshold).map((c) => c.population),
-  );
-  for (const name of names) {
-    const population = request.cells[name].population;
-    if (population === undefined || !conflicting.has(population)) continue;
+    if (!differenced(name)) continue;
     decided.set(name, withheld(decided.get(name)!.kind, 'differencing'));
   }
 
@@ -573,6 +593,25 @@ function publishOrNot(kind: StatisticKind, value: number): GatedCell {
 
 function withheld(kind: StatisticKind, rule: SuppressionRule): GatedCell {
   return { kind, published: false, rule };
+}
+
+/**
+ * Count cells whose populations hold the same people under different names (same family, same
+ * members): groups of two or more cell names.
+ */
+function repeatedPopulations(request: GateRequest): string[][] {
+  const populations = request.populations ?? {};
+  const byPeople = new Map<string, { names: Set<string>; cells: string[] }>();
+  for (const [name, stat] of Object.entries(request.cells)) {
+    if (stat.kind !== 'count' || stat.population === undefined) continue;
+    const p = populations[stat.population];
+    const key = `${p.family}\u0000${[...p.members].sort().join(',')}`;
+    const entry = byPeople.get(key) ?? { names: new Set<string>(), cells: [] };
+    entry.names.add(stat.population);
+    entry.cells.push(name);
+    byPeople.set(key, entry);
+  }
+  return [...byPeople.values()].filter((e) => e.names.size > 1).map((e) => e.cells);
 }
 
 function smallestVisible(

@@ -16,7 +16,13 @@
  *   unmatched people's values);
  * - two overlapping outcome windows or filters that select populations a few people apart, and a
  *   released file against a later query (release files are recorded here too);
- * - additions and removals that cancel out in size (membership is compared, not only sizes).
+ * - additions and removals that cancel out in size (membership is compared, not only sizes);
+ * - a few people arriving in (or leaving) an area, a site or a segment between two answers:
+ *   counts carry their populations too, so the LSOA map, segment sizes, areas and trend withhold
+ *   the later count (a change of 1 to the threshold is never shown), and the gate then gives it
+ *   secondary suppression in its lines so that a published total cannot give it back;
+ * - a subgroup's estimate against the whole group's (a segment's Life Rooms lens holding all
+ *   users but a few, against the outcomes over all users).
  *
  * What it does not stop:
  * - differencing by someone holding outputs of two DSAs (each DSA has its own ledger);
@@ -24,7 +30,10 @@
  *   difference in a statistic (the per-kind rounding of the gate is the protection there);
  * - differencing of event counts over one population across windows (the gate rounds every
  *   count and computes rates from rounded counts, and windows come from a grid of quarters);
- * - anything published before the ledger existed, or outside the service.
+ * - anything published before the ledger existed, or outside the service;
+ * - counts whose people the service does not hold as a list (the matching run's relaxed users),
+ *   and answers given without a DSA (the demo's own console summary, tests): those pass the
+ *   gate's count rules only.
  */
 
 /** One released population: what it is, and who is in it (sorted opaque tags). */

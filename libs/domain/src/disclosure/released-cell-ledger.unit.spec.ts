@@ -133,6 +133,58 @@ describe('released-cell ledger', () => {
     expect(result.released).toEqual([]);
   });
 
+  it('a count withheld by differencing gets secondary suppression in its line (else total minus the rest gives it back)', () => {
+    const ledger = released({ family: 'area:A', members: people(0, 40) });
+    const result = applyPublishingGate(
+      {
+        cells: {
+          a: { kind: 'count', value: 42, population: 'a' },
+          b: { kind: 'count', value: 30, population: 'b' },
+          c: { kind: 'count', value: 90, population: 'c' },
+          total: { kind: 'count', value: 162 },
+        },
+        lines: [['a', 'b', 'c']],
+        populations: {
+          a: { family: 'area:A', members: people(0, 42) },
+          b: { family: 'area:B', members: people(100, 130) },
+          c: { family: 'area:C', members: people(200, 290) },
+        },
+      },
+      undefined,
+      ledger,
+    );
+    expect(result.suppressed).toEqual([
+      { cell: 'a', kind: 'count', rule: 'differencing' },
+      { cell: 'b', kind: 'count', rule: 'secondary' },
+    ]);
+    expect(result.cells.total).toMatchObject({ published: true, value: 160 });
+  });
+
+  it('the same people under two names (an area at two runs, unchanged) are withheld together', () => {
+    const area = (run: number, from: number, to: number) =>
+      [`${run}/x`, { family: 'area:X', members: people(from, to) }] as const;
+    const result = applyPublishingGate({
+      cells: {
+        '0/x': { kind: 'count', value: 20, population: '0/x' },
+        '0/y': { kind: 'count', value: 5 },
+        '0/z': { kind: 'count', value: 60 },
+        '1/x': { kind: 'count', value: 20, population: '1/x' },
+        '1/y': { kind: 'count', value: 0 },
+        '1/z': { kind: 'count', value: 70 },
+      },
+      lines: [
+        ['0/x', '0/y', '0/z'],
+        ['1/x', '1/y', '1/z'],
+      ],
+      populations: Object.fromEntries([area(0, 0, 20), area(1, 0, 20)]),
+    });
+    // Run 0 hides x beside the small y; run 1 would show x (20): the same 20 people, so no.
+    expect(result.cells['0/x']).toMatchObject({ published: false, rule: 'secondary' });
+    expect(result.cells['1/x']).toMatchObject({ published: false, rule: 'secondary' });
+    // ...and run 1's line then keeps no lone withheld cell.
+    expect(result.cells['1/z']).toMatchObject({ published: false, rule: 'secondary' });
+  });
+
   it('the gate reports the populations it released', () => {
     const result = applyPublishingGate({
       cells: { n: { kind: 'count', value: 100, population: 'cohort' } },

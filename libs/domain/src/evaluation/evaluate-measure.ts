@@ -1,4 +1,3 @@
-import { mulberry32 } from '../matching/seeded-random';
 import type { DataSpan, EvaluationSubject } from './evaluation-subject';
 import { EvaluationDesign } from './evaluation-design';
 import {
@@ -34,18 +33,8 @@ export function evaluateMeasure(
     measure,
     { before: design.baseline, after: design.followUp },
     span,
-    design.bootstrapReps,
-    mulberry32(design.matching.seed),
   );
-  const placebo = matchedDifferenceInDifferences(
-    sets,
-    subjects,
-    measure,
-    design.placebo,
-    span,
-    design.bootstrapReps,
-    mulberry32(design.matching.seed + 1),
-  );
+  const placebo = matchedDifferenceInDifferences(sets, subjects, measure, design.placebo, span);
   return { measure, estimate, placebo, preTrendPassed: covers(placebo.ci95, 0) };
 }
 

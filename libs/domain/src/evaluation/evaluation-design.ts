@@ -33,7 +33,6 @@ export interface EvaluationDesign {
   placebo: { before: MonthWindow; after: MonthWindow };
   /** Months of the event-study series. */
   eventStudy: MonthWindow;
-  bootstrapReps: number;
 }
 
 /** Months left out before the index date (the pre-index dip). */
@@ -82,5 +81,4 @@ export const DEFAULT_EVALUATION_DESIGN: EvaluationDesign = Object.freeze({
     after: Object.freeze([-8, -3]) as MonthWindow,
   }),
   eventStudy: Object.freeze([-24, 24]) as MonthWindow,
-  bootstrapReps: 500,
 });

@@ -1,4 +1,3 @@
-import type { Random } from '../matching/seeded-random';
 import {
   addMonthsToDay,
   DataSpan,
@@ -7,6 +6,7 @@ import {
   MonthWindow,
 } from './evaluation-subject';
 import type { TrajectoryMatchedSet } from './match-on-trajectory';
+import { matchingVariance, SetCounts, WindowCounts } from './matching-variance';
 
 /** Rates per person-year of a group in the two windows of a difference in differences. */
 export interface WindowRates {
@@ -28,34 +28,22 @@ export interface MatchedDid {
   controls: WindowRates;
   /** (users after - before) - (controls after - before), per person-year. */
   did: number;
-  /** 95% percentile bootstrap interval (users and distinct controls resampled; see below). */
+  /** Standard error for matching with replacement (Abadie-Imbens; see `matchingVariance`). */
+  se: number;
+  /** 95% interval: did +- 1.96 se. */
   ci95: [number, number];
 }
 
-// Totals: user and (1/m-weighted) control events and years, before and after.
-const U_EB = 0;
-const U_YB = 1;
-const U_EA = 2;
-const U_YA = 3;
-const C_EB = 4;
-const C_YB = 5;
-const C_EA = 6;
-const C_YA = 7;
-const FIELDS = 8;
+/** How the interval is computed, in words for a published estimate. */
+export const MATCHED_DID_INTERVAL =
+  'normal, with an Abadie-Imbens standard error for matching with replacement (matched sets plus reused controls)';
 
 /**
  * Difference in differences over matched sets between two windows relative to each set's index
  * date (`before` and `after`; both may precede the index date, for a placebo). Rates are group
  * totals of events over person-years, censored at death and the data span; each of a user's m
- * controls weighs 1/m in that set.
- *
- * The interval is a bootstrap over the design's independent units. Controls are matched with
- * replacement, so one control can serve many sets: resampling whole sets would count a reused
- * control as that many independent draws and understate the interval (the validity study found
- * 63-90% coverage that way). Each user is resampled with their set's windows, and each distinct
- * control with its total weight over every set it serves, so the interval reflects how much
- * rests on a heavily reused control. Users and controls are different people and the sets
- * condition on the matching, which is the usual conditional-on-matches bootstrap.
+ * controls weighs 1/m in that set. The interval uses the analytic variance in
+ * `matchingVariance`, which says why it replaced the bootstrap.
  */
 export function matchedDifferenceInDifferences(
   sets: readonly TrajectoryMatchedSet[],
@@ -63,75 +51,61 @@ export function matchedDifferenceInDifferences(
   measure: string,
   windows: { before: MonthWindow; after: MonthWindow },
   span: DataSpan,
-  bootstrapReps: number,
-  random: Random,
 ): MatchedDid {
-  const userSums: number[] = [];
-  const controlSums = new Map<string, Float64Array>();
-  let n = 0;
+  const counted: SetCounts[] = [];
+  const distinct = new Set<string>();
+  const users = [0, 0, 0, 0];
+  const controls = [0, 0, 0, 0];
   let nControls = 0;
   for (const set of sets) {
     const user = subjects.get(set.userId);
-    const controls = set.controlIds.filter((id) => subjects.has(id));
-    if (!user || controls.length === 0) continue;
+    const ids = set.controlIds.filter((id) => subjects.has(id));
+    if (!user || ids.length === 0) continue;
     const b0 = addMonthsToDay(set.indexDay, windows.before[0]);
     const b1 = addMonthsToDay(set.indexDay, windows.before[1]);
     const a0 = addMonthsToDay(set.indexDay, windows.after[0]);
     const a1 = addMonthsToDay(set.indexDay, windows.after[1]);
-    const ub = eventsIn(user, measure, b0, b1, span);
-    const ua = eventsIn(user, measure, a0, a1, span);
-    userSums.push(ub.events, ub.years, ua.events, ua.years);
-    const w = 1 / controls.length;
-    for (const id of controls) {
-      const c = subjects.get(id)!;
-      const cb = eventsIn(c, measure, b0, b1, span);
-      const ca = eventsIn(c, measure, a0, a1, span);
-      let acc = controlSums.get(id);
-      if (!acc) controlSums.set(id, (acc = new Float64Array(4)));
-      acc[0] += w * cb.events;
-      acc[1] += w * cb.years;
-      acc[2] += w * ca.events;
-      acc[3] += w * ca.years;
-    }
-    nControls += controls.length;
-    n++;
+    const countsOf = (s: EvaluationSubject): WindowCounts => {
+      const b = eventsIn(s, measure, b0, b1, span);
+      const a = eventsIn(s, measure, a0, a1, span);
+      return [b.events, b.years, a.events, a.years];
+    };
+    const u = countsOf(user);
+    for (let f = 0; f < 4; f++) users[f] += u[f];
+    const w = 1 / ids.length;
+    const c = ids.map((id) => {
+      const counts = countsOf(subjects.get(id)!);
+      for (let f = 0; f < 4; f++) controls[f] += w * counts[f];
+      distinct.add(id);
+      return { id, counts };
+    });
+    counted.push({ user: u, controls: c });
+    nControls += ids.length;
   }
-  const controlList = [...controlSums.keys()].sort().map((id) => controlSums.get(id)!);
-  const total = new Float64Array(FIELDS);
-  for (let i = 0; i < n; i++) for (let f = 0; f < 4; f++) total[f] += userSums[i * 4 + f];
-  for (const c of controlList) for (let f = 0; f < 4; f++) total[4 + f] += c[f];
-  const estimates: number[] = [];
-  const draw = new Float64Array(FIELDS);
-  const m = controlList.length;
-  if (n > 1 && m > 1) {
-    for (let rep = 0; rep < bootstrapReps; rep++) {
-      draw.fill(0);
-      for (let i = 0; i < n; i++) {
-        const o = Math.floor(random() * n) * 4;
-        for (let f = 0; f < 4; f++) draw[f] += userSums[o + f];
-      }
-      for (let j = 0; j < m; j++) {
-        const c = controlList[Math.floor(random() * m)];
-        for (let f = 0; f < 4; f++) draw[4 + f] += c[f];
-      }
-      const value = didOf(draw);
-      if (Number.isFinite(value)) estimates.push(value);
-    }
-  }
-  estimates.sort((a, b) => a - b);
+  const n = counted.length;
+  const did = didOf(users, controls);
+  const se =
+    n > 1 && distinct.size > 1
+      ? matchingVariance(counted, {
+          users: users as unknown as WindowCounts,
+          controls: controls as unknown as WindowCounts,
+        }).se
+      : Number.NaN;
+  const ok = Number.isFinite(did) && Number.isFinite(se);
   return {
     sets: n,
     nUsers: n,
     nControls,
-    distinctControls: m,
-    users: ratesOf(total, U_EB, U_YB, U_EA, U_YA),
-    controls: ratesOf(total, C_EB, C_YB, C_EA, C_YA),
-    did: didOf(total),
-    ci95: estimates.length
-      ? [quantile(estimates, 0.025), quantile(estimates, 0.975)]
-      : [Number.NaN, Number.NaN],
+    distinctControls: distinct.size,
+    users: ratesOf(users),
+    controls: ratesOf(controls),
+    did,
+    se: ok ? se : Number.NaN,
+    ci95: ok ? [did - Z_95 * se, did + Z_95 * se] : [Number.NaN, Number.NaN],
   };
 }
+
+const Z_95 = 1.959964;
 
 /** One month of an event-study series: rates per person-year of users and matched controls. */
 export interface EventStudyPoint {
@@ -189,22 +163,15 @@ export function eventStudy(
   }));
 }
 
-function ratesOf(t: Float64Array, eb: number, yb: number, ea: number, ya: number): WindowRates {
+function ratesOf(t: readonly number[]): WindowRates {
   return {
-    before: t[yb] > 0 ? t[eb] / t[yb] : Number.NaN,
-    after: t[ya] > 0 ? t[ea] / t[ya] : Number.NaN,
-    personYearsBefore: t[yb],
-    personYearsAfter: t[ya],
+    before: t[1] > 0 ? t[0] / t[1] : Number.NaN,
+    after: t[3] > 0 ? t[2] / t[3] : Number.NaN,
+    personYearsBefore: t[1],
+    personYearsAfter: t[3],
   };
 }
 
-function didOf(t: Float64Array): number {
-  return t[U_EA] / t[U_YA] - t[U_EB] / t[U_YB] - (t[C_EA] / t[C_YA] - t[C_EB] / t[C_YB]);
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+function didOf(u: readonly number[], c: readonly number[]): number {
+  return u[2] / u[3] - u[0] / u[1] - (c[2] / c[3] - c[0] / c[1]);
 }

@@ -158,7 +158,15 @@ export function matchProbability(weight: number, lambda: number): number {
 export function estimateModel(
   vectors: readonly (readonly number[])[],
   start: FellegiSunterModel = PRIOR_MODEL,
-  options: { maxIterations?: number; tolerance?: number } = {},
+  options: {
+    maxIterations?: number;
+    tolerance?: number;
+    /**
+     * Keep `start.u` as it is and estimate only m and lambda (u from random pairs, as Splink
+     * does: blocked pairs are mostly matches, so EM on them alone sees too few non-matches).
+     */
+    fixedU?: boolean;
+  } = {},
 ): FellegiSunterModel {
   if (vectors.length === 0) return start;
   const patterns = new Map<string, { levels: readonly number[]; n: number }>();
@@ -209,7 +217,7 @@ export function estimateModel(
     // A field whose levels never occurred keeps its starting values.
     for (let f = 0; f < fields; f++) {
       if (mCount[f].every((x) => x === 0)) nextM[f] = [...m[f]];
-      if (uCount[f].every((x) => x === 0)) nextU[f] = [...u[f]];
+      if (uCount[f].every((x) => x === 0) || options.fixedU) nextU[f] = [...u[f]];
     }
     const nextLambda = Math.min(1 - FLOOR, Math.max(FLOOR, matches / total));
     let change = Math.abs(nextLambda - lambda);
@@ -225,4 +233,27 @@ export function estimateModel(
     }
   }
   return { m, u, lambda, iterations, pairs: vectors.length };
+}
+
+/**
+ * u per field and level from comparison vectors of random pairs (a record and a person drawn
+ * without regard to blocks: non-matches with overwhelming probability). Missing levels are left
+ * out; a field never seen keeps `fallback`'s row; every level gets at least a small floor so no
+ * weight is infinite.
+ */
+export function uFromRandomPairs(
+  vectors: readonly (readonly number[])[],
+  fallback: FellegiSunterModel = PRIOR_MODEL,
+): number[][] {
+  const fields = fallback.u.length;
+  const counts = fallback.u.map((r) => r.map(() => 0));
+  for (const v of vectors)
+    for (let f = 0; f < fields; f++) if (v[f] !== LEVEL_MISSING) counts[f][v[f]]++;
+  return counts.map((row, f) => {
+    const seen = row.reduce((a, b) => a + b, 0);
+    if (seen === 0) return [...fallback.u[f]];
+    const floored = row.map((c, level) => (level === LEVEL_MISSING ? 0 : Math.max(c / seen, 1e-4)));
+    const sum = floored.reduce((a, b) => a + b, 0);
+    return floored.map((x) => x / sum);
+  });
 }

@@ -7,6 +7,7 @@ import {
   levelWeights,
   matchProbability,
   matchWeight,
+  uFromRandomPairs,
   type LinkageEncoding,
 } from './fellegi-sunter';
 
@@ -108,5 +109,46 @@ describe('EM estimation', () => {
     const a = estimateModel(vectors);
     const b = estimateModel([...vectors].reverse());
     expect(b.lambda).toBeCloseTo(a.lambda, 10);
+  });
+});
+
+describe('u from random pairs, EM of m only', () => {
+  // Random pairs: names, postcode and sex mostly disagree; date of birth agrees 1 in 100.
+  const random: number[][] = [];
+  for (let i = 0; i < 1000; i++)
+    random.push([
+      i % 50 === 0 ? 1 : 4,
+      4,
+      i % 100 === 0 ? 1 : 4,
+      i % 200 === 0 ? 0 : 4,
+      i % 2 ? 1 : 4,
+    ]);
+
+  it('takes u as the level frequencies of random pairs, missing left out, floored', () => {
+    const u = uFromRandomPairs(random);
+    expect(u[0][1]).toBeCloseTo(0.02, 3);
+    expect(u[2][1]).toBeCloseTo(0.01, 3);
+    // Postcode: 5 missing comparisons carry no information.
+    expect(u[3][4]).toBeGreaterThan(0.99);
+    for (const row of u) {
+      expect(row[0]).toBe(0);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+      expect(Math.min(...row.slice(1))).toBeGreaterThan(0);
+    }
+    expect(uFromRandomPairs([])).toEqual(PRIOR_MODEL.u);
+  });
+
+  it('keeps u fixed and gives date-of-birth agreement its weight when blocked pairs are mostly matches', () => {
+    // Blocked pairs: 900 matches and 100 non-matches that share the date of birth (the block).
+    const blocked: number[][] = [];
+    for (let i = 0; i < 900; i++) blocked.push([1, 1, 1, i % 4 === 0 ? 4 : 1, 1]);
+    for (let i = 0; i < 100; i++) blocked.push([4, 4, 1, 4, i % 2 ? 1 : 4]);
+    const u = uFromRandomPairs(random);
+    const model = estimateModel(blocked, { ...PRIOR_MODEL, u }, { fixedU: true });
+    expect(model.u).toEqual(u);
+    const w = levelWeights(model);
+    expect(w[2][1]).toBeGreaterThan(5);
+    expect(model.lambda).toBeGreaterThan(0.85);
+    expect(matchWeight([1, 1, 1, 4, 1], w)).toBeGreaterThan(10);
   });
 });

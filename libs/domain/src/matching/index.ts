@@ -1,3 +1,2 @@
 export * from './calendar';
-export * from './match-cohort';
 export * from './seeded-random';

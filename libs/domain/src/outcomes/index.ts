@@ -1,2 +1,2 @@
-export * from './difference-in-differences';
+export * from './outcome-comparison';
 export * from './outcome-measures';

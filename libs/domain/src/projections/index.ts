@@ -3,3 +3,5 @@ export * from './person-profile.projection';
 export * from './projected-event';
 export * from './service-use.projection';
 export * from './condition-register.projection';
+export * from './pseudonym-rotation';
+export * from './person-merge.projection';

@@ -21,6 +21,11 @@ export type LifeRoomsFact =
 export interface LifeRoomsDoc {
   subject: string;
   facts: Record<string, LifeRoomsFact>;
+  /**
+   * Facts of a person merged into this one, by event id -> the merged pseudonym (absent for the
+   * subject's own), so that a split can move them back.
+   */
+  origins?: Record<string, string>;
 }
 
 /** Facts that make someone a cohort member: contact by the person (a referral is not). */
@@ -88,7 +93,7 @@ export function evolveLifeRooms(
   const fact = lifeRoomsFactOf(event);
   if (!fact) return doc;
   if (doc?.facts[event.eventId]) return doc;
-  return { subject, facts: { ...(doc?.facts ?? {}), [event.eventId]: fact } };
+  return { ...(doc ?? {}), subject, facts: { ...(doc?.facts ?? {}), [event.eventId]: fact } };
 }
 
 /** Merges an unlinked subject's facts into a person's document (a set union: idempotent). */

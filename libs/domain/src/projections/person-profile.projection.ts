@@ -26,6 +26,11 @@ export interface PersonProfile {
   optedOut: boolean;
   /** The opt-out or withdrawal that set `optedOut` (latest by occurrence). */
   optOutChange: { at: string; eventId: string } | null;
+  /**
+   * Set only on a survivor of a merge: each merged pseudonym's own profile (the survivor's too),
+   * from which this one is combined, so that a split can hand each its own back.
+   */
+  origins?: Record<string, PersonProfile>;
 }
 
 /** One registration: from when, the IMD decile of its address, and the event (for redelivery). */

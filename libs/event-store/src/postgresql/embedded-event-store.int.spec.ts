@@ -18,9 +18,7 @@ describeEventStoreContract('postgresql embedded (PGlite)', async () => {
   const saved = process.env.DATABASE_URL;
   delete process.env.DATABASE_URL;
   try {
-    // One connection: pglite-socket 0.2.17 interleaves extended-protocol messages of different
-    // connections outside a transaction ("portal does not exist"), and PGlite runs one
-    // transaction at a time anyway, so a bigger pool buys nothing.
+    // One connection, as the service uses it: PGlite runs one exchange at a time anyway.
     const db = await openDatabase({ embeddedDir: dir, max: 1 });
     expect(db.embedded).toBe(true);
     const store = new PostgresqlEventStore(db.sql);

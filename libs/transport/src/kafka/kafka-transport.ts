@@ -1,4 +1,12 @@
-import { Admin, Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import {
+  Admin,
+  ConfigResourceTypes,
+  Consumer,
+  Kafka,
+  logLevel,
+  Partitioners,
+  Producer,
+} from 'kafkajs';
 import type { Logger } from '@linkage/common';
 import type {
   DataLoss,
@@ -6,6 +14,7 @@ import type {
   IncomingMessage,
   OutgoingMessage,
   SubscribeOptions,
+  TopicRetention,
   Transport,
   TransportSubscription,
 } from '../transport.port';
@@ -113,9 +122,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       let failed = false;
       let stopping: Promise<void> | undefined;
       const listenerKey = `${sub.groupId}\u0000${sub.topic}`;
-      // The offset each partition's next batch must start at; unknown after a rebalance until
-      // the group's committed offsets are read again.
-      let expected: Map<number, bigint> | undefined;
       const dataLost = (loss: DataLoss) => {
         if (failed) return;
         failed = true;
@@ -139,14 +145,13 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         dataLost({
           topic: sub.topic,
           partition,
-          expectedOffset: expected?.get(partition)?.toString() ?? null,
+          expectedOffset: null,
           firstOffset: null,
           reason: 'offset_out_of_range',
         });
       outOfRangeListeners.set(listenerKey, onOutOfRange);
       const joined = new Promise<void>((resolve) => {
         consumer.on(consumer.events.GROUP_JOIN, (event) => {
-          expected = undefined;
           const assignment = event.payload.memberAssignment[sub.topic] ?? [];
           sub.onAssignment?.([...assignment].sort((a, b) => a - b));
           resolve();
@@ -167,22 +172,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
-          expected ??= await committedOffsets(sub.groupId, sub.topic);
-          const first = BigInt(batch.messages[0].offset);
-          const want = expected.get(batch.partition);
-          // Offsets of these topics are consecutive (no compaction, no transactions): a batch
-          // that does not start where the group stands means messages were skipped or lost.
-          if (want !== undefined && first !== want) {
-            dataLost({
-              topic: batch.topic,
-              partition: batch.partition,
-              expectedOffset: want.toString(),
-              firstOffset: first.toString(),
-              reason: 'gap',
-            });
-            return;
-          }
-          if (failed) return;
           const messages: IncomingMessage[] = batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
@@ -201,7 +190,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
             return;
           }
           const last = batch.messages[batch.messages.length - 1].offset;
-          expected?.set(batch.partition, BigInt(last) + 1n);
           resolveOffset(last);
           await consumer.commitOffsets([
             {
@@ -232,6 +220,40 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         })
         .sort((a, b) => a.partition - b.partition);
       return { total: partitions.reduce((a, p) => a + Math.max(0, p.lag), 0), partitions };
+    },
+
+    async setTopicRetention(topic: string, retentionMs: number): Promise<TopicRetention> {
+      const outcome = { topic, retentionMs };
+      try {
+        const admin = await getAdmin();
+        // AlterConfigs (kafkajs has no incremental variant) replaces the topic's overrides with
+        // these: fine for the raw topics, which this service creates and owns.
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: topic,
+              configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
+            },
+          ],
+        });
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [
+            { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] },
+          ],
+        });
+        const value = described.resources[0]?.configEntries.find(
+          (e) => e.configName === 'retention.ms',
+        )?.configValue;
+        return value === String(retentionMs)
+          ? { ...outcome, status: 'applied' }
+          : { ...outcome, status: 'refused', reason: 'not_confirmed' };
+      } catch (error) {
+        const e = error as { name?: string; type?: string; code?: string };
+        return { ...outcome, status: 'refused', reason: e?.type ?? e?.code ?? e?.name ?? 'error' };
+      }
     },
 
     async ensureTopics(topics: string[]): Promise<void> {
