@@ -1,9 +1,36 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
-import { toCsv, wantsCsv } from '../http/csv';
+import {
+  gated,
+  list,
+  object,
+  publishedBody,
+  PublishedResponse,
+  RequiresPermission,
+  text,
+  type GovernedRequest,
+} from '@linkage/governance';
+import { answerPublished } from '../http/published-answer';
 import { WellbeingDistributionQueries } from './wellbeing-distributions';
+
+const distribution = list(
+  object({
+    bin: text('`<from>-<to>` in metric points'),
+    from: { type: 'number' },
+    to: { type: 'number' },
+    people: gated(),
+  }),
+);
+
+/** The JSON body, for the OpenAPI document. */
+export const WELLBEING_DISTRIBUTIONS_BODY = publishedBody({
+  instrument: text(),
+  scale: text(),
+  binWidth: { type: 'number' },
+  baseline: distribution,
+  followUp: distribution,
+});
 
 export const WELLBEING_DISTRIBUTION_QUERIES = Symbol('WELLBEING_DISTRIBUTION_QUERIES');
 
@@ -20,24 +47,14 @@ export class WellbeingController {
 
   @Get('distributions')
   @RequiresPermission('read:outcomes', { action: 'read wellbeing distributions' })
-  @ApiOkResponse({
-    description:
-      'People by SWEMWBS metric score bin at baseline and at follow-up; suppressed bins are null and listed in `suppressed`',
-  })
+  @PublishedResponse(
+    'People by SWEMWBS metric score bin at baseline and at follow-up; withheld bins are null',
+    WELLBEING_DISTRIBUTIONS_BODY,
+  )
   async distributions(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    const result = await this.queries.distributions();
-    reportResult(req, { resultSize: result.rows.length, cellsSuppressed: result.cellsSuppressed });
-    res.setHeader('x-linkage-provenance', JSON.stringify(result.body.provenance));
-    res.setHeader('x-linkage-policy-version', result.body.provenance.publishingPolicy.version);
-    // Read here rather than as a @Headers() parameter, which OpenAPI would list as required.
-    if (wantsCsv(String(req.headers.accept ?? ''))) {
-      res.setHeader('x-linkage-suppressed', JSON.stringify(result.suppressed));
-      res.setHeader('content-type', 'text/csv; charset=utf-8');
-      return toCsv(result.rows);
-    }
-    return result.body;
+    return answerPublished(req, res, await this.queries.distributions());
   }
 }
