@@ -442,7 +442,7 @@ describe('the web page in headless Chromium', () => {
     const drawn = (i: number) => series[i].data.map((b) => (b.suppressed ? null : b.value));
     expect(drawn(0)).toEqual(d.baseline.map((b) => b.people));
     expect(drawn(1)).toEqual(d.followUp.map((b) => b.people));
-    // Its CSV is the API's, through the same gate: suppressed bins are empty, never 0.
+    // Its CSV is the API's, through the same gate: withheld bins say suppressed, never 0.
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.click('[data-csv="/v1/wellbeing/distributions"]'),
@@ -457,7 +457,7 @@ describe('the web page in headless Chromium', () => {
         ([timing, b]) => {
           const bin = b as Bin;
           const [from, to] = bin.bin.split('-');
-          return [timing, bin.bin, from, to, bin.people ?? ''].join(',');
+          return [timing, bin.bin, from, to, bin.people ?? 'suppressed'].join(',');
         },
       ),
     );
