@@ -71,6 +71,7 @@ describe('analytics API end to end', () => {
   const endpoints = [
     '/v1/cohort',
     '/v1/wellbeing',
+    '/v1/wellbeing/distributions',
     '/v1/matching/balance',
     ...OUTCOME_MEASURES.map((m) => `/v1/outcomes?measure=${m}&before=12&after=12`),
     ...['crisis', 'ae'].map((m) => `/v1/outcomes?measure=${m}&before=6&after=24`),
@@ -150,7 +151,7 @@ describe('analytics API end to end', () => {
     }
     expect(statistics).toBeGreaterThan(500);
     // ~70 endpoints, each outcome with its placebo and negative-control bootstraps.
-  }, 180_000);
+  }, 300_000);
 
   it('publishes means to the precision their group supports and estimates only with their rates', async () => {
     const wellbeing = (await (await get('/v1/wellbeing')).json()) as Record<string, number | null>;

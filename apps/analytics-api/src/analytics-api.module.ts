@@ -16,6 +16,11 @@ import { AREA_QUERIES, AreasController } from './areas/areas.controller';
 import { AreaQueries } from './areas/areas.queries';
 import { SEGMENT_QUERIES, SegmentsController } from './segments/segments.controller';
 import { SegmentQueries } from './segments/segments.queries';
+import {
+  WELLBEING_DISTRIBUTION_QUERIES,
+  WellbeingController,
+} from './wellbeing/wellbeing.controller';
+import { WellbeingDistributionQueries } from './wellbeing/wellbeing-distributions';
 
 export interface AnalyticsModuleOptions {
   db: Database;
@@ -47,7 +52,13 @@ export class AnalyticsApiModule {
         // (docs/ARCHITECTURE.md); passed in so that analytics-api does not import apps/web.
         ...(options.modules ?? []),
       ],
-      controllers: [AnalyticsController, SegmentsController, AreasController, HealthController],
+      controllers: [
+        AnalyticsController,
+        SegmentsController,
+        AreasController,
+        WellbeingController,
+        HealthController,
+      ],
       providers: [
         { provide: ANALYTICS_DB, useValue: options.db },
         {
@@ -66,6 +77,10 @@ export class AnalyticsApiModule {
         {
           provide: AREA_QUERIES,
           useValue: new AreaQueries(options.db.sql, analytics),
+        },
+        {
+          provide: WELLBEING_DISTRIBUTION_QUERIES,
+          useValue: new WellbeingDistributionQueries(options.db.sql, policy),
         },
       ],
     };

@@ -185,6 +185,30 @@ describe('governance API over HTTP (real PostgreSQL)', () => {
         expect.objectContaining({ actor: 'officer-1', purpose: 'audit-oversight' }),
       ]),
     );
+    // The same report as CSV, from the API (the page downloads this), audited like the JSON.
+    const reportCsv = await fetch(`${base}/v1/audit/reports/monthly?month=${month}`, {
+      headers: { authorization: `Bearer ${token()}`, accept: 'text/csv', 'x-request-id': 'req-m' },
+    });
+    expect(reportCsv.status).toBe(200);
+    expect(reportCsv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(reportCsv.headers.get('content-disposition')).toBe(
+      `attachment; filename="access-report-${month}.csv"`,
+    );
+    const csvLines = (await reportCsv.text()).trim().split('\n');
+    expect(csvLines[0]).toBe('month,actor,purpose,accesses,denied');
+    // Same rows as the JSON; the officer's count has grown by the calls made since.
+    const officerJson = (report.body.rows as Array<{ actor: string; accesses: number }>).find(
+      (r) => r.actor === 'officer-1',
+    )!;
+    const officerCsv = csvLines.find((l) => l.startsWith(`${month},officer-1,audit-oversight,`));
+    expect(officerCsv).toBeDefined();
+    expect(Number(officerCsv!.split(',')[3])).toBeGreaterThan(officerJson.accesses);
+    const [csvEntry] = (await audit.search({ requestId: 'req-m' })).entries;
+    expect(csvEntry).toMatchObject({ action: 'audit.report.monthly', outcome: 'ok' });
+    const badCsv = await fetch(`${base}/v1/audit/reports/monthly?month=2024-13`, {
+      headers: { authorization: `Bearer ${token()}`, accept: 'text/csv' },
+    });
+    expect(badCsv.status).toBe(400);
     const bad = await call('/v1/audit/reports/monthly?month=2024-13', token());
     expect(bad).toMatchObject({
       status: 400,

@@ -5,11 +5,9 @@ import {
   linkageValidationPipe,
   GovernanceModule,
   GovernanceModuleOptions,
-  ReleasedCellLedger,
-  ReleaseReview,
 } from '@linkage/governance';
-import { AnalyticsQueries } from '../../analytics-api/src';
-import { ReleaseController, RELEASE_QUERIES } from './release/release.controller';
+import { ReleaseController } from './release/release.controller';
+import { releaseReviewProviders } from './release/release.providers';
 import { AuditController } from './audit/audit.controller';
 import { DATABASE, HealthController } from './health/health.controller';
 
@@ -21,18 +19,7 @@ export class GovernanceApiModule {
       imports: [GovernanceModule.forRoot(options)],
       controllers: [AuditController, HealthController, ReleaseController],
       providers: [
-        { provide: ReleasedCellLedger, useValue: new ReleasedCellLedger(options.db.sql) },
-        {
-          provide: ReleaseReview,
-          inject: [ReleasedCellLedger],
-          useFactory: (ledger: ReleasedCellLedger) => new ReleaseReview(options.db.sql, ledger),
-        },
-        {
-          provide: RELEASE_QUERIES,
-          inject: [ReleasedCellLedger],
-          useFactory: (ledger: ReleasedCellLedger) =>
-            new AnalyticsQueries(options.db.sql, undefined, undefined, ledger),
-        },
+        ...releaseReviewProviders(options.db.sql),
         { provide: DATABASE, useValue: options.db },
         { provide: APP_FILTER, useClass: GovernanceExceptionFilter },
         { provide: APP_PIPE, useFactory: linkageValidationPipe },

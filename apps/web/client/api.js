@@ -91,22 +91,6 @@ export async function downloadCsv(path, filename) {
   saveBlob(await res.blob(), filename);
 }
 
-/** For the few answers the API gives only as JSON (the monthly report): the same rows as CSV. */
-export function downloadRowsAsCsv(rows, filename) {
-  const columns = [];
-  for (const row of rows)
-    for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
-  const cell = (v) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const text = [
-    columns.join(','),
-    ...rows.map((r) => columns.map((c) => cell(r[c])).join(',')),
-  ].join('\n');
-  saveBlob(new Blob([`${text}\n`], { type: 'text/csv' }), filename);
-}
-
 function saveBlob(blob, filename) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -1,6 +1,7 @@
 // Governance (officers): the audit trail with search and filters, chain verification, the
-// monthly access report. An analyst is refused by the API itself, and the refusal is audited.
-import { ApiError, downloadRowsAsCsv, getJson } from './api.js';
+// monthly access report, release requests awaiting review. An analyst is refused by the API
+// itself, and the refusal is audited. An output checker sees the requests awaiting review only.
+import { ApiError, getJson } from './api.js';
 import { csvButton, h, notYet, panel, table } from './ui.js';
 
 const ROLES = ['', 'analyst', 'governance-officer', 'ingest', 'segmentation-job', 'admin'];
@@ -19,15 +20,43 @@ function query(extra = {}) {
   return params.toString();
 }
 
-export async function governanceView() {
+const PENDING_RELEASES = '/v1/releases?status=requested';
+
+export async function governanceView(ctx, session) {
+  const permissions = session?.permissions ?? [];
+  if (!permissions.includes('read:audit') && permissions.includes('release:review')) {
+    // An output checker: their work is the queue; the trail itself is for governance officers.
+    const releases = await pendingReleases();
+    const versions = [
+      ...new Set((releases?.releases ?? []).map((r) => r.gateReport.policyVersion)),
+    ];
+    return h(
+      'div',
+      { class: 'view governance' },
+      releasesPanel(releases),
+      h(
+        'p',
+        { class: 'help' },
+        'The audit trail, its verification and the monthly access report are for governance officers.',
+      ),
+      h(
+        'details',
+        { class: 'provenance' },
+        h('summary', {}, 'Provenance'),
+        h(
+          'p',
+          {},
+          `Requests as the release review held them at ${new Date().toLocaleString('en-GB')}; each output was gated when requested, by publishing policy ${versions.join(', ') || '(none listed)'}.`,
+        ),
+      ),
+    );
+  }
   // Verification first: an analyst is refused here (403), and the page says so plainly.
   const verification = await getJson('/v1/audit/verify');
   const [search, monthly, releases] = await Promise.all([
     getJson(`/v1/audit?${query({ page, pageSize: PAGE_SIZE })}`),
     getJson(`/v1/audit/reports/monthly?month=${month}`),
-    getJson('/v1/releases?status=pending').catch((error) =>
-      error instanceof ApiError && error.status === 404 ? null : { error },
-    ),
+    pendingReleases(),
   ]);
   return h(
     'div',
@@ -35,15 +64,7 @@ export async function governanceView() {
     chainPanel(verification),
     searchPanel(search),
     monthlyPanel(monthly),
-    panel(
-      'Release requests awaiting review',
-      [],
-      releases === null
-        ? notYet('Release review')
-        : releases.error
-          ? h('p', { class: 'error' }, releases.error.message)
-          : h('pre', {}, JSON.stringify(releases, null, 2)),
-    ),
+    releasesPanel(releases),
     h(
       'details',
       { class: 'provenance' },
@@ -53,6 +74,72 @@ export async function governanceView() {
         {},
         `Audit trail of ${verification.entries} entries, hash-chained; signed head ${verification.signedHead ? `at entry ${verification.signedHead.sequence}, signed ${verification.signedHead.signedAt}` : 'not present'}.`,
       ),
+    ),
+  );
+}
+
+/** The requests awaiting review, or why they cannot be shown (not mounted, refused). */
+function pendingReleases() {
+  return getJson(PENDING_RELEASES).catch((error) =>
+    error instanceof ApiError && error.status === 404 ? null : { error },
+  );
+}
+
+function releasesPanel(result) {
+  const title = 'Release requests awaiting review';
+  if (result === null) return panel(title, [], notYet('Release review'));
+  if (result.error)
+    return panel(
+      title,
+      [],
+      h(
+        'p',
+        { class: 'refused', role: 'alert', 'data-reason': result.error.reason ?? '' },
+        result.error.message,
+      ),
+    );
+  const releases = result.releases;
+  const columns = [
+    {
+      key: 'requestedAt',
+      label: 'Requested',
+      render: (r) => new Date(r.requestedAt).toLocaleString('en-GB'),
+    },
+    { key: 'requestedBy', label: 'By', render: (r) => r.requestedBy },
+    { key: 'dsa', label: 'DSA', render: (r) => r.dsa },
+    { key: 'output', label: 'Output', render: (r) => r.output },
+    {
+      key: 'parameters',
+      label: 'Parameters',
+      render: (r) =>
+        Object.entries(r.parameters)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || '(none)',
+    },
+    { key: 'justification', label: 'Justification', render: (r) => r.justification },
+    {
+      key: 'suppressed',
+      label: 'Cells withheld',
+      render: (r) => String(r.gateReport.suppressed.length),
+    },
+    { key: 'releaseId', label: 'Release', render: (r) => h('code', {}, r.releaseId) },
+  ];
+  return panel(
+    title,
+    [csvButton(PENDING_RELEASES, 'release-requests-awaiting-review.csv')],
+    releases.length === 0
+      ? h('p', { 'data-testid': 'no-releases' }, 'No release requests are awaiting review.')
+      : h(
+          'div',
+          { class: 'table-wrap' },
+          table(`${releases.length} awaiting review, newest first`, columns, releases, {
+            'data-testid': 'releases-table',
+          }),
+        ),
+    h(
+      'p',
+      { class: 'help' },
+      'Output checkers review a request with `linkage release review <id>` (never their own); the gate report lists each withheld cell and its rule, never its value.',
     ),
   );
 }
@@ -182,14 +269,9 @@ function monthlyPanel(report) {
   return panel(
     `Monthly access report: ${report.month}`,
     [
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'csv',
-          onclick: () => downloadRowsAsCsv(report.rows, `access-report-${report.month}.csv`),
-        },
-        'Download CSV',
+      csvButton(
+        `/v1/audit/reports/monthly?month=${encodeURIComponent(report.month)}`,
+        `access-report-${report.month}.csv`,
       ),
     ],
     h(

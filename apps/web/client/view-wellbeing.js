@@ -4,7 +4,6 @@ import {
   chart,
   csvButton,
   h,
-  notYet,
   panel,
   provenance,
   SUPPRESSED_COLOUR,
@@ -14,7 +13,10 @@ import {
 } from './ui.js';
 
 export async function wellbeingView(ctx) {
-  const w = await getJson('/v1/wellbeing');
+  const [w, d] = await Promise.all([
+    getJson('/v1/wellbeing'),
+    getJson('/v1/wellbeing/distributions'),
+  ]);
   const figures = h(
     'dl',
     { class: 'figures', 'data-testid': 'wellbeing-figures' },
@@ -84,7 +86,7 @@ export async function wellbeingView(ctx) {
     ),
     panel(
       'Change between baseline and follow-up',
-      [],
+      [csvButton('/v1/wellbeing', 'wellbeing.csv')],
       h(
         'div',
         { class: 'split' },
@@ -99,17 +101,95 @@ export async function wellbeingView(ctx) {
         categoryChart,
       ),
     ),
-    panel(
-      'Distributions of baseline and follow-up scores',
-      [],
-      notYet('Score distributions (the API publishes means and change categories only)'),
-    ),
+    distributionsPanel(ctx, d),
     h(
       'p',
       { class: 'attribution' },
       'SWEMWBS © NHS Health Scotland, University of Warwick and University of Edinburgh, 2008, all rights reserved.',
     ),
     provenance(w.provenance),
+  );
+}
+
+/**
+ * Baseline and follow-up scores side by side, binned by the API. A suppressed bin is drawn as a
+ * hatched bar of the tallest published height, labelled suppressed: visibly not a number.
+ */
+function distributionsPanel(ctx, d) {
+  const bins = d.baseline.map((b) => b.bin);
+  const shown = [...d.baseline, ...d.followUp].map((b) => b.people).filter((v) => v !== null);
+  const top = shown.length ? Math.max(...shown) : 1;
+  const series = (name, rows, color) => ({
+    name,
+    type: 'bar',
+    // Narrow bars: the suppressed label reads upwards.
+    data: rows.map((b) =>
+      b.people === null
+        ? { ...bar(null, top), label: { show: true, rotate: 90, formatter: 'suppressed' } }
+        : bar(b.people, top),
+    ),
+    itemStyle: { color },
+  });
+  const distributionChart = chart(
+    ctx,
+    {
+      title: {
+        text: 'People by SWEMWBS metric score',
+        left: 'center',
+        textStyle: { fontSize: 13 },
+      },
+      legend: { top: 22 },
+      grid: { top: 60, left: 50, right: 20, bottom: 50 },
+      tooltip: {
+        trigger: 'item',
+        formatter: (p) =>
+          `${p.seriesName}, score ${p.name}: ${p.data.suppressed ? 'suppressed' : p.value} people`,
+      },
+      xAxis: {
+        type: 'category',
+        data: bins,
+        name: 'metric score',
+        nameLocation: 'middle',
+        nameGap: 30,
+      },
+      yAxis: { type: 'value', name: 'people' },
+      series: [
+        series('baseline', d.baseline, '#1d4e89'),
+        series('follow-up', d.followUp, '#4a8c5c'),
+      ],
+    },
+    {
+      'aria-label': 'Distributions of SWEMWBS metric scores at baseline and follow-up',
+      'data-testid': 'distribution-chart',
+    },
+  );
+  const rows = d.baseline.map((b, i) => ({
+    bin: b.bin,
+    baseline: b.people,
+    followUp: d.followUp[i].people,
+  }));
+  return panel(
+    'Distributions of baseline and follow-up scores',
+    [csvButton('/v1/wellbeing/distributions', 'wellbeing-distributions.csv')],
+    h(
+      'div',
+      { class: 'split' },
+      h(
+        'div',
+        { class: 'table-wrap' },
+        table(
+          `People by metric score (bins of ${d.binWidth} points)`,
+          [
+            { key: 'bin', label: 'Score', render: (r) => r.bin },
+            { key: 'baseline', label: 'Baseline' },
+            { key: 'followUp', label: 'Follow-up' },
+          ],
+          rows,
+          { 'data-testid': 'distribution-table' },
+        ),
+      ),
+      distributionChart,
+    ),
   );
 }
 

@@ -68,6 +68,7 @@ describe('the web page in headless Chromium', () => {
   let jwtSecret: Buffer;
   let analystToken: string;
   let officerToken: string;
+  let checkerToken: string;
   let headDir: string | undefined;
   const requests: SeenRequest[] = [];
   const contexts: BrowserContext[] = [];
@@ -94,17 +95,18 @@ describe('the web page in headless Chromium', () => {
       port: 0,
       store: fixture.store,
       jwtSecret,
-      modules: [WebModule.forRoot()],
+      modules: [WebModule.forRoot({ db: fixture.db })],
     });
     await new DsaRegistry(fixture.db.sql).add({
       ref: DSA,
       purposes: [PURPOSE],
-      roles: ['analyst', 'governance-officer'],
+      roles: ['analyst', 'governance-officer', 'output_checker'],
     });
-    const mint = (user: string, role: 'analyst' | 'governance-officer') =>
+    const mint = (user: string, role: 'analyst' | 'governance-officer' | 'output_checker') =>
       mintToken({ user, role, purpose: PURPOSE, dsa: DSA }, jwtSecret).token;
     analystToken = mint('web-analyst', 'analyst');
     officerToken = mint('web-officer', 'governance-officer');
+    checkerToken = mint('web-checker', 'output_checker');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 240_000);
 
@@ -407,6 +409,163 @@ describe('the web page in headless Chromium', () => {
     expect(outcomes.length).toBeGreaterThan(0);
     expect(new Set(outcomes)).toEqual(new Set(['denied']));
     expect(await page.locator('[data-testid=monthly-report] tbody tr').count()).toBeGreaterThan(0);
+  });
+
+  it('shows the SWEMWBS baseline and follow-up distributions the API gives, suppressed bins as suppressed', async () => {
+    const page = await newPage();
+    await signIn(page, analystToken);
+    await page.waitForSelector('main[data-loaded="evaluation"]', { timeout: 60_000 });
+    await openView(page, 'wellbeing');
+    type Bin = { bin: string; people: number | null };
+    const d = await apiJson<{ baseline: Bin[]; followUp: Bin[] }>('/v1/wellbeing/distributions');
+    const all = [...d.baseline, ...d.followUp];
+    // Both kinds are there to be drawn at this size: published bins and withheld ones.
+    expect(all.some((b) => b.people !== null && b.people > 0)).toBe(true);
+    expect(all.some((b) => b.people === null)).toBe(true);
+    const rows = await page
+      .locator('[data-testid=distribution-table] tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim())),
+      );
+    const text = (v: number | null) => (v === null ? 'suppressed' : String(v));
+    expect(rows).toEqual(
+      d.baseline.map((b, i) => [b.bin, text(b.people), text(d.followUp[i].people)]),
+    );
+    // The chart: one series per timing; a withheld bin is a hatched bar marked suppressed.
+    const series = await inPage<
+      Array<{ name: string; data: Array<{ value: number; suppressed?: boolean }> }>
+    >(
+      page,
+      `${chartOf('distribution-chart')}.getOption().series.map((s) => ({ name: s.name, data: s.data }))`,
+    );
+    expect(series.map((s) => s.name)).toEqual(['baseline', 'follow-up']);
+    const drawn = (i: number) => series[i].data.map((b) => (b.suppressed ? null : b.value));
+    expect(drawn(0)).toEqual(d.baseline.map((b) => b.people));
+    expect(drawn(1)).toEqual(d.followUp.map((b) => b.people));
+    // Its CSV is the API's, through the same gate: withheld bins say suppressed, never 0.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-csv="/v1/wellbeing/distributions"]'),
+    ]);
+    const csv = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv[0]).toBe('timing,bin,from,to,people');
+    expect(csv.slice(1)).toEqual(
+      [...d.baseline.map((b) => ['baseline', b]), ...d.followUp.map((b) => ['follow_up', b])].map(
+        ([timing, b]) => {
+          const bin = b as Bin;
+          const [from, to] = bin.bin.split('-');
+          return [timing, bin.bin, from, to, bin.people ?? 'suppressed'].join(',');
+        },
+      ),
+    );
+  });
+
+  it('shows an officer the release requests awaiting review, and an output checker their queue', async () => {
+    const post = async (p: string, token: string, body: unknown) => {
+      const res = await fetch(`${api.url}${p}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect([p, res.status]).toEqual([p, 201]);
+      return (await res.json()) as { releaseId: string };
+    };
+    const waiting = await post('/v1/releases', analystToken, {
+      output: 'wellbeing',
+      justification: 'wellbeing change for the trust board',
+    });
+    const decided = await post('/v1/releases', analystToken, {
+      output: 'cohort',
+      justification: 'cohort size for the annual report',
+    });
+    await post(`/v1/releases/${decided.releaseId}/review`, checkerToken, {
+      decision: 'reject',
+      reason: 'not needed this quarter',
+    });
+
+    const officer = await newPage();
+    await signIn(officer, officerToken);
+    await officer.waitForSelector('main[data-loaded="governance"]', { timeout: 60_000 });
+    const listed = async (page: Page) =>
+      page
+        .locator('[data-testid=releases-table] tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim())),
+        );
+    const officerRows = await listed(officer);
+    // Only the request still awaiting review: the rejected one is not in the queue.
+    expect(officerRows.map((r) => r[7])).toEqual([waiting.releaseId]);
+    expect(officerRows[0].slice(1, 6)).toEqual([
+      'web-analyst',
+      DSA,
+      'wellbeing',
+      '(none)',
+      'wellbeing change for the trust board',
+    ]);
+    // Its CSV comes from the API, with the same request in it.
+    const [download] = await Promise.all([
+      officer.waitForEvent('download'),
+      officer.click('[data-csv="/v1/releases?status=requested"]'),
+    ]);
+    const csv = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv[0]).toMatch(/^release_id,status,output,parameters,requested_by,dsa,justification/);
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual([waiting.releaseId]);
+
+    // An output checker lands on the same queue, without the audit panels they may not read.
+    const checker = await newPage();
+    await signIn(checker, checkerToken);
+    await checker.waitForSelector('main[data-loaded="governance"]', { timeout: 60_000 });
+    expect((await listed(checker)).map((r) => r[7])).toEqual([waiting.releaseId]);
+    expect(await checker.locator('[data-testid=chain-status]').count()).toBe(0);
+    const lists = await new AuditTrail(fixture.db.sql).search({
+      actor: 'web-officer',
+      action: 'release.list',
+      outcome: 'ok',
+    });
+    expect(lists.entries.length).toBeGreaterThan(0);
+  });
+
+  it('downloads the monthly access report from the API, and the download is audited', async () => {
+    const page = await newPage();
+    await signIn(page, officerToken);
+    await page.waitForSelector('main[data-loaded="governance"] [data-testid=monthly-report]', {
+      timeout: 60_000,
+    });
+    const month = new Date().toISOString().slice(0, 7);
+    const audited = async () =>
+      (
+        await new AuditTrail(fixture.db.sql).search({
+          actor: 'web-officer',
+          action: 'audit.report.monthly',
+          outcome: 'ok',
+        })
+      ).total;
+    // Every call is audited before its answer leaves (AuditInterceptor), so the view's own
+    // JSON call is counted by now, and the page is idle.
+    const before = await audited();
+    expect(before).toBeGreaterThan(0);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`[data-csv="/v1/audit/reports/monthly?month=${month}"]`),
+    ]);
+    expect(download.suggestedFilename()).toBe(`access-report-${month}.csv`);
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines[0]).toBe('month,actor,purpose,accesses,denied');
+    const officerLine = lines.find((l) => l.startsWith(`${month},web-officer,${PURPOSE},`));
+    expect(officerLine).toBeDefined();
+    // The file was answered by the API (one more audited report call), not written by the page.
+    expect(await audited()).toBe(before + 1);
+    const seen = requests.filter((r) => r.url.includes(`/v1/audit/reports/monthly?month=${month}`));
+    expect(seen.length).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses an analyst the governance view, and the refusal is in the audit trail', async () => {

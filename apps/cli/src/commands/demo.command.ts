@@ -251,7 +251,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const basePort = Number(options.port);
     const portAfter = (offset: number) => (basePort === 0 ? 0 : basePort + offset);
     analytics = await createAnalyticsApp({
-      modules: [WebModule.forRoot()], // the web page on the analytics origin
+      modules: [WebModule.forRoot({ db: runtime.db })], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: await freePort(basePort),

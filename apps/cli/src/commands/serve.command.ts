@@ -178,7 +178,7 @@ async function serveInProcess(services: Service[], port: Ports): Promise<void> {
   }
   if (services.includes('analytics-api')) {
     const analytics = await createAnalyticsApp({
-      modules: [WebModule.forRoot()], // the web page on the analytics origin
+      modules: [WebModule.forRoot({ db: runtime.db })], // the web page on the analytics origin
       db: runtime.db,
       store: runtime.store,
       port: port.analytics,

@@ -1,5 +1,7 @@
-import { Controller, Get, Header, Query, Req } from '@nestjs/common';
+import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { stringify } from 'csv-stringify/sync';
 import {
   AuditTrail,
   GovernedErrors,
@@ -61,12 +63,31 @@ export class AuditController {
     return auditCsv(entries, true);
   }
 
+  /**
+   * Accesses by actor and purpose in one month: JSON, or CSV with `Accept: text/csv` (the file
+   * the page downloads, so it holds what the API answered and the download is audited). Counts
+   * of staff accesses, not of people in the data: not a statistic about people, so the
+   * publishing gate does not round them (an officer needs the exact number of refusals).
+   */
   @Get('reports/monthly')
   @RequiresPermission('read:audit', { action: 'audit.report.monthly' })
   @JsonResponse('Accesses per actor and purpose in one month', MONTHLY_REPORT_BODY)
-  async monthly(@Query('month') month: string, @Req() req: GovernedRequest) {
+  async monthly(
+    @Query('month') month: string,
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const rows = await this.audit.monthlyReport(month ?? '');
     reportResult(req, { resultSize: rows.length });
+    if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
+      // `month` is YYYY-MM here: monthlyReport refuses anything else.
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.setHeader('content-disposition', `attachment; filename="access-report-${month}.csv"`);
+      return stringify(
+        rows.map((r) => [month, r.actor, r.purpose ?? '', r.accesses, r.denied]),
+        { header: true, columns: ['month', 'actor', 'purpose', 'accesses', 'denied'] },
+      );
+    }
     return { month, rows };
   }
 }

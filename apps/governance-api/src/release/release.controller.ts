@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { stringify } from 'csv-stringify/sync';
 import { RequestReleaseBody, ReviewReleaseBody } from './release.dto';
 import { AccessDeniedError } from '@linkage/common';
 import {
@@ -12,6 +13,7 @@ import {
   ReleaseReview,
   type Actor,
   type GovernedRequest,
+  type ReleaseView,
 } from '@linkage/governance';
 import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
 import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
@@ -53,13 +55,22 @@ export class ReleaseController {
     return release;
   }
 
+  /** Releases, newest first: JSON, or CSV with `Accept: text/csv` (one row per request). */
   @Get()
   @RequiresPermission('release:read', { action: 'release.list' })
   @JsonResponse('Release requests visible to the caller', RELEASE_LIST_BODY)
-  async list(@Req() req: GovernedRequest, @Query('status') status?: string) {
+  async list(
+    @Req() req: GovernedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Query('status') status?: string,
+  ) {
     const actor = actorOf(req);
     const releases = await this.releases.list({ dsa: visibleDsa(actor), status });
     reportResult(req, { resultSize: releases.length });
+    if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      return releasesCsv(releases);
+    }
     return { releases };
   }
 
@@ -121,13 +132,55 @@ export class ReleaseController {
   }
 }
 
+/** The list as CSV: who asked for what and why, and how many cells the gate withheld. */
+function releasesCsv(releases: readonly ReleaseView[]): string {
+  const columns = [
+    'release_id',
+    'status',
+    'output',
+    'parameters',
+    'requested_by',
+    'dsa',
+    'justification',
+    'requested_at',
+    'reviewed_by',
+    'review_reason',
+    'reviewed_at',
+    'cells_suppressed',
+    'policy_version',
+  ];
+  return stringify(
+    releases.map((r) => [
+      r.releaseId,
+      r.status,
+      r.output,
+      JSON.stringify(r.parameters),
+      r.requestedBy,
+      r.dsa,
+      r.justification,
+      r.requestedAt,
+      r.reviewedBy ?? '',
+      r.reviewReason ?? '',
+      r.reviewedAt ?? '',
+      r.gateReport.suppressed.length,
+      r.gateReport.policyVersion,
+    ]),
+    { header: true, columns },
+  );
+}
+
 function actorOf(req: GovernedRequest): Actor {
   const actor = req.governance?.actor;
   if (!actor) throw new AccessDeniedError('no_actor', 'unauthenticated');
   return actor;
 }
 
-/** Output checkers see every DSA's requests; everyone else only their own DSA's. */
+/**
+ * Output checkers and governance officers (who oversee every DSA, as they do the audit trail)
+ * see every DSA's requests; everyone else only their own DSA's.
+ */
 function visibleDsa(actor: Actor): string | undefined {
-  return actor.role === 'output_checker' ? undefined : actor.dsa;
+  return actor.role === 'output_checker' || actor.role === 'governance-officer'
+    ? undefined
+    : actor.dsa;
 }

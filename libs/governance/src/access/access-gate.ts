@@ -34,7 +34,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'release:download',
   ],
   'segmentation-job': ['read:segments'],
-  'governance-officer': ['read:audit'],
+  // Oversees release requests too (who asked for what, the gate's report): never their numbers.
+  'governance-officer': ['read:audit', 'release:read'],
   linkage_officer: ['review:linkage'],
   // Sees requests and the gate's report, decides; reads no health data and downloads nothing.
   output_checker: ['release:read', 'release:review'],

@@ -26,6 +26,11 @@ describe('decideAccess', () => {
     ['analyst reads outcomes', actor(), 'read:outcomes'],
     ['analyst reads segments', actor(), 'read:segments'],
     ['governance officer reads the trail', actor({ role: 'governance-officer' }), 'read:audit'],
+    [
+      'governance officer reads release requests',
+      actor({ role: 'governance-officer' }),
+      'release:read',
+    ],
     ['segmentation job reads segments', actor({ role: 'segmentation-job' }), 'read:segments'],
     ['ingest posts records', actor({ role: 'ingest' }), 'ingest'],
     [
@@ -54,6 +59,20 @@ describe('decideAccess', () => {
       'role_lacks_permission',
     ],
     ['analyst posts records', actor(), dsa, 'ingest', 'role_lacks_permission'],
+    [
+      'governance officer reviews a release',
+      actor({ role: 'governance-officer' }),
+      dsa,
+      'release:review',
+      'role_lacks_permission',
+    ],
+    [
+      'governance officer downloads a release',
+      actor({ role: 'governance-officer' }),
+      dsa,
+      'release:download',
+      'role_lacks_permission',
+    ],
     [
       'route declares no permission',
       actor({ role: 'admin' }),

@@ -1,0 +1,27 @@
+import type { Provider } from '@nestjs/common';
+import type { Sql } from '@linkage/database';
+import { ReleasedCellLedger, ReleaseReview } from '@linkage/governance';
+import { AnalyticsQueries } from '../../../analytics-api/src';
+import { RELEASE_QUERIES } from './release.controller';
+
+/**
+ * What `ReleaseController` needs: the release review, the released-cell ledger it records
+ * downloads in, and the analytics queries that produce a requested output through the gate.
+ * The governance API mounts it; so does the web page, on the analytics origin.
+ */
+export function releaseReviewProviders(sql: Sql): Provider[] {
+  return [
+    { provide: ReleasedCellLedger, useValue: new ReleasedCellLedger(sql) },
+    {
+      provide: ReleaseReview,
+      inject: [ReleasedCellLedger],
+      useFactory: (ledger: ReleasedCellLedger) => new ReleaseReview(sql, ledger),
+    },
+    {
+      provide: RELEASE_QUERIES,
+      inject: [ReleasedCellLedger],
+      useFactory: (ledger: ReleasedCellLedger) =>
+        new AnalyticsQueries(sql, undefined, undefined, ledger),
+    },
+  ];
+}
