@@ -187,12 +187,16 @@ const SETTING_KEYS = new Set([
   'baselineMonths',
   'meaningfulChange',
   'outcomeMinimumUsers',
+  // A score bin's bounds and width (SWEMWBS metric points): the scale, the same for any data.
+  'binWidth',
+  'from',
+  'to',
 ]);
 /** Release metadata: how many times the file was downloaded. */
 const METADATA_KEYS = new Set(['downloads']);
 /** CSV columns that label a row (an IMD decile is a label there), not statistics. */
 const LABEL_COLUMNS =
-  /^(area|key|site|need|lsoa|imd[-_]decile|postcode[-_]sector|postcode[-_]district|local[-_]authority)$/;
+  /^(area|key|site|need|lsoa|imd[-_]decile|postcode[-_]sector|postcode[-_]district|local[-_]authority|from|to)$/;
 /** Keys holding rule definitions (segment criteria), not statistics. */
 const SKIPPED_KEYS = new Set(['provenance', 'criteria']);
 /** Outcome rates and windows share names (`before`/`after`): under these they are statistics. */
@@ -379,6 +383,7 @@ describe('every route through the gate and the ledger (end to end)', () => {
     const gets = [
       '/v1/cohort',
       '/v1/wellbeing',
+      '/v1/wellbeing/distributions',
       '/v1/matching/balance',
       ...OUTCOME_MEASURES.map((m) => `/v1/outcomes?measure=${m}`),
       '/v1/outcomes?measure=ae&before=6&after=24&washout=0',

@@ -80,7 +80,7 @@ export class AnalyticsApiModule {
         },
         {
           provide: WELLBEING_DISTRIBUTION_QUERIES,
-          useValue: new WellbeingDistributionQueries(options.db.sql, policy),
+          useValue: new WellbeingDistributionQueries(options.db.sql, analytics),
         },
       ],
     };

@@ -1,12 +1,13 @@
 import type { Sql } from '@linkage/database';
 import {
-  applyPublishingGate,
   publishedValue,
+  type ReleasedPopulation,
   type DisclosurePolicy,
   type PublishingPolicy,
   type Statistic,
 } from '@linkage/domain';
-import { AnalyticsQueries, type QueryResult } from '../analytics/analytics.queries';
+import { population } from '../analytics/analytics.publications';
+import { AnalyticsQueries, type Audience, type QueryResult } from '../analytics/analytics.queries';
 
 /** The SWEMWBS metric scale runs from 7 to 35. */
 export const SWEMWBS_METRIC_MIN = 7;
@@ -42,67 +43,78 @@ export function binOf(score: number, bins: readonly ScoreBin[]): number {
   return bins.findIndex((b, i) => score >= b.from && (score < b.to || i === last));
 }
 
-/** Raw counts per bin for each timing, as the query computed them (before the gate). */
-export interface WellbeingDistributionData {
-  baseline: number[];
-  followUp: number[];
-}
-
 /**
  * SWEMWBS metric score distributions at baseline (everyone with a baseline) and follow-up
  * (everyone with a follow-up), binned. Every bin is a count through the publishing gate; each
  * distribution is a line (its bins add up to a published total), so one small bin never stands
- * alone. Counts only: no population goes to the released-cell ledger, as for the cohort counts.
- * People who opted out are left out.
+ * alone. Each bin's people are a population in the caller's released-cell ledger, as for the
+ * cohort counts. People who opted out are left out.
  */
 export class WellbeingDistributionQueries {
   private readonly analytics: AnalyticsQueries;
 
+  /**
+   * `analytics`: the app's queries, whose `gate` checks and writes the caller's released-cell
+   * ledger (a standalone instance, without a ledger, is made from `sql` for tests and the CLI).
+   */
   constructor(
     private readonly sql: Sql,
-    policy?: PublishingPolicy | DisclosurePolicy,
+    analytics?: AnalyticsQueries | PublishingPolicy | DisclosurePolicy,
     private readonly schema = 'read_model',
   ) {
-    this.analytics = new AnalyticsQueries(sql, policy, schema);
+    this.analytics =
+      analytics instanceof AnalyticsQueries
+        ? analytics
+        : new AnalyticsQueries(sql, analytics, schema);
   }
 
-  async distributions(): Promise<QueryResult<Record<string, unknown>>> {
+  async distributions(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
     const s = this.sql(this.schema);
     const provenance = await this.analytics.provenance();
     // One row per person: a person with several Life Rooms subjects has one score per timing.
-    const scores = await this.sql<{ baseline: number | null; follow_up: number | null }[]>`
-      select max(l.wellbeing_baseline) as baseline, max(l.wellbeing_follow_up) as follow_up
+    const scores = await this.sql<
+      { person_id: string; baseline: number | null; follow_up: number | null }[]
+    >`
+      select l.person_id, max(l.wellbeing_baseline) as baseline,
+             max(l.wellbeing_follow_up) as follow_up
       from ${s}.life_rooms l left join ${s}.person_profile p using (person_id)
       where l.person_id is not null and not coalesce(p.opted_out, false)
         and (l.wellbeing_baseline is not null or l.wellbeing_follow_up is not null)
       group by l.person_id`;
     const bins = swemwbsBins();
-    const data: WellbeingDistributionData = {
-      baseline: bins.map(() => 0),
-      followUp: bins.map(() => 0),
+    // The people in each bin: each bin is a population in the released-cell ledger, so two
+    // answers over slightly different people cannot be differenced to recover a small bin.
+    const members: Record<WellbeingTiming, string[][]> = {
+      baseline: bins.map(() => []),
+      follow_up: bins.map(() => []),
     };
     for (const row of scores) {
       if (row.baseline !== null) {
         const i = binOf(Number(row.baseline), bins);
-        if (i >= 0) data.baseline[i]++;
+        if (i >= 0) members.baseline[i].push(row.person_id);
       }
       if (row.follow_up !== null) {
         const i = binOf(Number(row.follow_up), bins);
-        if (i >= 0) data.followUp[i]++;
+        if (i >= 0) members.follow_up[i].push(row.person_id);
       }
     }
     const cell = (timing: WellbeingTiming, bin: ScoreBin) => `${timing}/${bin.label}`;
     const cells: Record<string, Statistic> = {};
-    bins.forEach((bin, i) => {
-      cells[cell('baseline', bin)] = { kind: 'count', value: data.baseline[i] };
-      cells[cell('follow_up', bin)] = { kind: 'count', value: data.followUp[i] };
-    });
-    const gated = applyPublishingGate(
+    const populations: Record<string, ReleasedPopulation> = {};
+    for (const timing of WELLBEING_TIMINGS) {
+      bins.forEach((bin, i) => {
+        const key = cell(timing, bin);
+        cells[key] = { kind: 'count', value: members[timing][i].length, population: key };
+        populations[key] = population(`swemwbs:${key}`, members[timing][i]);
+      });
+    }
+    const gated = await this.analytics.gate(
       {
         cells,
         lines: WELLBEING_TIMINGS.map((timing) => bins.map((bin) => cell(timing, bin))),
+        populations,
       },
-      provenance.publishingPolicy,
+      audience,
     );
     const people = (timing: WellbeingTiming, bin: ScoreBin) =>
       publishedValue(gated, cell(timing, bin));

@@ -11,6 +11,7 @@ import {
   text,
   type GovernedRequest,
 } from '@linkage/governance';
+import { audienceOf } from '../analytics/analytics.controller';
 import { answerPublished } from '../http/published-answer';
 import { WellbeingDistributionQueries } from './wellbeing-distributions';
 
@@ -55,6 +56,6 @@ export class WellbeingController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    return answerPublished(req, res, await this.queries.distributions());
+    return answerPublished(req, res, await this.queries.distributions(audienceOf(req)));
   }
 }
