@@ -92,13 +92,38 @@ describe('CSV ingest', () => {
     expect(runs.csv.summaries[source].accepted).toBeGreaterThan(0);
   });
 
-  it('stores the same events (ids, types, streams, data) from CSV as from NDJSON', () => {
-    const byId = (events: StoredEvent[]) =>
-      events
-        .map(comparableEvent)
+  it('stores the same events (ids, types, data, and the person each ends up with) from CSV as from NDJSON', () => {
+    const byId = (events: StoredEvent[]) => {
+      // Where a record without an NHS number is first appended depends on whether its person
+      // was known when it arrived, which the writer's batching decides; the link decisions
+      // (RecordLinked / RecordUnlinked, in log order) then say whose it is. That owner is the
+      // result, and must not depend on the format (the arrival-order test covers orders).
+      const owner = new Map<string, string>();
+      for (const e of events) {
+        const d = e.data as { personId?: string; eventIds?: string[] };
+        if (e.type === 'RecordLinked') {
+          for (const id of d.eventIds ?? []) owner.set(id, `person-${d.personId}`);
+        } else if (e.type === 'RecordUnlinked') {
+          for (const id of d.eventIds ?? []) {
+            if (owner.get(id) === `person-${d.personId}`) owner.set(id, 'unlinked');
+          }
+        } else if (!owner.has(e.eventId)) {
+          // A link decision appended before the record in the same batch stands.
+          owner.set(e.eventId, e.streamId.startsWith('person-') ? e.streamId : 'unlinked');
+        }
+      }
+      return events
+        .filter((e) => e.type !== 'RecordLinked' && e.type !== 'RecordUnlinked')
+        .map((e) => {
+          const data = { ...(e.data as Record<string, unknown>) };
+          delete data.personId; // set at arrival only when the person was already known
+          return { eventId: e.eventId, type: e.type, data, owner: owner.get(e.eventId) };
+        })
         .sort((a, b) => String(a.eventId).localeCompare(String(b.eventId)));
+    };
     const csv = byId(runs.csv.events);
     expect(csv.length).toBeGreaterThan(1000);
+    expect(csv.filter((e) => e.owner?.startsWith('person-')).length).toBeGreaterThan(1000);
     expect(csv).toEqual(byId(runs.ndjson.events));
   });
 
