@@ -101,3 +101,18 @@ function saveBlob(blob, filename) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/**
+ * A GET whose 404 means "not there yet" (e.g. no matching run): `{ body }`, `{ missing, reason }`
+ * or `{ error }`; a refused token still throws, so the page can ask to sign in again.
+ */
+export async function optional(path) {
+  try {
+    return { body: await getJson(path) };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404)
+      return { missing: true, reason: error.reason };
+    if (error.status === 401) throw error;
+    return { error };
+  }
+}

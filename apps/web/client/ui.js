@@ -172,3 +172,22 @@ export const SUPPRESSED_DECAL = {
   color: 'rgba(80, 80, 80, 0.55)',
 };
 export const SUPPRESSED_COLOUR = '#e6e6e6';
+
+/** A slot shown at once with a loading line, filled in after the view is drawn. */
+export function slot(testid, title) {
+  return h(
+    'div',
+    { 'data-testid': testid, 'data-state': 'loading' },
+    panel(
+      title,
+      [],
+      h('p', { class: 'loading', role: 'status' }, `Loading ${title.toLowerCase()}…`),
+    ),
+  );
+}
+
+/** Fills a slot and marks it loaded (tests wait for `data-state`). */
+export function fill(el, ...content) {
+  el.replaceChildren(...content);
+  el.setAttribute('data-state', 'loaded');
+}

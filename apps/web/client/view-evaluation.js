@@ -1,14 +1,16 @@
 // Evaluation: users and matched controls before and after the index date, the difference in
 // differences with its interval, balance (love plot), and the diagnostics once they exist.
-import { ApiError, getJson } from './api.js';
+import { getJson, optional } from './api.js';
 import {
   chart,
   csvButton,
+  fill,
   h,
   notYet,
   panel,
   problem,
   provenance,
+  slot,
   SUPPRESSED_COLOUR,
   SUPPRESSED_DECAL,
   table,
@@ -31,38 +33,10 @@ let selectedMeasure = 'crisis';
 const outcomesPath = (m) => `/v1/outcomes?measure=${m}&before=12&after=12`;
 const eventStudyPath = (m) => `/v1/outcomes/event-study?measure=${m}`;
 
-async function optional(path) {
-  try {
-    return { body: await getJson(path) };
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return { missing: true };
-    if (error.status === 401) throw error;
-    return { error };
-  }
-}
-
-/** A slot shown at once with a loading line, filled in after the view is drawn. */
-function slot(testid, title) {
-  return h(
-    'div',
-    { 'data-testid': testid, 'data-state': 'loading' },
-    panel(
-      title,
-      [],
-      h('p', { class: 'loading', role: 'status' }, `Loading ${title.toLowerCase()}…`),
-    ),
-  );
-}
-
-function fill(el, ...content) {
-  el.replaceChildren(...content);
-  el.setAttribute('data-state', 'loaded');
-}
-
 /**
  * The selected measure (with its diagnostics) and the balance are drawn first and mark the view
- * loaded; its event study and then the other measures (each its own bootstrap, so one request
- * at a time) fill in afterwards, and stop when the user leaves the view.
+ * loaded; its event study and then the other measures (one request at a time, each estimated
+ * once per read-model version) fill in afterwards, and stop when the user leaves the view.
  */
 export async function evaluationView(ctx) {
   const measure = selectedMeasure;

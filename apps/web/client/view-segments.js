@@ -1,15 +1,17 @@
 // Segments (System P style): sizes at the latest run and the change since the run before, one
 // segment's members by area, its size over the runs, and the Life Rooms lens. Every number is
 // the API's after disclosure control: a suppressed size is drawn hatched, never as 0.
-import { ApiError, getJson } from './api.js';
+import { ApiError, getJson, optional } from './api.js';
 import {
   chart,
   csvButton,
+  fill,
   h,
   notYet,
   panel,
   problem,
   provenance,
+  slot,
   SUPPRESSED_COLOUR,
   SUPPRESSED_DECAL,
   table,
@@ -29,34 +31,6 @@ const state = { ruleset: null, segment: null, level: 'local-authority' };
 
 function rerender() {
   window.dispatchEvent(new HashChangeEvent('hashchange'));
-}
-
-async function optional(path) {
-  try {
-    return { body: await getJson(path) };
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404)
-      return { missing: true, reason: error.reason };
-    if (error.status === 401) throw error;
-    return { error };
-  }
-}
-
-function slot(testid, title) {
-  return h(
-    'div',
-    { 'data-testid': testid, 'data-state': 'loading' },
-    panel(
-      title,
-      [],
-      h('p', { class: 'loading', role: 'status' }, `Loading ${title.toLowerCase()}…`),
-    ),
-  );
-}
-
-function fill(el, ...content) {
-  el.replaceChildren(...content);
-  el.setAttribute('data-state', 'loaded');
 }
 
 export async function segmentsView(ctx) {
