@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { Pseudonymiser, type PseudonymisationKey } from '@linkage/pseudonymisation';
+import { linkageSeconds, Pseudonymiser, type PseudonymisationKey } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { ingestRecord } from './ingest-record';
 import { edgeOutcomeOf, type EdgeOutcome } from './edge-outcome';
@@ -18,7 +18,14 @@ const pseudonymiser = new Pseudonymiser({
 });
 const postcodes = loadPostcodeLookup();
 
-parentPort!.on('message', (chunk: EdgeChunk) => {
+/** Seconds of Bloom-filter encoding so far in this thread (its own metrics registry). */
+async function encodeSeconds(): Promise<number> {
+  const { values } = await linkageSeconds.get();
+  return values.find((v) => v.labels.stage === 'encode')?.value ?? 0;
+}
+let encodedBefore = 0;
+
+parentPort!.on('message', async (chunk: EdgeChunk) => {
   const outcomes: EdgeOutcome[] = [];
   try {
     const now = new Date(chunk.now);
@@ -33,7 +40,10 @@ parentPort!.on('message', (chunk: EdgeChunk) => {
       });
       outcomes.push(edgeOutcomeOf(result));
     }
-    parentPort!.postMessage({ id: chunk.id, outcomes });
+    // The encoding time is counted where the process's metrics are read: the main thread.
+    const encoded = await encodeSeconds();
+    parentPort!.postMessage({ id: chunk.id, outcomes, encodeSeconds: encoded - encodedBefore });
+    encodedBefore = encoded;
   } catch (error) {
     // A fault in the edge itself (not a bad record: those are rejections). Class only: a
     // message could quote a value.

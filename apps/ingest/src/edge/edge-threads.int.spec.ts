@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Source } from '@linkage/contracts';
-import { Pseudonymiser } from '@linkage/pseudonymisation';
+import { linkageSeconds, Pseudonymiser } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { findIdentifiers, identifierNeedles, mixedExtract } from '../testing/ingest-fixtures';
 import { edgeOutcomeOf, type EdgeOutcome } from './edge-outcome';
@@ -71,6 +71,14 @@ describe('the edge on worker threads', () => {
       }
     },
   );
+
+  it("counts the threads' Bloom-filter encoding time in this thread's metrics", async () => {
+    const encodeSeconds = async () =>
+      (await linkageSeconds.get()).values.find((v) => v.labels.stage === 'encode')?.value ?? 0;
+    const before = await encodeSeconds();
+    await onThreads('liferooms', [...extract.liferoomsLines]);
+    expect(await encodeSeconds()).toBeGreaterThan(before);
+  });
 
   it('turns a bad record into a rejection naming record, field and reason, without its values', async () => {
     const outcomes = await onThreads('cipha', cipha);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Source } from '@linkage/contracts';
-import type { PseudonymisationKey } from '@linkage/pseudonymisation';
+import { linkageSeconds, type PseudonymisationKey } from '@linkage/pseudonymisation';
 import type { EdgeOutcome } from './edge-outcome';
 
 /** Records sent to an edge thread in one message. */
@@ -76,6 +76,7 @@ interface Reply {
   id?: number;
   outcomes?: EdgeOutcome[];
   failed?: string;
+  encodeSeconds?: number;
 }
 
 /** Starts `threads` edge threads lazily (on the first `run`) with this key. */
@@ -117,6 +118,7 @@ export function startEdgeThreads(key: PseudonymisationKey, threads: number): Edg
         if (!p) return;
         pending.delete(reply.id);
         if (pending.size === 0) worker.unref();
+        if (reply.encodeSeconds) linkageSeconds.inc({ stage: 'encode' }, reply.encodeSeconds);
         if (reply.outcomes) p.resolve(reply.outcomes);
         else p.reject(new Error(`edge thread failed (${reply.failed ?? 'unknown'})`));
       });
