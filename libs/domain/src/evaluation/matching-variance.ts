@@ -7,7 +7,8 @@ export type WindowCounts = readonly [number, number, number, number];
 /** One matched set as the variance sees it: the user's counts and each control's (with its id). */
 export interface SetCounts {
   user: WindowCounts;
-  controls: ReadonlyArray<{ id: string; counts: WindowCounts }>;
+  /** `shift`: a bias correction added to the control's linearised outcome (`biasCorrectedShifts`). */
+  controls: ReadonlyArray<{ id: string; counts: WindowCounts; shift?: number }>;
 }
 
 /** Group totals: users' and (1/m-weighted) controls' events and years, before and after. */
@@ -76,7 +77,7 @@ export function matchingVariance(sets: readonly SetCounts[], totals: DidTotals):
     if (m === 0) continue;
     const w = 1 / m;
     const user = userOutcome(set.user);
-    const outcomes = set.controls.map((c) => controlOutcome(c.counts));
+    const outcomes = set.controls.map((c) => controlOutcome(c.counts) + (c.shift ?? 0));
     const mean = outcomes.reduce((a, b) => a + b, 0) / m;
     const psi = user - mean;
     setsVariance += psi * psi;
