@@ -152,6 +152,12 @@ export function matchedDifferenceInDifferences(
  * Y_j + mu(X_user) - mu(X_j). Returned per set and control, in the linearised units of
  * `matchingVariance` (so its variance uses the adjusted outcomes too); their 1/m-weighted sum
  * over sets is what the plain estimate overstates.
+ *
+ * Not the service's estimator, only the validity study's `--bias-corrected`: built to test
+ * whether residual imbalance explained emergency admissions' -10.8% relative bias (v4). On 60
+ * seeds it did not (it moved that measure by +0.0008 +- 0.0009 a person-year), and its interval,
+ * which leaves out the regression's own noise, came out narrower than its spread (A&E, crisis)
+ * where the plain one is honest (docs/VALIDITY.md, v5).
  */
 export function biasCorrectedShifts(
   sets: ReadonlyArray<{ controls: ReadonlyArray<{ counts: WindowCounts }> }>,
