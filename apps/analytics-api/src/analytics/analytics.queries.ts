@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '@linkage/common';
+import { SharedRead, ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
   balancePassed,
@@ -185,6 +185,8 @@ export class AnalyticsQueries {
   private readonly computed: ReadModelVersionCache | undefined;
   /** The gate's decisions per request and ledger state (gate-memo.ts). */
   private readonly gates: GateMemo;
+  /** Concurrent askers share one version read (never one begun before they asked). */
+  private readonly versions = new SharedRead(() => readModelVersion(this.sql, this.schema));
 
   /**
    * `policy`: the publishing policy (or, for older callers, count rules only); `ledger`: the
@@ -303,7 +305,7 @@ export class AnalyticsQueries {
 
   /** The read models' version when computations are cached; undefined when they are not. */
   private async version(): Promise<string | undefined> {
-    return this.computed ? readModelVersion(this.sql, this.schema) : undefined;
+    return this.computed ? this.versions.get() : undefined;
   }
 
   /** `compute()`, or its result from earlier at the same read-model version. */
