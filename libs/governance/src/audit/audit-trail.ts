@@ -196,18 +196,20 @@ export class AuditTrail {
       }[]
     >`select * from governance.audit_intents where at < ${before} order by at`;
     for (const r of rows) {
-      await this.record({
-        actor: r.actor,
-        role: r.role,
-        purpose: r.purpose,
-        dsa: r.dsa,
-        action: r.action,
-        parameters: r.parameters,
-        outcome: 'error',
-        reason: 'interrupted',
-        requestId: r.request_id,
-      });
-      await this.settleIntent(r.id);
+      await this.record(
+        {
+          actor: r.actor,
+          role: r.role,
+          purpose: r.purpose,
+          dsa: r.dsa,
+          action: r.action,
+          parameters: r.parameters,
+          outcome: 'error',
+          reason: 'interrupted',
+          requestId: r.request_id,
+        },
+        { settlesIntent: r.id },
+      );
     }
     return rows.length;
   }
