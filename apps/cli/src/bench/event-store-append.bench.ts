@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { openEventStore, type StreamBatch } from '@linkage/event-store';
+import { openEventStore, PostgresqlEventStore, type StreamBatch } from '@linkage/event-store';
 import { rowOf, type BenchRow } from './bench-report';
 import {
   secondsSince,
@@ -75,7 +75,8 @@ export interface AppendMeasure {
 }
 
 /** The variants of the scenario, each appending `calls` into a fresh database. */
-export type AppendVariant = 'linkage' | 'copy-postgres.js' | 'copy-psql' | 'emmett';
+export type AppendVariant =
+  'linkage' | 'linkage-statements' | 'copy-postgres.js' | 'copy-psql' | 'emmett';
 
 export async function measureAppend(
   variant: AppendVariant,
@@ -94,6 +95,16 @@ export async function measureAppend(
       } finally {
         await store.close();
       }
+    }
+    case 'linkage-statements': {
+      // The previous append (lock, look-up, version upsert, insert as separate statements in
+      // one transaction): the A/B for the one-call append above.
+      const store = new PostgresqlEventStore(target.db.sql, { appendStrategy: 'statements' });
+      await store.init();
+      let count = 0;
+      const start = process.hrtime.bigint();
+      for (const call of calls) count += (await store.appendMany(call)).appended;
+      return { count, seconds: secondsSince(start) };
     }
     case 'copy-postgres.js': {
       await target.db.sql.unsafe(CEILING_TABLE_SQL);
@@ -150,7 +161,13 @@ export async function comparePostgresqlAppends(
   ctx: BenchContext,
   total: number,
   rounds = ROUNDS,
-  variants: readonly AppendVariant[] = ['linkage', 'copy-postgres.js', 'copy-psql', 'emmett'],
+  variants: readonly AppendVariant[] = [
+    'linkage',
+    'linkage-statements',
+    'copy-postgres.js',
+    'copy-psql',
+    'emmett',
+  ],
 ): Promise<BenchRow[]> {
   const calls = appendCalls(total, 'postgresql');
   const seconds = new Map<AppendVariant, number[]>(variants.map((v) => [v, []]));
@@ -175,16 +192,21 @@ export async function comparePostgresqlAppends(
   const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
   return variants.map((variant) => {
     const extra: Record<string, number | string> = { batch: BATCH, streams, rounds };
-    if (variant === 'linkage') {
-      if (copyVariants.length) extra.xCopy = round2(rate('linkage') / bestCopy);
-      if (variants.includes('emmett')) extra.xEmmett = round2(rate('linkage') / rate('emmett'));
+    if (variant === 'linkage' || variant === 'linkage-statements') {
+      if (copyVariants.length) extra.xCopy = round2(rate(variant) / bestCopy);
+      if (variants.includes('emmett')) extra.xEmmett = round2(rate(variant) / rate('emmett'));
     }
     if (variant === 'emmett') {
       extra.pool = BENCH_POOL_SIZE;
       if (copyVariants.length) extra.xCopy = round2(rate('emmett') / bestCopy);
     }
     if (variant.startsWith('copy-') && rate(variant) === bestCopy) extra.ceiling = 'yes';
-    const name = variant === 'linkage' ? 'postgresql' : variant;
+    const name =
+      variant === 'linkage'
+        ? 'postgresql'
+        : variant === 'linkage-statements'
+          ? 'postgresql-statements'
+          : variant;
     return rowOf(
       'event-store-append',
       name,

@@ -347,7 +347,7 @@ export class PostgresqlEventStore implements EventStore {
         select out_kind, out_key, out_version::text from event_store.append_events(
           ${streamIds}::text[], ${plan.fresh.map((f) => f.id)}::uuid[], ${bumped}::text[],
           ${bumped.map((id) => plan.counts.get(id)!)}::bigint[], ${untouched}::text[],
-          ${JSON.stringify(input)}::text::jsonb)`;
+          ${JSON.stringify(input)}::text::json)`;
       const alreadyStored = rows.filter((r) => r.out_kind === 'stored');
       if (alreadyStored.length === 0) {
         const versions = new Map<string, number>();
