@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { createLogger, dataDir } from '@linkage/common';
+import { createLogger } from '@linkage/common';
 import { openEventStore, type StreamBatch } from '@linkage/event-store';
-import { Pseudonymiser, loadPseudonymisationKey } from '@linkage/pseudonymisation';
+import { Pseudonymiser } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
+import type { Manifest } from '@linkage/synthetic';
 import { ingestRecord } from '../../../ingest/src';
 import { catchUp, unitCosts } from '../../../projector/src';
 import { rowOf, type BenchRow } from './bench-report';
@@ -29,11 +31,13 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
  * (the generator's duplicate records map to the same event id; they are left out here, so that
  * every variant gets exactly the events our store keeps).
  */
-async function ciphaEvents(size: number, ctx: BenchContext): Promise<StreamBatch[][]> {
-  const { dir, manifest } = await ctx.population();
-  const pseudonymiser = new Pseudonymiser(
-    loadPseudonymisationKey({ dataDir: dataDir(), allowDemoKey: false }),
-  );
+async function ciphaEvents(
+  size: number,
+  population: { dir: string; manifest: Manifest },
+): Promise<StreamBatch[][]> {
+  const { dir, manifest } = population;
+  // Synthetic data only: a key of its own (as the pipeline scenario), whatever is configured.
+  const pseudonymiser = new Pseudonymiser({ key: randomBytes(32), keyId: 'bench' });
   const postcodes = loadPostcodeLookup();
   const now = new Date();
   const rl = readline.createInterface({
@@ -88,9 +92,9 @@ async function countRows(target: BenchDatabase, table: string): Promise<number> 
 export async function benchProjection(
   size: number,
   ctx: BenchContext,
-  options: { peers?: boolean } = {},
+  options: { peers?: boolean; population?: { dir: string; manifest: Manifest } } = {},
 ): Promise<BenchRow[]> {
-  const calls = await ciphaEvents(size, ctx);
+  const calls = await ciphaEvents(size, options.population ?? (await ctx.population()));
   const target = (await ctx.freshPostgresql()) ?? (await ctx.freshPglite());
   const store = await openEventStore({ db: target.db });
   try {
