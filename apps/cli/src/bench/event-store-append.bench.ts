@@ -17,7 +17,8 @@ import {
 } from './append-ceiling';
 import { openEmmettPeer } from './emmett-peer';
 
-const BATCH = 1000;
+/** Events per `appendMany` call. */
+export const BATCH = 1000;
 const EVENTS_PER_STREAM_IN_BATCH = 4;
 const EVENTS_PER_STREAM = 20;
 /** The pool size of every PostgreSQL variant (ours is `openDatabase`'s default). */
@@ -36,36 +37,39 @@ function uuidOf(text: string): string {
  * ingest batch.
  */
 export function appendCalls(total: number, runTag: string): StreamBatch[][] {
-  const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
   const calls: StreamBatch[][] = [];
-  for (let start = 0; start < total; start += BATCH) {
-    const byStream = new Map<string, StreamBatch>();
-    for (let i = start; i < Math.min(total, start + BATCH); i++) {
-      const stream = Math.floor(i / EVENTS_PER_STREAM_IN_BATCH) % streams;
-      const streamId = `person-bench${stream.toString(16).padStart(8, '0')}`;
-      let batch = byStream.get(streamId);
-      if (!batch) byStream.set(streamId, (batch = { streamId, events: [] }));
-      batch.events.push({
-        eventId: uuidOf(`${runTag}:${i}`),
-        type: 'GpAppointmentAttended',
-        schemaVersion: 1,
-        data: {
-          source: 'cipha',
-          recordId: `cp-${i}`,
-          recordType: 'gp_appointment',
-          occurredAt: new Date(Date.UTC(2022, 0, 1) + i * 60_000).toISOString(),
-          personId: streamId.slice('person-'.length),
-          linkKey: null,
-          keyId: 'bench',
-          practiceCode: 'N82001',
-          mode: 'face_to_face',
-        },
-        metadata: { ingestRunId: runTag, line: i + 1, receivedAt: '2025-01-01T00:00:00.000Z' },
-      });
-    }
-    calls.push([...byStream.values()]);
-  }
+  for (let start = 0; start < total; start += BATCH) calls.push(appendCall(start, total, runTag));
   return calls;
+}
+
+/** The call of `appendCalls` starting at event `start`, made on its own (nothing held). */
+export function appendCall(start: number, total: number, runTag: string): StreamBatch[] {
+  const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
+  const byStream = new Map<string, StreamBatch>();
+  for (let i = start; i < Math.min(total, start + BATCH); i++) {
+    const stream = Math.floor(i / EVENTS_PER_STREAM_IN_BATCH) % streams;
+    const streamId = `person-bench${stream.toString(16).padStart(8, '0')}`;
+    let batch = byStream.get(streamId);
+    if (!batch) byStream.set(streamId, (batch = { streamId, events: [] }));
+    batch.events.push({
+      eventId: uuidOf(`${runTag}:${i}`),
+      type: 'GpAppointmentAttended',
+      schemaVersion: 1,
+      data: {
+        source: 'cipha',
+        recordId: `cp-${i}`,
+        recordType: 'gp_appointment',
+        occurredAt: new Date(Date.UTC(2022, 0, 1) + i * 60_000).toISOString(),
+        personId: streamId.slice('person-'.length),
+        linkKey: null,
+        keyId: 'bench',
+        practiceCode: 'N82001',
+        mode: 'face_to_face',
+      },
+      metadata: { ingestRunId: runTag, line: i + 1, receivedAt: '2025-01-01T00:00:00.000Z' },
+    });
+  }
+  return [...byStream.values()];
 }
 
 /** One measured append: events written and the seconds they took. */
