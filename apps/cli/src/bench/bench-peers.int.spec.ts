@@ -5,6 +5,8 @@ import { quantile } from './api-load';
 import { comparePostgresqlAppends } from './event-store-append.bench';
 import { benchPipeline } from './pipeline.bench';
 import { benchProjection } from './projection.bench';
+import { staysFlat } from './process-memory';
+import { benchScale } from './scale.bench';
 
 // The new scenarios at a tiny size, so the bench code cannot rot: every variant really writes
 // what it says (counts read back), ratios are computed, the API answers under load. No timing.
@@ -47,6 +49,22 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
     expect(ours.xEmmett as number).toBeGreaterThan(0);
   }, 300_000);
 
+  it("appends and projects at scale, with each process's peak RSS per quarter of the input", async () => {
+    const rows = await benchScale(4000, ctx);
+    expect(rows.map((r) => [r.variant, r.count])).toEqual([
+      ['append (postgresql)', 4000],
+      ['project (postgresql)', 4000],
+    ]);
+    for (const r of rows) {
+      const quarters = String(r.extra!.nodeMbByQuarter).split('/').map(Number);
+      expect(quarters).toHaveLength(4);
+      expect(quarters.every((mb) => mb > 0)).toBe(true);
+      expect(r.extra!.nodePeakMb).toBe(Math.max(...quarters));
+      expect(r.extra!.postgresBackendPeakMb as number).toBeGreaterThan(0);
+      expect(['yes', 'no']).toContain(r.extra!.flat);
+    }
+  }, 300_000);
+
   it('runs the pipeline in-process and through Kafka, the COPY of the same events, and API load', async () => {
     const rows = await benchPipeline(20, ctx, {
       apiRequests: 100,
@@ -72,6 +90,17 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
       expect(r.extra!.p95ms as number).toBeGreaterThanOrEqual(r.extra!.p50ms as number);
     }
   }, 600_000);
+});
+
+describe('staysFlat', () => {
+  it('holds when the second half peaks within 20% (or 64 MB) of the first', () => {
+    expect(staysFlat([300, 320, 330, 380])).toBe(true);
+    expect(staysFlat([100, 120, 150, 184])).toBe(true);
+  });
+  it('fails when memory keeps growing with the input', () => {
+    expect(staysFlat([300, 400, 500, 600])).toBe(false);
+    expect(staysFlat([100, 120, 150, 185])).toBe(false);
+  });
 });
 
 describe('quantile', () => {

@@ -157,6 +157,19 @@ export async function openEmmettProjectionPeer(
           return rows.length ? [WRITE_FACTS_SQL.replace('%L', () => literal) as never] : [];
         },
       });
+      // Emmett's reader returns only events below the server-wide snapshot xmin, and its rebuild
+      // stops at the first short batch: a transaction open in ANY database of the server when
+      // the rebuild starts would end it early. So wait (untimed) until every stored event is
+      // below the xmin; transactions starting later have higher ids and hold nothing back.
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const { rows } = await pool.query<{ held: string }>(`
+          select count(*) as held from emt_messages
+          where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`);
+        if (Number(rows[0].held) === 0) break;
+        if (Date.now() > deadline) throw new Error('Emmett events held back for 10 minutes');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const start = process.hrtime.bigint();
       const consumer = emmett.rebuildPostgreSQLProjections({
         connectionString: url,

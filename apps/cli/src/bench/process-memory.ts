@@ -113,22 +113,24 @@ export function quarterlyPeaks(
   const node = [0, 0, 0, 0];
   const postgres = [0, 0, 0, 0];
   let quarter = 0;
-  const sampleNode = () => {
-    node[quarter] = Math.max(node[quarter], Math.round(process.memoryUsage().rss / MB));
+  // A sample counts for quarters `from`..`to` (several when one step of the run spans them).
+  const sampleNode = (from = quarter, to = quarter) => {
+    const mb = Math.round(process.memoryUsage().rss / MB);
+    for (let q = from; q <= to; q++) node[q] = Math.max(node[q], mb);
   };
   let sampling: Promise<void> = Promise.resolve();
-  const samplePostgres = () => {
+  const samplePostgres = (from = quarter, to = quarter) => {
     if (!sql) return;
-    const q = quarter;
     sampling = sampling
       .then(() => postgresBackendRssMb(sql))
       .then((mb) => {
-        if (mb !== undefined) postgres[q] = Math.max(postgres[q], mb);
+        if (mb === undefined) return;
+        for (let q = from; q <= to; q++) postgres[q] = Math.max(postgres[q], mb);
       })
       .catch(() => undefined);
   };
-  const nodeTimer = setInterval(sampleNode, 250);
-  const pgTimer = setInterval(samplePostgres, 2000);
+  const nodeTimer = setInterval(() => sampleNode(), 250);
+  const pgTimer = setInterval(() => samplePostgres(), 2000);
   nodeTimer.unref();
   pgTimer.unref();
   sampleNode();
@@ -136,9 +138,9 @@ export function quarterlyPeaks(
   return {
     progress(done) {
       const next = Math.min(3, Math.floor((done / Math.max(1, total)) * 4));
-      if (next !== quarter) {
-        sampleNode();
-        samplePostgres();
+      if (next > quarter) {
+        sampleNode(quarter, next);
+        samplePostgres(quarter, next);
         quarter = next;
       }
     },
