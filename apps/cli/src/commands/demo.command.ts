@@ -130,8 +130,17 @@ async function runDemo(options: DemoOptions): Promise<void> {
   // The same reader as every other verb, so tokens and the audit head agree across reruns.
   const jwtKey = loadJwtSecret({ allowDemoKey: true });
 
-  const manifest = await generateOnce(path.join(dir, 'demo', 'source'), options);
-  const runtime = await openIngestRuntime('demo');
+  // The embedded database starts on its own thread while the population is generated here.
+  const opening = openIngestRuntime('demo');
+  opening.catch(() => undefined); // awaited below; a failure is thrown there
+  let manifest: Manifest;
+  try {
+    manifest = await generateOnce(path.join(dir, 'demo', 'source'), options);
+  } catch (error) {
+    await (await opening.catch(() => undefined))?.close();
+    throw error;
+  }
+  const runtime = await opening;
   const apps: INestApplication[] = [];
   let analytics: AnalyticsApp | undefined;
   try {
