@@ -5,7 +5,7 @@ import { PostgresqlEventStore } from './postgresql/postgresql-event-store';
 
 export * from './event-store.port';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
-export { PostgresqlEventStore } from './postgresql/postgresql-event-store';
+export { PostgresqlEventStore, type AppendStrategy } from './postgresql/postgresql-event-store';
 export { decodePosition, encodePosition } from './postgresql/postgresql-position';
 export { pollingSubscription } from './polling-subscription';
 

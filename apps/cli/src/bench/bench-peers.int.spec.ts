@@ -1,7 +1,12 @@
+import * as path from 'node:path';
+import { generatePopulation } from '@linkage/synthetic';
 import { openBenchContext } from './bench-context';
 import { quantile } from './api-load';
 import { comparePostgresqlAppends } from './event-store-append.bench';
 import { benchPipeline } from './pipeline.bench';
+import { benchProjection } from './projection.bench';
+import { staysFlat } from './process-memory';
+import { benchScale } from './scale.bench';
 
 // The new scenarios at a tiny size, so the bench code cannot rot: every variant really writes
 // what it says (counts read back), ratios are computed, the API answers under load. No timing.
@@ -13,6 +18,7 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
     const rows = await comparePostgresqlAppends(ctx, 2000, 1);
     expect(rows.map((r) => [r.variant, r.count])).toEqual([
       ['postgresql', 2000],
+      ['postgresql-statements', 2000],
       ['copy-postgres.js', 2000],
       ['copy-psql', 2000],
       ['emmett', 2000],
@@ -23,6 +29,41 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
     expect(ours.xCopy as number).toBeGreaterThan(0);
     expect(rows.filter((r) => r.extra?.ceiling === 'yes')).toHaveLength(1);
   }, 180_000);
+
+  it('projects the same events with ours and Emmett into the same service-use rows, and COPYs them', async () => {
+    const dir = path.join(ctx.tmpDir, 'projection-population');
+    const manifest = await generatePopulation({ cohort: 20, progress: 'off' }, dir);
+    const rows = await benchProjection(1500, ctx, { population: { dir, manifest } });
+    expect(rows.map((r) => [r.variant, r.count])).toEqual([
+      ['postgresql', 1500],
+      ['emmett-rebuild', 1500],
+      ['copy-psql (same events)', 1500],
+    ]);
+    const [ours, emmett] = rows.map((r) => r.extra!);
+    // Emmett saw every stored event and built what our projector built.
+    expect(emmett.handled).toBe(1500);
+    expect(ours.activityRows as number).toBeGreaterThan(0);
+    expect(emmett.activityRows).toBe(ours.activityRows);
+    expect(emmett.monthlyRows).toBe(ours.monthlyRows);
+    expect(ours.xCopy as number).toBeGreaterThan(0);
+    expect(ours.xEmmett as number).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("appends and projects at scale, with each process's peak RSS per quarter of the input", async () => {
+    const rows = await benchScale(4000, ctx);
+    expect(rows.map((r) => [r.variant, r.count])).toEqual([
+      ['append (postgresql)', 4000],
+      ['project (postgresql)', 4000],
+    ]);
+    for (const r of rows) {
+      const quarters = String(r.extra!.nodeMbByQuarter).split('/').map(Number);
+      expect(quarters).toHaveLength(4);
+      expect(quarters.every((mb) => mb > 0)).toBe(true);
+      expect(r.extra!.nodePeakMb).toBe(Math.max(...quarters));
+      expect(r.extra!.postgresBackendPeakMb as number).toBeGreaterThan(0);
+      expect(['yes', 'no']).toContain(r.extra!.flat);
+    }
+  }, 300_000);
 
   it('runs the pipeline in-process and through Kafka, the COPY of the same events, and API load', async () => {
     const rows = await benchPipeline(20, ctx, {
@@ -49,6 +90,17 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
       expect(r.extra!.p95ms as number).toBeGreaterThanOrEqual(r.extra!.p50ms as number);
     }
   }, 600_000);
+});
+
+describe('staysFlat', () => {
+  it('holds when the second half peaks within 20% (or 64 MB) of the first', () => {
+    expect(staysFlat([300, 320, 330, 380])).toBe(true);
+    expect(staysFlat([100, 120, 150, 184])).toBe(true);
+  });
+  it('fails when memory keeps growing with the input', () => {
+    expect(staysFlat([300, 400, 500, 600])).toBe(false);
+    expect(staysFlat([100, 120, 150, 185])).toBe(false);
+  });
 });
 
 describe('quantile', () => {

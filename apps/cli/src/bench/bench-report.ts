@@ -90,9 +90,13 @@ export function formatNumber(n: number): string {
   });
 }
 
+/** Ratios (`xCopy`, `projectXCopy`, ...) keep two decimals: 0.65 must not read as 0.7. */
+const isRatio = (key: string) => /^x[A-Z]|X[A-Z][a-z]*$/.test(key);
+
 function describeExtra(row: BenchRow): string {
   const parts = Object.entries(row.extra ?? {}).map(
-    ([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v) : String(v)}`,
+    ([k, v]) =>
+      `${k}=${typeof v === 'number' ? (isRatio(k) ? v.toFixed(2) : formatNumber(v)) : String(v)}`,
   );
   if (row.note) parts.push(row.note);
   return parts.join(', ');

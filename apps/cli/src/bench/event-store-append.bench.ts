@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { openEventStore, type StreamBatch } from '@linkage/event-store';
+import { openEventStore, PostgresqlEventStore, type StreamBatch } from '@linkage/event-store';
 import { rowOf, type BenchRow } from './bench-report';
 import {
   secondsSince,
@@ -17,7 +17,8 @@ import {
 } from './append-ceiling';
 import { openEmmettPeer } from './emmett-peer';
 
-const BATCH = 1000;
+/** Events per `appendMany` call. */
+export const BATCH = 1000;
 const EVENTS_PER_STREAM_IN_BATCH = 4;
 const EVENTS_PER_STREAM = 20;
 /** The pool size of every PostgreSQL variant (ours is `openDatabase`'s default). */
@@ -36,36 +37,39 @@ function uuidOf(text: string): string {
  * ingest batch.
  */
 export function appendCalls(total: number, runTag: string): StreamBatch[][] {
-  const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
   const calls: StreamBatch[][] = [];
-  for (let start = 0; start < total; start += BATCH) {
-    const byStream = new Map<string, StreamBatch>();
-    for (let i = start; i < Math.min(total, start + BATCH); i++) {
-      const stream = Math.floor(i / EVENTS_PER_STREAM_IN_BATCH) % streams;
-      const streamId = `person-bench${stream.toString(16).padStart(8, '0')}`;
-      let batch = byStream.get(streamId);
-      if (!batch) byStream.set(streamId, (batch = { streamId, events: [] }));
-      batch.events.push({
-        eventId: uuidOf(`${runTag}:${i}`),
-        type: 'GpAppointmentAttended',
-        schemaVersion: 1,
-        data: {
-          source: 'cipha',
-          recordId: `cp-${i}`,
-          recordType: 'gp_appointment',
-          occurredAt: new Date(Date.UTC(2022, 0, 1) + i * 60_000).toISOString(),
-          personId: streamId.slice('person-'.length),
-          linkKey: null,
-          keyId: 'bench',
-          practiceCode: 'N82001',
-          mode: 'face_to_face',
-        },
-        metadata: { ingestRunId: runTag, line: i + 1, receivedAt: '2025-01-01T00:00:00.000Z' },
-      });
-    }
-    calls.push([...byStream.values()]);
-  }
+  for (let start = 0; start < total; start += BATCH) calls.push(appendCall(start, total, runTag));
   return calls;
+}
+
+/** The call of `appendCalls` starting at event `start`, made on its own (nothing held). */
+export function appendCall(start: number, total: number, runTag: string): StreamBatch[] {
+  const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
+  const byStream = new Map<string, StreamBatch>();
+  for (let i = start; i < Math.min(total, start + BATCH); i++) {
+    const stream = Math.floor(i / EVENTS_PER_STREAM_IN_BATCH) % streams;
+    const streamId = `person-bench${stream.toString(16).padStart(8, '0')}`;
+    let batch = byStream.get(streamId);
+    if (!batch) byStream.set(streamId, (batch = { streamId, events: [] }));
+    batch.events.push({
+      eventId: uuidOf(`${runTag}:${i}`),
+      type: 'GpAppointmentAttended',
+      schemaVersion: 1,
+      data: {
+        source: 'cipha',
+        recordId: `cp-${i}`,
+        recordType: 'gp_appointment',
+        occurredAt: new Date(Date.UTC(2022, 0, 1) + i * 60_000).toISOString(),
+        personId: streamId.slice('person-'.length),
+        linkKey: null,
+        keyId: 'bench',
+        practiceCode: 'N82001',
+        mode: 'face_to_face',
+      },
+      metadata: { ingestRunId: runTag, line: i + 1, receivedAt: '2025-01-01T00:00:00.000Z' },
+    });
+  }
+  return [...byStream.values()];
 }
 
 /** One measured append: events written and the seconds they took. */
@@ -75,7 +79,8 @@ export interface AppendMeasure {
 }
 
 /** The variants of the scenario, each appending `calls` into a fresh database. */
-export type AppendVariant = 'linkage' | 'copy-postgres.js' | 'copy-psql' | 'emmett';
+export type AppendVariant =
+  'linkage' | 'linkage-statements' | 'copy-postgres.js' | 'copy-psql' | 'emmett';
 
 export async function measureAppend(
   variant: AppendVariant,
@@ -94,6 +99,16 @@ export async function measureAppend(
       } finally {
         await store.close();
       }
+    }
+    case 'linkage-statements': {
+      // The previous append (lock, look-up, version upsert, insert as separate statements in
+      // one transaction): the A/B for the one-call append above.
+      const store = new PostgresqlEventStore(target.db.sql, { appendStrategy: 'statements' });
+      await store.init();
+      let count = 0;
+      const start = process.hrtime.bigint();
+      for (const call of calls) count += (await store.appendMany(call)).appended;
+      return { count, seconds: secondsSince(start) };
     }
     case 'copy-postgres.js': {
       await target.db.sql.unsafe(CEILING_TABLE_SQL);
@@ -150,7 +165,13 @@ export async function comparePostgresqlAppends(
   ctx: BenchContext,
   total: number,
   rounds = ROUNDS,
-  variants: readonly AppendVariant[] = ['linkage', 'copy-postgres.js', 'copy-psql', 'emmett'],
+  variants: readonly AppendVariant[] = [
+    'linkage',
+    'linkage-statements',
+    'copy-postgres.js',
+    'copy-psql',
+    'emmett',
+  ],
 ): Promise<BenchRow[]> {
   const calls = appendCalls(total, 'postgresql');
   const seconds = new Map<AppendVariant, number[]>(variants.map((v) => [v, []]));
@@ -175,16 +196,21 @@ export async function comparePostgresqlAppends(
   const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
   return variants.map((variant) => {
     const extra: Record<string, number | string> = { batch: BATCH, streams, rounds };
-    if (variant === 'linkage') {
-      if (copyVariants.length) extra.xCopy = round2(rate('linkage') / bestCopy);
-      if (variants.includes('emmett')) extra.xEmmett = round2(rate('linkage') / rate('emmett'));
+    if (variant === 'linkage' || variant === 'linkage-statements') {
+      if (copyVariants.length) extra.xCopy = round2(rate(variant) / bestCopy);
+      if (variants.includes('emmett')) extra.xEmmett = round2(rate(variant) / rate('emmett'));
     }
     if (variant === 'emmett') {
       extra.pool = BENCH_POOL_SIZE;
       if (copyVariants.length) extra.xCopy = round2(rate('emmett') / bestCopy);
     }
     if (variant.startsWith('copy-') && rate(variant) === bestCopy) extra.ceiling = 'yes';
-    const name = variant === 'linkage' ? 'postgresql' : variant;
+    const name =
+      variant === 'linkage'
+        ? 'postgresql'
+        : variant === 'linkage-statements'
+          ? 'postgresql-statements'
+          : variant;
     return rowOf(
       'event-store-append',
       name,

@@ -6,6 +6,7 @@ import { ingestMemoryBench } from './ingest-memory.bench';
 import { linkageQualityBench } from './linkage-quality.bench';
 import { pipelineBench } from './pipeline.bench';
 import { projectionBench } from './projection.bench';
+import { scaleBench } from './scale.bench';
 
 /** Every scenario of `linkage bench`, in the order a default run goes through them. */
 export const BENCH_SCENARIOS: readonly BenchScenario[] = [
@@ -16,4 +17,5 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
   pipelineBench,
   ingestMemoryBench,
   linkageQualityBench,
+  scaleBench,
 ];

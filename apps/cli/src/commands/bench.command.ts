@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { Command, Option } from 'commander';
 import { ensureBenchKey, openBenchContext, type BenchScenario } from '../bench/bench-context';
+import { checkTargets, formatTargets } from '../bench/bench-targets';
 import {
   formatTable,
   parseSize,
@@ -119,9 +120,11 @@ export function registerBenchCommand(program: Command): void {
           memoryGb: Math.round(os.totalmem() / 1024 ** 3),
           node: process.version,
         };
-        process.stdout.write(`${JSON.stringify({ startedAt, machine, rows })}\n`);
+        const targets = checkTargets(rows);
+        process.stdout.write(`${JSON.stringify({ startedAt, machine, rows, targets })}\n`);
       } else {
         process.stdout.write(formatTable(rows));
+        process.stdout.write(`\n${formatTargets(checkTargets(rows))}`);
       }
       if (failed) process.exitCode = 1;
     });

@@ -269,6 +269,69 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
       });
     });
 
+    describe('appendMany with ids stored before', () => {
+      it('appends the new events of a call that also holds stored ids, numbered without gaps', async () => {
+        const [a, b] = [event('E', { n: 'a' }), event('E', { n: 'b' })];
+        await store.appendMany([
+          { streamId: stream('x'), events: [a] },
+          { streamId: stream('y'), events: [b] },
+        ]);
+        const [n1, n2, n3] = [1, 2, 3].map((n) => event('E', { n }));
+        const result = await store.appendMany([
+          // a was stored in another stream: a duplicate here, and the new events close up.
+          { streamId: stream('y'), events: [n1, a, n2] },
+          { streamId: stream('z'), events: [b, n3, { ...n3 }] },
+          { streamId: stream('x'), events: [] },
+        ]);
+        expect(result).toMatchObject({ appended: 3, duplicates: 3 });
+        expect(result.streams.map((s) => [s.streamId, s.nextExpectedVersion])).toEqual([
+          [stream('y'), 2],
+          [stream('z'), 0],
+          [stream('x'), 0],
+        ]);
+        expect(result.streams[0]).toMatchObject({
+          appended: [n1.eventId, n2.eventId],
+          duplicates: [a.eventId],
+        });
+        const y = await store.readStream(stream('y'));
+        expect(y.map((e) => [e.eventId, e.streamVersion])).toEqual([
+          [b.eventId, 0],
+          [n1.eventId, 1],
+          [n2.eventId, 2],
+        ]);
+        expect((await store.readStream(stream('z'))).map((e) => e.eventId)).toEqual([n3.eventId]);
+        expect(await store.readStream(stream('x'))).toHaveLength(1);
+      });
+
+      it('stores each id once when two callers append the same events to different streams at once', async () => {
+        const shared = Array.from({ length: 30 }, (_, n) => event('E', { n }));
+        const results = await Promise.all(
+          ['p', 'q', 'r'].map((name, w) =>
+            store.appendMany(
+              // Each caller interleaves the shared events with events of its own.
+              shared.map((e, n) => ({
+                streamId: stream(`${name}-${n % 3}`),
+                events: [e, event('E', { w, n })],
+              })),
+            ),
+          ),
+        );
+        expect(results.reduce((sum, r) => sum + r.appended, 0)).toBe(30 + 3 * 30);
+        expect(results.reduce((sum, r) => sum + r.duplicates, 0)).toBe(2 * 30);
+        const stored: StoredEvent[] = [];
+        for (const name of ['p', 'q', 'r']) {
+          for (const k of [0, 1, 2]) {
+            const read = await store.readStream(stream(`${name}-${k}`));
+            expect(read.map((e) => e.streamVersion)).toEqual(read.map((_, i) => i));
+            stored.push(...read);
+          }
+        }
+        const ids = stored.map((e) => e.eventId);
+        expect(new Set(ids).size).toBe(ids.length);
+        for (const e of shared) expect(ids).toContain(e.eventId);
+      });
+    });
+
     describe('the global log', () => {
       it('reads all events after a position in append order, in pages, with a head and a count', async () => {
         const head = await store.headPosition();

@@ -20,6 +20,21 @@ describeEventStoreContract('postgresql', async () => {
   };
 });
 
+// The previous append (separate statements), kept for the bench's A/B: the same contract.
+describeEventStoreContract('postgresql (append by statements)', async () => {
+  const fresh = await createFreshDatabase('linkage_es');
+  const db = await openDatabase({ url: fresh.url, max: 12 });
+  const store = new PostgresqlEventStore(db.sql, { appendStrategy: 'statements' });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await db.close();
+      await fresh.drop();
+    },
+  };
+});
+
 describe('postgresql event store: a transaction that commits late', () => {
   let fresh: { url: string; drop: () => Promise<void> };
   let db: Database;

@@ -17,7 +17,12 @@ import {
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
 import { decodePosition, encodePosition } from './postgresql-position';
-import { EVENT_STORE_INIT_LOCK, EVENT_STORE_SCHEMA_SQL } from './postgresql-schema';
+import {
+  EVENT_STORE_INIT_LOCK,
+  EVENT_STORE_SCHEMA_SQL,
+  STREAM_LOCK_BUCKETS,
+  STREAM_LOCK_SPACE,
+} from './postgresql-schema';
 
 /*
  * Global order without skipped events
@@ -40,6 +45,13 @@ import { EVENT_STORE_INIT_LOCK, EVENT_STORE_SCHEMA_SQL } from './postgresql-sche
  */
 
 type Tx = postgres.TransactionSql<Record<string, never>>;
+
+/**
+ * How appends are written: `one-call` (default) runs `event_store.append_events` in one round
+ * trip; `statements` sends the lock, look-up, version upsert and insert separately (kept for the
+ * bench's side-by-side comparison).
+ */
+export type AppendStrategy = 'one-call' | 'statements';
 type Runner = Sql | Tx;
 
 /** `tx_id`/`seq`, not the column names: ORDER BY would otherwise sort the text copies. */
@@ -61,7 +73,7 @@ const MAX_ATTEMPTS = 8;
 
 /**
  * The PostgreSQL event store (schema `event_store`), on the real server or on embedded PGlite.
- * A few multi-row statements per append (see `appendIn`); see the comment above for how the
+ * One server-side call per append (see `appendInOneCall`); see the comment above for how the
  * global order is kept.
  */
 export class PostgresqlEventStore implements EventStore {
@@ -71,7 +83,12 @@ export class PostgresqlEventStore implements EventStore {
   /** @param sql a postgres.js pool; `close()` ends it only when `ownsConnection` is true. */
   constructor(
     private readonly sql: Sql,
-    private readonly options: { ownsConnection?: boolean; close?: () => Promise<void> } = {},
+    private readonly options: {
+      ownsConnection?: boolean;
+      close?: () => Promise<void>;
+      /** How `appendMany` writes: one server-side call (default) or separate statements. */
+      appendStrategy?: AppendStrategy;
+    } = {},
   ) {}
 
   /**
@@ -137,7 +154,7 @@ export class PostgresqlEventStore implements EventStore {
         if (events.length === 0) {
           return { streamId, nextExpectedVersion: current, appended: [], duplicates: [] };
         }
-        const result = await this.appendIn(tx, [{ streamId, events }]);
+        const result = await this.appendInOneCall(tx, [{ streamId, events }]);
         return result.streams[0];
       }),
     );
@@ -154,7 +171,10 @@ export class PostgresqlEventStore implements EventStore {
       }));
       return { appended: 0, duplicates: 0, streams };
     }
-    return this.withRetry(() => this.sql.begin((tx) => this.appendIn(tx, batches)));
+    if (this.options.appendStrategy === 'statements') {
+      return this.withRetry(() => this.sql.begin((tx) => this.appendByStatements(tx, batches)));
+    }
+    return this.withRetry(() => this.appendInOneCall(this.sql, batches));
   }
 
   /**
@@ -165,7 +185,8 @@ export class PostgresqlEventStore implements EventStore {
    * the stream locks (see lockStreams).
    */
   async appendManyInTransaction(tx: Tx, batches: StreamBatch[]): Promise<BatchAppendResult> {
-    return this.appendIn(tx, batches);
+    if (this.options.appendStrategy === 'statements') return this.appendByStatements(tx, batches);
+    return this.appendInOneCall(tx, batches);
   }
 
   async readStream(
@@ -286,31 +307,68 @@ export class PostgresqlEventStore implements EventStore {
   }
 
   /**
-   * Appends a batch in four short statements under the stream locks: look up which ids are
-   * stored already, bump each stream's version by its count of new events (in stream-id order),
-   * insert the new events in input order with the versions numbered here, and read the version
-   * of streams that got nothing new. Numbering in the client keeps every statement a simple
-   * plan (the planner cannot estimate a JSON input's size, and a single statement with window
-   * functions and joins over CTEs cost several times the inserts themselves). A concurrent
-   * writer of one of our ids (on another stream) makes the insert fail with a unique violation:
-   * the transaction is retried.
+   * Appends a batch in ONE round trip: `event_store.append_events` (postgresql-schema.ts) takes
+   * the stream locks, checks that none of the new ids is stored, bumps the streams' versions and
+   * inserts the events numbered here (each event's offset from its stream's new version). When
+   * some ids turn out to be stored already (a redelivery, or one id in two streams), the function
+   * writes nothing and names them; they become duplicates and the call is made again (each
+   * repeat removes at least one id, so this ends). Called outside a transaction it runs as one
+   * implicit transaction (no BEGIN/COMMIT round trips); a concurrent writer of one of our ids
+   * (under another lock bucket) makes the insert fail with a unique violation, which is retried.
    */
-  private async appendIn(tx: Tx, batches: StreamBatch[]): Promise<BatchAppendResult> {
-    const streamIds: string[] = [];
-    const seenStreams = new Set<string>();
-    const ids: string[] = [];
-    for (const batch of batches) {
-      if (!seenStreams.has(batch.streamId)) {
-        seenStreams.add(batch.streamId);
-        streamIds.push(batch.streamId);
+  private async appendInOneCall(
+    runner: Runner,
+    batches: StreamBatch[],
+  ): Promise<BatchAppendResult> {
+    const streamIds = validateBatches(batches);
+    const stored = new Set<string>();
+    for (;;) {
+      const plan = planAppend(batches, stored);
+      const bumped = [...plan.counts.keys()].sort();
+      const untouched = streamIds.filter((id) => !plan.counts.has(id));
+      const ordinal = new Map<string, number>();
+      const input = plan.fresh.map((f, i) => {
+        const k = (ordinal.get(f.stream) ?? 0) + 1;
+        ordinal.set(f.stream, k);
+        return {
+          i,
+          id: f.id,
+          s: f.stream,
+          o: k - plan.counts.get(f.stream)!,
+          t: f.event.type,
+          v: f.event.schemaVersion,
+          d: f.event.data,
+          m: f.event.metadata ?? {},
+        };
+      });
+      const rows = await runner<
+        { out_kind: string; out_key: string; out_version: string | null }[]
+      >`
+        select out_kind, out_key, out_version::text from event_store.append_events(
+          ${streamIds}::text[], ${plan.fresh.map((f) => f.id)}::uuid[], ${bumped}::text[],
+          ${bumped.map((id) => plan.counts.get(id)!)}::bigint[], ${untouched}::text[],
+          ${JSON.stringify(input)}::text::json)`;
+      const alreadyStored = rows.filter((r) => r.out_kind === 'stored');
+      if (alreadyStored.length === 0) {
+        const versions = new Map<string, number>();
+        for (const r of rows) versions.set(r.out_key, Number(r.out_version));
+        return summarise(batches, plan.isFresh, versions);
       }
-      for (const e of batch.events) {
-        if (!Number.isInteger(e.schemaVersion)) {
-          throw new ValidationError({ field: '/schemaVersion', reason: 'not_an_integer' });
-        }
-        ids.push(e.eventId);
-      }
+      for (const r of alreadyStored) stored.add(r.out_key);
     }
+  }
+
+  /**
+   * The same append in separate statements under the stream locks (the previous default, kept
+   * for the bench's A/B and as `appendStrategy: 'statements'`): look up which ids are stored
+   * already, bump each stream's version by its count of new events (in stream-id order),
+   * insert the new events in input order with the versions numbered here, and read the version
+   * of streams that got nothing new. A concurrent writer of one of our ids (on another stream)
+   * makes the insert fail with a unique violation: the transaction is retried.
+   */
+  private async appendByStatements(tx: Tx, batches: StreamBatch[]): Promise<BatchAppendResult> {
+    const streamIds = validateBatches(batches);
+    const ids = batches.flatMap((b) => b.events.map((e) => e.eventId));
     await lockStreams(tx, streamIds);
     const stored = new Set<string>();
     if (ids.length > 0) {
@@ -318,23 +376,7 @@ export class PostgresqlEventStore implements EventStore {
         select event_id::text as id from event_store.events where event_id = any(${ids}::uuid[])`;
       for (const r of rows) stored.add(r.id);
     }
-
-    // The first occurrence of each id not stored yet is new; everything else is a duplicate.
-    const taken = new Set<string>();
-    const isFresh: boolean[] = [];
-    const fresh: { stream: string; event: EventToAppend; id: string }[] = [];
-    const counts = new Map<string, number>();
-    for (const batch of batches) {
-      for (const e of batch.events) {
-        const id = e.eventId.toLowerCase();
-        const isNew = !stored.has(id) && !taken.has(id);
-        isFresh.push(isNew);
-        if (!isNew) continue;
-        taken.add(id);
-        fresh.push({ stream: batch.streamId, event: e, id });
-        counts.set(batch.streamId, (counts.get(batch.streamId) ?? 0) + 1);
-      }
-    }
+    const { isFresh, fresh, counts } = planAppend(batches, stored);
 
     const versions = new Map<string, number>();
     if (counts.size > 0) {
@@ -377,33 +419,7 @@ export class PostgresqlEventStore implements EventStore {
         versions.set(id, version);
       }
     }
-
-    let appended = 0;
-    let duplicates = 0;
-    let occurrence = 0;
-    const perStream = new Map<string, AppendResult>();
-    for (const batch of batches) {
-      let result = perStream.get(batch.streamId);
-      if (!result) {
-        result = {
-          streamId: batch.streamId,
-          nextExpectedVersion: versions.get(batch.streamId) ?? -1,
-          appended: [],
-          duplicates: [],
-        };
-        perStream.set(batch.streamId, result);
-      }
-      for (const e of batch.events) {
-        if (isFresh[occurrence++]) {
-          result.appended.push(e.eventId);
-          appended += 1;
-        } else {
-          result.duplicates.push(e.eventId);
-          duplicates += 1;
-        }
-      }
-    }
-    return { appended, duplicates, streams: [...perStream.values()] };
+    return summarise(batches, isFresh, versions);
   }
 
   private async streamVersions(
@@ -427,10 +443,83 @@ export class PostgresqlEventStore implements EventStore {
   }
 }
 
-/** Advisory lock namespace (first key) of the stream buckets. */
-const STREAM_LOCK_SPACE = 7_411_520;
-/** Streams hash into this many lock buckets: bounded lock-table use however big a batch is. */
-const STREAM_LOCK_BUCKETS = 256;
+/** Checks every event's schema version; returns the call's stream ids, first occurrence order. */
+function validateBatches(batches: StreamBatch[]): string[] {
+  const streamIds: string[] = [];
+  const seen = new Set<string>();
+  for (const batch of batches) {
+    if (!seen.has(batch.streamId)) {
+      seen.add(batch.streamId);
+      streamIds.push(batch.streamId);
+    }
+    for (const e of batch.events) {
+      if (!Number.isInteger(e.schemaVersion)) {
+        throw new ValidationError({ field: '/schemaVersion', reason: 'not_an_integer' });
+      }
+    }
+  }
+  return streamIds;
+}
+
+interface AppendPlan {
+  /** Per event occurrence in input order: whether it is appended (else a duplicate). */
+  isFresh: boolean[];
+  fresh: { stream: string; event: EventToAppend; id: string }[];
+  /** New events per stream. */
+  counts: Map<string, number>;
+}
+
+/** The first occurrence of each id not in `stored` is new; everything else is a duplicate. */
+function planAppend(batches: StreamBatch[], stored: ReadonlySet<string>): AppendPlan {
+  const taken = new Set<string>();
+  const plan: AppendPlan = { isFresh: [], fresh: [], counts: new Map() };
+  for (const batch of batches) {
+    for (const e of batch.events) {
+      const id = e.eventId.toLowerCase();
+      const isNew = !stored.has(id) && !taken.has(id);
+      plan.isFresh.push(isNew);
+      if (!isNew) continue;
+      taken.add(id);
+      plan.fresh.push({ stream: batch.streamId, event: e, id });
+      plan.counts.set(batch.streamId, (plan.counts.get(batch.streamId) ?? 0) + 1);
+    }
+  }
+  return plan;
+}
+
+/** The per-stream results of an append, from its plan and the streams' versions after it. */
+function summarise(
+  batches: StreamBatch[],
+  isFresh: boolean[],
+  versions: ReadonlyMap<string, number>,
+): BatchAppendResult {
+  let appended = 0;
+  let duplicates = 0;
+  let occurrence = 0;
+  const perStream = new Map<string, AppendResult>();
+  for (const batch of batches) {
+    let result = perStream.get(batch.streamId);
+    if (!result) {
+      result = {
+        streamId: batch.streamId,
+        nextExpectedVersion: versions.get(batch.streamId) ?? -1,
+        appended: [],
+        duplicates: [],
+      };
+      perStream.set(batch.streamId, result);
+    }
+    for (const e of batch.events) {
+      if (isFresh[occurrence++]) {
+        result.appended.push(e.eventId);
+        appended += 1;
+      } else {
+        result.duplicates.push(e.eventId);
+        duplicates += 1;
+      }
+    }
+  }
+  return { appended, duplicates, streams: [...perStream.values()] };
+}
 
 /**
  * Takes transaction-scoped advisory locks on the streams' buckets, in bucket order (no deadlock

@@ -8,6 +8,11 @@
  * `events.transaction_id` is the writing transaction's id (`pg_current_xact_id()`, xid8, never
  * wraps); with `global_position` it orders the global log (see `postgresql-event-store.ts`).
  */
+/** Advisory lock namespace (first key) of the stream buckets. */
+export const STREAM_LOCK_SPACE = 7_411_520;
+/** Streams hash into this many lock buckets: bounded lock-table use however big a batch is. */
+export const STREAM_LOCK_BUCKETS = 256;
+
 export const EVENT_STORE_SCHEMA_SQL = `
 create schema if not exists event_store;
 
@@ -50,6 +55,58 @@ language sql stable as $$
            and other.backend_xid::text::bigint = running::text::bigint % 4294967296)),
     pg_snapshot_xmax(pg_current_snapshot()))
 $$;
+
+-- One append in one round trip (see appendInOneCall in postgresql-event-store.ts). It takes the
+-- stream-bucket locks first (before anything is written, so the transaction id is assigned
+-- after them), then optimistically bumps each stream's version by its count and inserts the
+-- events in input order at (the stream's new version + the event's offset). When an id is
+-- stored already (a redelivery, one id in two streams), the insert's unique violation undoes
+-- both writes (the block is a subtransaction) and the function returns the stored ids instead
+-- (the client drops them, renumbers and calls again); so no look-up runs before the insert.
+-- Otherwise it returns the versions of every stream in the call. The events come as json, not
+-- jsonb: each event's data is parsed once, by its cast to jsonb (jsonb_to_recordset parses the
+-- whole document and then copies every value out again: about 1.5 times the insert's time).
+create or replace function event_store.append_events(
+  lock_streams text[], fresh_ids uuid[], bumped text[], bump_counts bigint[],
+  untouched text[], fresh json)
+returns table (out_kind text, out_key text, out_version bigint)
+language plpgsql as $fn$
+declare
+  versions jsonb;
+begin
+  perform pg_advisory_xact_lock(${STREAM_LOCK_SPACE}, b)
+     from (select distinct (hashtext(s) & ${STREAM_LOCK_BUCKETS - 1}) as b
+             from unnest(lock_streams) as s order by b) as buckets;
+  begin
+    with bumps as (
+      insert into event_store.streams as st (stream_id, version)
+      select x.s, x.n - 1 from unnest(bumped, bump_counts) as x(s, n) order by x.s
+      on conflict (stream_id) do update set version = st.version + excluded.version + 1
+      returning st.stream_id, st.version)
+    select coalesce(jsonb_object_agg(bumps.stream_id, bumps.version), '{}'::jsonb)
+      into versions from bumps;
+    insert into event_store.events
+      (event_id, stream_id, stream_version, type, schema_version, data, metadata)
+    select r.id, r.s, (versions ->> r.s)::bigint + r.o, r.t, r.v, r.d::jsonb, r.m::jsonb
+      from json_to_recordset(fresh)
+        as r(i int, id uuid, s text, o bigint, t text, v int, d json, m json)
+     order by r.i;
+  exception when unique_violation then
+    return query
+      select 'stored'::text, e.event_id::text, null::bigint
+        from event_store.events e where e.event_id = any(fresh_ids);
+    if found then
+      return;
+    end if;
+    raise; -- not one of our ids (cannot happen under the stream locks)
+  end;
+  return query
+    select 'stream'::text, v.key, v.value::bigint from jsonb_each_text(versions) as v;
+  return query
+    select 'stream'::text, st.stream_id, st.version
+      from event_store.streams st where st.stream_id = any(untouched);
+end
+$fn$;
 `;
 
 /** Serialises concurrent `init()` calls (two apps starting at once on a fresh database). */
