@@ -6,7 +6,9 @@ import {
   GovernanceModule,
   GovernanceModuleOptions,
 } from '@linkage/governance';
-import { ReleaseController } from './release/release.controller';
+import { CqrsModule } from '@nestjs/cqrs';
+import { analyticsQueryProviders } from '../../analytics-api/src';
+import { ReleaseController, RELEASE_QUERIES } from './release/release.controller';
 import { releaseReviewProviders } from './release/release.providers';
 import { AuditController } from './audit/audit.controller';
 import { DATABASE, HealthController } from './health/health.controller';
@@ -16,10 +18,12 @@ export class GovernanceApiModule {
   static forRoot(options: GovernanceModuleOptions): DynamicModule {
     return {
       module: GovernanceApiModule,
-      imports: [GovernanceModule.forRoot(options)],
+      imports: [CqrsModule.forRoot(), GovernanceModule.forRoot(options)],
       controllers: [AuditController, HealthController, ReleaseController],
       providers: [
         ...releaseReviewProviders(options.db.sql),
+        // The release requests' outputs, through the analytics queries' handlers and their gate.
+        ...analyticsQueryProviders({ useExisting: RELEASE_QUERIES }),
         { provide: DATABASE, useValue: options.db },
         { provide: APP_FILTER, useClass: GovernanceExceptionFilter },
         { provide: APP_PIPE, useFactory: linkageValidationPipe },

@@ -9,7 +9,11 @@ import {
   type Permission,
   type ReleaseView,
 } from '@linkage/governance';
-import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+import {
+  AnalyticsQueries,
+  openAnalyticsQueryBus,
+  produceReleaseOutput,
+} from '../../../analytics-api/src';
 import {
   auditCliRead,
   authorizeCli,
@@ -55,11 +59,13 @@ export function registerReleaseCommand(program: Command): void {
         'release.request',
         { output, ...parameters },
         async (ctx) => {
-          const queries = new AnalyticsQueries(ctx.g.db.sql, undefined, undefined, ctx.ledger);
-          const produced = await produceReleaseOutput(queries, output, parameters, {
+          const queries = await openAnalyticsQueryBus(
+            new AnalyticsQueries(ctx.g.db.sql, undefined, undefined, ctx.ledger),
+          );
+          const produced = await produceReleaseOutput(queries.bus, output, parameters, {
             dsa: ctx.actor.dsa,
             output: `release request ${output} ${JSON.stringify(parameters)}`,
-          });
+          }).finally(() => queries.close());
           const view = await ctx.releases.request(
             ctx.actor,
             { output, parameters, justification: opts.justification ?? '' },

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
@@ -15,7 +15,8 @@ import {
   type GovernedRequest,
   type ReleaseView,
 } from '@linkage/governance';
-import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+import { QueryBus } from '@nestjs/cqrs';
+import { produceReleaseOutput } from '../../../analytics-api/src';
 import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
 
 export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
@@ -32,7 +33,8 @@ export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
 export class ReleaseController {
   constructor(
     private readonly releases: ReleaseReview,
-    @Inject(RELEASE_QUERIES) private readonly queries: AnalyticsQueries,
+    /** The analytics queries' bus: a release is produced by the same named query as the API's answer. */
+    private readonly queries: QueryBus,
   ) {}
 
   @Post()
