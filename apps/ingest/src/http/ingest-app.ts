@@ -3,7 +3,11 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceExceptionFilter, GovernanceModule } from '@linkage/governance';
+import {
+  GovernanceExceptionFilter,
+  GovernanceModule,
+  linkageValidationPipe,
+} from '@linkage/governance';
 import { startEventWriter } from '../../../event-writer/src';
 import type { IngestDependencies } from '../pipeline/ingest-run';
 import { startRawTopicConsumers } from '../raw/raw-topic-consumer';
@@ -47,6 +51,9 @@ export async function createIngestApp(options: IngestAppOptions): Promise<INestA
     abortOnError: false,
   });
   app.useGlobalFilters(new GovernanceExceptionFilter());
+  // Path and query parameters are DTOs (ingest.dto.ts); the body is a stream of records the
+  // edge validates against contracts/ one by one.
+  app.useGlobalPipes(linkageValidationPipe());
   app.enableShutdownHooks();
   const writer =
     options.embeddedWriter && options.store

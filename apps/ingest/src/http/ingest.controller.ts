@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Controller,
   Get,
   HttpCode,
@@ -12,7 +11,6 @@ import {
 } from '@nestjs/common';
 import { PassThrough } from 'node:stream';
 import type { Request, Response } from 'express';
-import { SOURCES, type Source } from '@linkage/contracts';
 import {
   Public,
   RequiresPermission,
@@ -26,6 +24,7 @@ import { IngestRunFailedError, type IngestFailure } from '../pipeline/ingest-run
 import type { IngestSummary } from '../pipeline/ingest-summary';
 import { inputLimits } from '../pipeline/input-limits';
 import { InputRejectedError, recordsOf, type InputFormat } from '../pipeline/record-readers';
+import { IngestParams } from './ingest.dto';
 
 export const INGEST_DEPENDENCIES = Symbol('INGEST_DEPENDENCIES');
 
@@ -66,10 +65,8 @@ export class IngestController {
   @Post('v1/ingest/:source')
   @HttpCode(200)
   @RequiresPermission('ingest', { action: 'ingest.run', parameters: { source: 'code' } })
-  async ingest(@Param('source') source: string, @Req() req: Request): Promise<IngestSummary> {
-    if (!(SOURCES as readonly string[]).includes(source)) {
-      throw new BadRequestException({ error: 'unknown_source', reason: 'unknown_source' });
-    }
+  async ingest(@Param() params: IngestParams, @Req() req: Request): Promise<IngestSummary> {
+    const { source } = params;
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const format = MEDIA_TYPES[mediaType];
     if (!format) {
@@ -115,7 +112,7 @@ export class IngestController {
     }
     try {
       const summary = await ingestRecords(body(), this.deps, {
-        source: source as Source,
+        source,
         origin: 'http',
         signal: abort.signal,
       });

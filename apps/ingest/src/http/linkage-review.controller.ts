@@ -19,6 +19,12 @@ import {
   type ReviewDecisionResult,
 } from '../../../event-writer/src';
 import type { IngestAppOptions } from './ingest-app';
+import {
+  PersonDecisionParams,
+  PersonDecisionQuery,
+  ReviewDecisionParams,
+  ReviewListQuery,
+} from './ingest.dto';
 
 export const LINKAGE_REVIEW_DEPENDENCIES = Symbol('LINKAGE_REVIEW_DEPENDENCIES');
 
@@ -37,12 +43,10 @@ export class LinkageReviewController {
   @Get()
   @RequiresPermission('review:linkage', { action: 'linkage.review.list' })
   async list(
-    @Query('limit') limit: string | undefined,
+    @Query() query: ReviewListQuery,
     @Req() req: GovernedRequest,
   ): Promise<{ candidates: ReviewCandidate[] }> {
-    const candidates = await listReviewCandidates(this.deps.db, {
-      limit: limit === undefined ? undefined : Number(limit) || undefined,
-    });
+    const candidates = await listReviewCandidates(this.deps.db, { limit: query.limit });
     reportResult(req, { resultSize: candidates.length });
     return { candidates };
   }
@@ -51,9 +55,7 @@ export class LinkageReviewController {
   @HttpCode(200)
   @RequiresPermission('review:linkage', { action: 'linkage.review.decide' })
   async decide(
-    @Param('record') record: string,
-    @Param('candidate') candidate: string,
-    @Param('decision') decision: string,
+    @Param() params: ReviewDecisionParams,
     @Req() req: GovernedRequest,
   ): Promise<ReviewDecisionResult> {
     if (!this.deps.store)
@@ -61,9 +63,9 @@ export class LinkageReviewController {
     const result = await decideReview({
       db: this.deps.db,
       store: this.deps.store,
-      recordEventId: record,
-      candidatePersonId: candidate,
-      decision: decision as 'accept' | 'reject',
+      recordEventId: params.record,
+      candidatePersonId: params.candidate,
+      decision: params.decision,
       now: new Date(),
     });
     reportResult(req, { resultSize: result.events });
@@ -83,10 +85,8 @@ export class LinkageReviewController {
     parameters: { merged: 'code', decision: 'code', survivor: 'code', reason: 'code' },
   })
   async decidePersons(
-    @Param('merged') merged: string,
-    @Param('decision') decision: string,
-    @Param('survivor') survivor: string,
-    @Query('reason') reason: string | undefined,
+    @Param() params: PersonDecisionParams,
+    @Query() query: PersonDecisionQuery,
     @Req() req: GovernedRequest,
   ): Promise<PersonMergeResult> {
     if (!this.deps.store)
@@ -94,10 +94,10 @@ export class LinkageReviewController {
     const result = await decidePersonMergeCommand({
       db: this.deps.db,
       store: this.deps.store,
-      decision: decision as 'merge' | 'split',
-      survivorId: survivor,
-      mergedId: merged,
-      reason: reason ?? '',
+      decision: params.decision,
+      survivorId: params.survivor,
+      mergedId: params.merged,
+      reason: query.reason,
       now: new Date(),
     });
     reportResult(req, { resultSize: result.events });
