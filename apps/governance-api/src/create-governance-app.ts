@@ -3,6 +3,10 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { serveOpenApi, type GovernanceModuleOptions } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
+import {
+  startDeadLetterWatch,
+  type DeadLetterWatchOptions,
+} from './dead-letters/dead-letter-watch';
 import { GovernanceApiModule } from './governance-api.module';
 import { PinoNestLogger } from './pino-nest-logger';
 
@@ -11,6 +15,11 @@ export interface GovernanceAppOptions extends GovernanceModuleOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Watch the dead-letter topic (a NestJS Kafka microservice beside the HTTP app, closed with
+   * it); `serve` and `main.ts` turn it on when `KAFKA_BROKERS` is set.
+   */
+  deadLetterWatch?: DeadLetterWatchOptions;
 }
 
 /**
@@ -32,6 +41,14 @@ export async function createGovernanceApp(
     description:
       'The audit trail for governance officers: search, verify, export and the monthly report',
   });
+  if (options.deadLetterWatch) {
+    const watch = await startDeadLetterWatch(options.deadLetterWatch);
+    const close = app.close.bind(app);
+    app.close = async () => {
+      await watch.close();
+      await close();
+    };
+  }
   if (options.port !== undefined) await app.listen(options.port, options.host ?? '127.0.0.1');
   else await app.init();
   return app;

@@ -3,3 +3,4 @@ export * from './governance-api.module';
 export * from './audit/audit.controller';
 export * from './release/release.controller';
 export * from './release/release.providers';
+export * from './dead-letters/dead-letter-watch';
