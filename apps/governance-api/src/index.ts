@@ -4,3 +4,4 @@ export * from './audit/audit.controller';
 export * from './release/release.controller';
 export * from './release/release.providers';
 export * from './dead-letters/dead-letter-watch';
+export * from './release/release.commands';

@@ -15,8 +15,8 @@ import {
   type GovernedRequest,
   type ReleaseView,
 } from '@linkage/governance';
-import { QueryBus } from '@nestjs/cqrs';
-import { produceReleaseOutput } from '../../../analytics-api/src';
+import { CommandBus } from '@nestjs/cqrs';
+import { RequestReleaseCommand, ReviewReleaseCommand } from './release.commands';
 import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
 
 export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
@@ -33,27 +33,21 @@ export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
 export class ReleaseController {
   constructor(
     private readonly releases: ReleaseReview,
-    /** The analytics queries' bus: a release is produced by the same named query as the API's answer. */
-    private readonly queries: QueryBus,
+    private readonly commands: CommandBus,
   ) {}
 
   @Post()
   @RequiresPermission('release:request', { action: 'release.request' })
   @JsonResponse("The release request, with the gate's report", RELEASE_BODY)
   async request(@Req() req: GovernedRequest, @Body() body: RequestReleaseBody) {
-    const actor = actorOf(req);
-    const output = body.output;
-    const parameters = body.parameters ?? {};
-    const produced = await produceReleaseOutput(this.queries, output, parameters, {
-      dsa: actor.dsa,
-      output: `release request ${output} ${JSON.stringify(parameters)}`,
-    });
-    const release = await this.releases.request(
-      actor,
-      { output, parameters, justification: body.justification ?? '' },
-      produced,
+    const { release, cellsSuppressed } = await this.commands.execute(
+      new RequestReleaseCommand(actorOf(req), {
+        output: body.output,
+        parameters: body.parameters ?? {},
+        justification: body.justification ?? '',
+      }),
     );
-    reportResult(req, { resultSize: 1, cellsSuppressed: produced.suppressed.length });
+    reportResult(req, { resultSize: 1, cellsSuppressed });
     return release;
   }
 
@@ -97,7 +91,9 @@ export class ReleaseController {
   ) {
     const gov = governanceOf(req);
     gov.action = `release.${body.decision}`;
-    const release = await this.releases.review(actorOf(req), id, body.decision, body.reason ?? '');
+    const release = await this.commands.execute(
+      new ReviewReleaseCommand(actorOf(req), id, body.decision, body.reason ?? ''),
+    );
     reportResult(req, { resultSize: 1 });
     return release;
   }
