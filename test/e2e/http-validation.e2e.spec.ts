@@ -182,4 +182,30 @@ describe('HTTP input validation of both APIs', () => {
       expect([path, status]).toEqual([path, 200]);
     }
   });
+
+  it.each([
+    [
+      '/v1/releases?status=pending',
+      '/status',
+      'unknown_status',
+      ['requested', 'approved', 'rejected'],
+    ],
+    ['/v1/releases/r-1/file?format=xml', '/format', 'unknown_format', ['json', 'csv']],
+  ])('GET %s (governance API): 400 naming %s, %s', async (path, field, reason, allowed) => {
+    const res = await fetch(`${governanceUrl}${path}`, {
+      headers: { authorization: `Bearer ${analyst}` },
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    expect({
+      status: res.status,
+      field: body.field,
+      reason: body.reason,
+      allowed: body.allowed,
+    }).toEqual({
+      status: 400,
+      field,
+      reason,
+      allowed,
+    });
+  });
 });

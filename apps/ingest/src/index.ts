@@ -18,3 +18,4 @@ export * from './pipeline/ingest-run-failed';
 export * from './health/ingest-health';
 export * from './storage/data-loss';
 export * from './raw/raw-topic-retention';
+export * from './http/linkage-review.commands';

@@ -2,7 +2,12 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/com
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
-import { RequestReleaseBody, ReviewReleaseBody } from './release.dto';
+import {
+  ReleaseFileQuery,
+  ReleaseListQuery,
+  RequestReleaseBody,
+  ReviewReleaseBody,
+} from './release.dto';
 import { AccessDeniedError } from '@linkage/common';
 import {
   governanceOf,
@@ -58,10 +63,10 @@ export class ReleaseController {
   async list(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('status') status?: string,
+    @Query() query: ReleaseListQuery,
   ) {
     const actor = actorOf(req);
-    const releases = await this.releases.list({ dsa: visibleDsa(actor), status });
+    const releases = await this.releases.list({ dsa: visibleDsa(actor), status: query.status });
     reportResult(req, { resultSize: releases.length });
     if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
@@ -113,14 +118,14 @@ export class ReleaseController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
-    @Query('format') format?: string,
+    @Query() query: ReleaseFileQuery,
   ) {
     const file = await this.releases.download(actorOf(req), id);
     reportResult(req, {
       resultSize: 1,
       cellsSuppressed: file.release.gateReport.suppressed.length,
     });
-    if (format === 'csv') {
+    if (query.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="release-${id}.csv"`);
       return file.csv;

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsDefined, IsIn, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { RELEASABLE_OUTPUTS } from '../../../analytics-api/src';
 
@@ -59,4 +60,32 @@ export class ReviewReleaseBody {
     context: { reason: 'reason_too_long' },
   })
   reason?: string;
+}
+
+const STATUSES = ['requested', 'approved', 'rejected'] as const;
+
+/** `GET /v1/releases?status=`: only the releases in this state (all when absent). */
+export class ReleaseListQuery {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @IsOptional()
+  @IsIn(STATUSES, {
+    message: `status must be one of ${STATUSES.join(', ')}`,
+    context: { reason: 'unknown_status', allowed: STATUSES },
+  })
+  status?: (typeof STATUSES)[number];
+}
+
+const FORMATS = ['json', 'csv'] as const;
+
+/** `GET /v1/releases/{id}/file?format=`: JSON (default) or CSV. */
+export class ReleaseFileQuery {
+  @ApiPropertyOptional({ enum: FORMATS })
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @IsOptional()
+  @IsIn(FORMATS, {
+    message: `format must be one of ${FORMATS.join(', ')}`,
+    context: { reason: 'unknown_format', allowed: FORMATS },
+  })
+  format?: (typeof FORMATS)[number];
 }

@@ -12,6 +12,8 @@ import { startEventWriter } from '../../../event-writer/src';
 import type { IngestDependencies } from '../pipeline/ingest-run';
 import { startRawTopicConsumers } from '../raw/raw-topic-consumer';
 import { INGEST_DEPENDENCIES, IngestController } from './ingest.controller';
+import { CqrsModule } from '@nestjs/cqrs';
+import { LINKAGE_REVIEW_COMMAND_HANDLERS } from './linkage-review.commands';
 import { LINKAGE_REVIEW_DEPENDENCIES, LinkageReviewController } from './linkage-review.controller';
 
 export interface IngestAppOptions extends IngestDependencies {
@@ -29,11 +31,16 @@ class IngestModule {
   static forRoot(options: IngestAppOptions): DynamicModule {
     return {
       module: IngestModule,
-      imports: [GovernanceModule.forRoot({ db: options.db, ...options.governance })],
+      imports: [
+        CqrsModule.forRoot(),
+        GovernanceModule.forRoot({ db: options.db, ...options.governance }),
+      ],
       controllers: [IngestController, LinkageReviewController],
       providers: [
         { provide: INGEST_DEPENDENCIES, useValue: options },
         { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: options },
+        // Review decisions are commands on the app's CommandBus (linkage-review.commands.ts).
+        ...LINKAGE_REVIEW_COMMAND_HANDLERS,
       ],
     };
   }

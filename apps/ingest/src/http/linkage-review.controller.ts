@@ -1,18 +1,7 @@
-import {
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
+import { CommandBus } from '@nestjs/cqrs';
 import {
-  decidePersonMergeCommand,
-  decideReview,
   listReviewCandidates,
   type PersonMergeResult,
   type ReviewCandidate,
@@ -20,13 +9,18 @@ import {
 } from '../../../event-writer/src';
 import type { IngestAppOptions } from './ingest-app';
 import {
+  DecideCandidateLinkCommand,
+  DecidePersonsCommand,
+  LINKAGE_REVIEW_DEPENDENCIES,
+} from './linkage-review.commands';
+import {
   PersonDecisionParams,
   PersonDecisionQuery,
   ReviewDecisionParams,
   ReviewListQuery,
 } from './ingest.dto';
 
-export const LINKAGE_REVIEW_DEPENDENCIES = Symbol('LINKAGE_REVIEW_DEPENDENCIES');
+export { LINKAGE_REVIEW_DEPENDENCIES };
 
 /**
  * Clerical review of candidate links for a linkage officer: the pairs in the review band by
@@ -38,6 +32,7 @@ export class LinkageReviewController {
   constructor(
     @Inject(LINKAGE_REVIEW_DEPENDENCIES)
     private readonly deps: Pick<IngestAppOptions, 'db' | 'store'>,
+    private readonly commands: CommandBus,
   ) {}
 
   @Get()
@@ -58,16 +53,9 @@ export class LinkageReviewController {
     @Param() params: ReviewDecisionParams,
     @Req() req: GovernedRequest,
   ): Promise<ReviewDecisionResult> {
-    if (!this.deps.store)
-      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'no_event_store' });
-    const result = await decideReview({
-      db: this.deps.db,
-      store: this.deps.store,
-      recordEventId: params.record,
-      candidatePersonId: params.candidate,
-      decision: params.decision,
-      now: new Date(),
-    });
+    const result = await this.commands.execute(
+      new DecideCandidateLinkCommand(params.record, params.candidate, params.decision, new Date()),
+    );
     reportResult(req, { resultSize: result.events });
     return result;
   }
@@ -89,17 +77,15 @@ export class LinkageReviewController {
     @Query() query: PersonDecisionQuery,
     @Req() req: GovernedRequest,
   ): Promise<PersonMergeResult> {
-    if (!this.deps.store)
-      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'no_event_store' });
-    const result = await decidePersonMergeCommand({
-      db: this.deps.db,
-      store: this.deps.store,
-      decision: params.decision,
-      survivorId: params.survivor,
-      mergedId: params.merged,
-      reason: query.reason,
-      now: new Date(),
-    });
+    const result = await this.commands.execute(
+      new DecidePersonsCommand(
+        params.merged,
+        params.decision,
+        params.survivor,
+        query.reason,
+        new Date(),
+      ),
+    );
     reportResult(req, { resultSize: result.events });
     return result;
   }
