@@ -13,6 +13,7 @@ import type { IngestDependencies } from '../pipeline/ingest-run';
 import { startRawTopicConsumers } from '../raw/raw-topic-consumer';
 import { INGEST_DEPENDENCIES, IngestController } from './ingest.controller';
 import { CqrsModule } from '@nestjs/cqrs';
+import { IngestBatchHandler } from './ingest-batch.command';
 import { LINKAGE_REVIEW_COMMAND_HANDLERS } from './linkage-review.commands';
 import { LINKAGE_REVIEW_DEPENDENCIES, LinkageReviewController } from './linkage-review.controller';
 
@@ -38,6 +39,7 @@ class IngestModule {
       controllers: [IngestController, LinkageReviewController],
       providers: [
         { provide: INGEST_DEPENDENCIES, useValue: options },
+        IngestBatchHandler,
         { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: options },
         // Review decisions are commands on the app's CommandBus (linkage-review.commands.ts).
         ...LINKAGE_REVIEW_COMMAND_HANDLERS,

@@ -19,14 +19,17 @@ import {
 } from '@linkage/governance';
 import { metricsRegistry } from '@linkage/observability';
 import { IngestHealthCheck, type IngestHealth } from '../health/ingest-health';
-import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
+import { CommandBus } from '@nestjs/cqrs';
+import type { IngestDependencies, RawRecord } from '../pipeline/ingest-run';
 import { IngestRunFailedError, type IngestFailure } from '../pipeline/ingest-run-failed';
 import type { IngestSummary } from '../pipeline/ingest-summary';
 import { inputLimits } from '../pipeline/input-limits';
 import { InputRejectedError, recordsOf, type InputFormat } from '../pipeline/record-readers';
 import { IngestParams } from './ingest.dto';
 
-export const INGEST_DEPENDENCIES = Symbol('INGEST_DEPENDENCIES');
+import { INGEST_DEPENDENCIES, IngestBatchCommand } from './ingest-batch.command';
+
+export { INGEST_DEPENDENCIES };
 
 /** The media types a body may have, and the format each means. */
 const MEDIA_TYPES: Record<string, InputFormat> = {
@@ -58,7 +61,10 @@ const FAILURE_STATUS: Record<IngestFailure, number> = {
 export class IngestController {
   private readonly healthCheck: IngestHealthCheck;
 
-  constructor(@Inject(INGEST_DEPENDENCIES) private readonly deps: IngestDependencies) {
+  constructor(
+    @Inject(INGEST_DEPENDENCIES) private readonly deps: IngestDependencies,
+    private readonly commands: CommandBus,
+  ) {
     this.healthCheck = new IngestHealthCheck(deps);
   }
 
@@ -111,11 +117,9 @@ export class IngestController {
       }
     }
     try {
-      const summary = await ingestRecords(body(), this.deps, {
-        source,
-        origin: 'http',
-        signal: abort.signal,
-      });
+      const summary = await this.commands.execute(
+        new IngestBatchCommand(source, body(), abort.signal),
+      );
       governanceOf(req as unknown as GovernedRequest).resultSize = summary.records;
       return summary;
     } catch (error) {
