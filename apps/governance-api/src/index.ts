@@ -5,3 +5,4 @@ export * from './release/release.controller';
 export * from './release/release.providers';
 export * from './dead-letters/dead-letter-watch';
 export * from './release/release.commands';
+export * from './dsa/dsa.commands';

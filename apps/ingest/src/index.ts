@@ -19,3 +19,4 @@ export * from './health/ingest-health';
 export * from './storage/data-loss';
 export * from './raw/raw-topic-retention';
 export * from './http/linkage-review.commands';
+export * from './storage/data-loss.commands';
