@@ -20,3 +20,4 @@ export * from './storage/data-loss';
 export * from './raw/raw-topic-retention';
 export * from './http/linkage-review.commands';
 export * from './storage/data-loss.commands';
+export * from './keys/rotate-key.command';
