@@ -62,6 +62,21 @@ describe('HTTP input validation of both APIs', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
+  /** A 400 of the validation pipe naming the field and reason, with a message for people. */
+  const expectRefused = (
+    { status, body }: { status: number; body: Record<string, unknown> },
+    field: string,
+    reason: string,
+  ) => {
+    expect({ status, error: body.error, field: body.field, reason: body.reason }).toEqual({
+      status: 400,
+      error: 'validation_failed',
+      field,
+      reason,
+    });
+    expect(typeof body.message).toBe('string');
+  };
+
   it.each([
     ['/v1/outcomes', '/measure', 'measure_required'],
     ['/v1/outcomes?measure=', '/measure', 'measure_required'],
@@ -82,13 +97,7 @@ describe('HTTP input validation of both APIs', () => {
     ['/v1/segments/system-p.frailty/areas?level=street', '/level', 'unknown_level'],
   ])('GET %s: 400 naming %s, %s', async (path, field, reason) => {
     const { status, body } = await get(path);
-    expect({ status, error: body.error, field: body.field, reason: body.reason }).toEqual({
-      status: 400,
-      error: 'validation_failed',
-      field,
-      reason,
-    });
-    expect(typeof body.message).toBe('string');
+    expectRefused({ status, body }, field, reason);
   });
 
   it('lists the allowed values with an unknown or missing value from a list', async () => {
@@ -156,13 +165,7 @@ describe('HTTP input validation of both APIs', () => {
     ['/v1/audit/reports/monthly?month=March', '/month', 'month_invalid'],
   ])('GET %s (governance API): 400 naming %s, %s', async (path, field, reason) => {
     const { status, body } = await audit(path);
-    expect({ status, error: body.error, field: body.field, reason: body.reason }).toEqual({
-      status: 400,
-      error: 'validation_failed',
-      field,
-      reason,
-    });
-    expect(typeof body.message).toBe('string');
+    expectRefused({ status, body }, field, reason);
     for (const value of ['maybe', 'yesterday', 'ten', 'March'])
       expect(body.message).not.toContain(value);
   });

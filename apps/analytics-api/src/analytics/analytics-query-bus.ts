@@ -1,6 +1,5 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { CqrsModule, QueryBus } from '@nestjs/cqrs';
+import type { Provider } from '@nestjs/common';
+import { openBusContext, type BusContext } from '@linkage/governance';
 import type { AnalyticsQueries } from './analytics.queries';
 import { ANALYTICS_QUERIES } from './analytics-query-support';
 import { BalanceQueryHandler } from './balance.query';
@@ -36,31 +35,10 @@ export function analyticsQueryProviders(
   ];
 }
 
-@Module({})
-class AnalyticsQueryBusModule {
-  static forQueries(queries: AnalyticsQueries): DynamicModule {
-    return {
-      module: AnalyticsQueryBusModule,
-      imports: [CqrsModule.forRoot()],
-      providers: analyticsQueryProviders(queries),
-    };
-  }
-}
-
-/** A query bus outside an HTTP app, e.g. for the CLI; `close()` when done. */
-export interface AnalyticsQueryBus {
-  bus: QueryBus;
-  close(): Promise<void>;
-}
-
 /**
  * The analytics queries on a `QueryBus` of their own (a Nest application context without HTTP):
  * the CLI runs the same named queries, through the same handlers and gate, as the API.
  */
-export async function openAnalyticsQueryBus(queries: AnalyticsQueries): Promise<AnalyticsQueryBus> {
-  const app = await NestFactory.createApplicationContext(
-    AnalyticsQueryBusModule.forQueries(queries),
-    { logger: false, abortOnError: false },
-  );
-  return { bus: app.get(QueryBus), close: () => app.close() };
+export function openAnalyticsQueryBus(queries: AnalyticsQueries): Promise<BusContext> {
+  return openBusContext(analyticsQueryProviders(queries));
 }

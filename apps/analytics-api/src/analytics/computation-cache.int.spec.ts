@@ -156,7 +156,9 @@ describe('analytics computations cached per read-model version', () => {
   });
 
   it('answers through the QueryBus (as the API and the CLI ask) exactly what the handlers answer directly', async () => {
-    const { bus, close } = await openAnalyticsQueryBus(new AnalyticsQueries(fixture.db.sql));
+    const { queries: bus, close } = await openAnalyticsQueryBus(
+      new AnalyticsQueries(fixture.db.sql),
+    );
     try {
       const asked: Array<[string, Promise<QueryResult<Record<string, unknown>>>, Ask]> = [
         ['cohort', bus.execute(new CohortQuery()), (q) => q.cohort()],

@@ -82,12 +82,12 @@ export function registerOutcomesCommand(program: Command): void {
           eventStudy: Boolean(opts.eventStudy),
         };
         await authorizeCli(actor, 'read:outcomes', action, params, governance);
-        const queries = await openAnalyticsQueryBus(
+        const buses = await openAnalyticsQueryBus(
           new AnalyticsQueries(db.sql, undefined, undefined, new ReleasedCellLedger(db.sql)),
         );
-        closeBus = queries.close;
+        closeBus = buses.close;
         if (opts.eventStudy) {
-          const series = await queries.bus.execute(
+          const series = await buses.queries.execute(
             new EventStudyQuery(opts.measure, {
               dsa: actor.dsa,
               output: `linkage outcomes --measure ${opts.measure} --event-study`,
@@ -118,7 +118,7 @@ export function registerOutcomesCommand(program: Command): void {
         if (opts.washout >= opts.before) {
           throw new InvalidArgumentError('--washout must be shorter than --before');
         }
-        const result = await queries.bus.execute(
+        const result = await buses.queries.execute(
           new OutcomesQuery(opts.measure, {
             before: opts.before,
             after: opts.after,

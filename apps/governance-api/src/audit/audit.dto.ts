@@ -1,20 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
-import type { RawAuditQuery } from '@linkage/governance';
+import { allOf, emptyIsAbsent, wholeNumber, type RawAuditQuery } from '@linkage/governance';
 
 const OUTCOMES = ['ok', 'denied', 'error'] as const;
-
-/** An empty query parameter counts as absent (`?actor=` filters nothing). */
-const emptyIsAbsent = () =>
-  Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
-/** A query parameter that must be a whole number (kept as given when it is not one). */
-const wholeNumber = () =>
-  Transform(({ value }: { value: unknown }) => {
-    if (value === '' || value === undefined) return undefined;
-    const n = Number(value);
-    return Number.isFinite(n) ? n : value;
-  });
 
 const text = (field: string): PropertyDecorator[] => [
   emptyIsAbsent(),
@@ -46,31 +34,27 @@ const positive = (field: string): PropertyDecorator[] => {
   };
   return [wholeNumber(), IsOptional(), IsInt(notPositive), Min(1, notPositive)];
 };
-const apply =
-  (decorators: PropertyDecorator[]): PropertyDecorator =>
-  (target, key) =>
-    decorators.forEach((d) => d(target, key));
 
 /** `GET /v1/audit` and `/v1/audit/export`: the search filters (all optional) and the page. */
 export class AuditSearchQuery implements RawAuditQuery {
   @ApiPropertyOptional({ description: 'the acting user' })
-  @apply(text('actor'))
+  @allOf(text('actor'))
   actor?: string;
 
   @ApiPropertyOptional({ description: "the actor's role, e.g. analyst" })
-  @apply(text('role'))
+  @allOf(text('role'))
   role?: string;
 
   @ApiPropertyOptional({ description: 'the purpose of use' })
-  @apply(text('purpose'))
+  @allOf(text('purpose'))
   purpose?: string;
 
   @ApiPropertyOptional({ description: 'the data sharing agreement' })
-  @apply(text('dsa'))
+  @allOf(text('dsa'))
   dsa?: string;
 
   @ApiPropertyOptional({ description: 'the action, e.g. read outcomes' })
-  @apply(text('action'))
+  @allOf(text('action'))
   action?: string;
 
   @ApiPropertyOptional({ enum: OUTCOMES })
@@ -83,23 +67,23 @@ export class AuditSearchQuery implements RawAuditQuery {
   outcome?: string;
 
   @ApiPropertyOptional({ description: 'the request id of one call' })
-  @apply(text('requestId'))
+  @allOf(text('requestId'))
   requestId?: string;
 
   @ApiPropertyOptional({ description: 'entries at or after this instant (ISO 8601)' })
-  @apply(instant('from'))
+  @allOf(instant('from'))
   from?: string;
 
   @ApiPropertyOptional({ description: 'entries before this instant (ISO 8601)' })
-  @apply(instant('to'))
+  @allOf(instant('to'))
   to?: string;
 
   @ApiPropertyOptional({ description: 'page number, from 1', type: 'integer' })
-  @apply(positive('page'))
+  @allOf(positive('page'))
   page?: number;
 
   @ApiPropertyOptional({ description: 'entries per page, from 1', type: 'integer' })
-  @apply(positive('pageSize'))
+  @allOf(positive('pageSize'))
   pageSize?: number;
 }
 

@@ -1,13 +1,12 @@
-import { Inject, Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
-  Command,
-  CommandBus,
-  CommandHandler,
-  CqrsModule,
-  type ICommandHandler,
-} from '@nestjs/cqrs';
-import { DsaRegistry, type Dsa, type DsaDefinition } from '@linkage/governance';
+  DsaRegistry,
+  openBusContext,
+  type BusContext,
+  type Dsa,
+  type DsaDefinition,
+} from '@linkage/governance';
 
 /** Register a data sharing agreement, or amend one in force (`linkage dsa add`). */
 export class AddDsaCommand extends Command<{ dsa: Dsa; created: boolean }> {
@@ -49,27 +48,7 @@ export class RevokeDsaHandler implements ICommandHandler<RevokeDsaCommand> {
 
 export const DSA_COMMAND_HANDLERS = [AddDsaHandler, RevokeDsaHandler];
 
-@Module({})
-class DsaCommandBusModule {
-  static forRegistry(registry: DsaRegistry): DynamicModule {
-    return {
-      module: DsaCommandBusModule,
-      imports: [CqrsModule.forRoot()],
-      providers: [{ provide: DsaRegistry, useValue: registry }, ...DSA_COMMAND_HANDLERS],
-    };
-  }
-}
-
 /** The DSA commands on a `CommandBus` of their own, for the CLI. `close()` when done. */
-export async function openDsaCommandBus(
-  registry: DsaRegistry,
-): Promise<{ commands: CommandBus; close(): Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(
-    DsaCommandBusModule.forRegistry(registry),
-    {
-      logger: false,
-      abortOnError: false,
-    },
-  );
-  return { commands: app.get(CommandBus), close: () => app.close() };
+export function openDsaCommandBus(registry: DsaRegistry): Promise<BusContext> {
+  return openBusContext([{ provide: DsaRegistry, useValue: registry }, ...DSA_COMMAND_HANDLERS]);
 }

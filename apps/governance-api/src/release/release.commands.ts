@@ -1,17 +1,11 @@
-import { Inject, Module, type DynamicModule } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import type { Sql } from '@linkage/database';
-import { NestFactory } from '@nestjs/core';
+import { Command, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import {
-  Command,
-  CommandBus,
-  CommandHandler,
-  CqrsModule,
-  QueryBus,
-  type ICommandHandler,
-} from '@nestjs/cqrs';
-import {
+  openBusContext,
   ReleasedCellLedger,
   ReleaseReview,
+  type BusContext,
   type Actor,
   type ReleaseView,
 } from '@linkage/governance';
@@ -88,37 +82,19 @@ export class ReviewReleaseHandler implements ICommandHandler<ReviewReleaseComman
 
 export const RELEASE_COMMAND_HANDLERS = [RequestReleaseHandler, ReviewReleaseHandler];
 
-@Module({})
-class ReleaseCommandBusModule {
-  static forReview(releases: ReleaseReview, queries: AnalyticsQueries): DynamicModule {
-    return {
-      module: ReleaseCommandBusModule,
-      imports: [CqrsModule.forRoot()],
-      providers: [
-        { provide: ReleaseReview, useValue: releases },
-        ...analyticsQueryProviders(queries),
-        ...RELEASE_COMMAND_HANDLERS,
-      ],
-    };
-  }
-}
-
 /**
  * The release commands on a `CommandBus` of their own (a Nest application context without
  * HTTP), for the CLI: the same handlers as the governance API, the outputs produced by the same
  * analytics queries. `close()` when done.
  */
-export async function openReleaseCommandBus(
+export function openReleaseCommandBus(
   sql: Sql,
   releases: ReleaseReview,
   ledger: ReleasedCellLedger,
-): Promise<{ commands: CommandBus; close(): Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(
-    ReleaseCommandBusModule.forReview(
-      releases,
-      new AnalyticsQueries(sql, undefined, undefined, ledger),
-    ),
-    { logger: false, abortOnError: false },
-  );
-  return { commands: app.get(CommandBus), close: () => app.close() };
+): Promise<BusContext> {
+  return openBusContext([
+    { provide: ReleaseReview, useValue: releases },
+    ...analyticsQueryProviders(new AnalyticsQueries(sql, undefined, undefined, ledger)),
+    ...RELEASE_COMMAND_HANDLERS,
+  ]);
 }

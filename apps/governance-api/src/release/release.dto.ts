@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsDefined, IsIn, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { emptyIsAbsent } from '@linkage/governance';
 import { RELEASABLE_OUTPUTS } from '../../../analytics-api/src';
 
 const DECISIONS = ['approve', 'reject'] as const;
@@ -67,7 +67,7 @@ const STATUSES = ['requested', 'approved', 'rejected'] as const;
 /** `GET /v1/releases?status=`: only the releases in this state (all when absent). */
 export class ReleaseListQuery {
   @ApiPropertyOptional({ enum: STATUSES })
-  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @emptyIsAbsent()
   @IsOptional()
   @IsIn(STATUSES, {
     message: `status must be one of ${STATUSES.join(', ')}`,
@@ -81,7 +81,7 @@ const FORMATS = ['json', 'csv'] as const;
 /** `GET /v1/releases/{id}/file?format=`: JSON (default) or CSV. */
 export class ReleaseFileQuery {
   @ApiPropertyOptional({ enum: FORMATS })
-  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @emptyIsAbsent()
   @IsOptional()
   @IsIn(FORMATS, {
     message: `format must be one of ${FORMATS.join(', ')}`,

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { SOURCES, type Source } from '@linkage/contracts';
 import { PERSON_MERGE_REASONS, PERSON_SPLIT_REASONS } from '@linkage/domain';
+import { wholeNumber } from '@linkage/governance';
 
 /** `POST /v1/ingest/{source}`: which source system the body's records come from. */
 export class IngestParams {
@@ -19,11 +19,7 @@ export const REVIEW_LIST_MAX = 1000;
 /** `GET /v1/linkage/review?limit=`: how many candidate pairs (default 50). */
 export class ReviewListQuery {
   @ApiPropertyOptional({ description: `1 to ${REVIEW_LIST_MAX} (default 50)`, type: 'integer' })
-  @Transform(({ value }: { value: unknown }) => {
-    if (value === '' || value === undefined) return undefined;
-    const n = Number(value);
-    return Number.isFinite(n) ? n : value;
-  })
+  @wholeNumber()
   @IsOptional()
   @IsInt({
     message: `limit must be a whole number from 1 to ${REVIEW_LIST_MAX}`,

@@ -1,12 +1,6 @@
-import { Inject, Module, ServiceUnavailableException, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import {
-  Command,
-  CommandBus,
-  CommandHandler,
-  CqrsModule,
-  type ICommandHandler,
-} from '@nestjs/cqrs';
+import { Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { openBusContext, type BusContext } from '@linkage/governance';
 import type { Database } from '@linkage/database';
 import type { EventStore } from '@linkage/event-store';
 import {
@@ -101,30 +95,13 @@ export class DecidePersonsHandler implements ICommandHandler<DecidePersonsComman
 
 export const LINKAGE_REVIEW_COMMAND_HANDLERS = [DecideCandidateLinkHandler, DecidePersonsHandler];
 
-@Module({})
-class LinkageReviewCommandBusModule {
-  static forDependencies(deps: LinkageReviewDependencies): DynamicModule {
-    return {
-      module: LinkageReviewCommandBusModule,
-      imports: [CqrsModule.forRoot()],
-      providers: [
-        { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: deps },
-        ...LINKAGE_REVIEW_COMMAND_HANDLERS,
-      ],
-    };
-  }
-}
-
 /**
  * The review commands on a `CommandBus` of their own (a Nest application context without HTTP),
  * for the CLI: the same handlers as the ingest API's review routes. `close()` when done.
  */
-export async function openLinkageReviewCommandBus(
-  deps: LinkageReviewDependencies,
-): Promise<{ commands: CommandBus; close(): Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(
-    LinkageReviewCommandBusModule.forDependencies(deps),
-    { logger: false, abortOnError: false },
-  );
-  return { commands: app.get(CommandBus), close: () => app.close() };
+export function openLinkageReviewCommandBus(deps: LinkageReviewDependencies): Promise<BusContext> {
+  return openBusContext([
+    { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: deps },
+    ...LINKAGE_REVIEW_COMMAND_HANDLERS,
+  ]);
 }

@@ -1,12 +1,6 @@
-import { Inject, Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import {
-  Command,
-  CommandBus,
-  CommandHandler,
-  CqrsModule,
-  type ICommandHandler,
-} from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { openBusContext, type BusContext } from '@linkage/governance';
 import type { Sql } from '@linkage/database';
 import type { EventStore } from '@linkage/event-store';
 import {
@@ -38,25 +32,10 @@ export class RotateKeyHandler implements ICommandHandler<RotateKeyCommand> {
   }
 }
 
-@Module({})
-class KeyRotationCommandBusModule {
-  static forStores(stores: { sql: Sql; store: EventStore }): DynamicModule {
-    return {
-      module: KeyRotationCommandBusModule,
-      imports: [CqrsModule.forRoot()],
-      providers: [{ provide: KEY_ROTATION_STORES, useValue: stores }, RotateKeyHandler],
-    };
-  }
-}
-
 /** The key-rotation command on a `CommandBus` of its own, for the CLI. `close()` when done. */
-export async function openKeyRotationCommandBus(stores: {
+export function openKeyRotationCommandBus(stores: {
   sql: Sql;
   store: EventStore;
-}): Promise<{ commands: CommandBus; close(): Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(
-    KeyRotationCommandBusModule.forStores(stores),
-    { logger: false, abortOnError: false },
-  );
-  return { commands: app.get(CommandBus), close: () => app.close() };
+}): Promise<BusContext> {
+  return openBusContext([{ provide: KEY_ROTATION_STORES, useValue: stores }, RotateKeyHandler]);
 }

@@ -1,12 +1,6 @@
-import { Inject, Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import {
-  Command,
-  CommandBus,
-  CommandHandler,
-  CqrsModule,
-  type ICommandHandler,
-} from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { openBusContext, type BusContext } from '@linkage/governance';
 import type { Sql } from '@linkage/database';
 import {
   resolveDataLossIncident,
@@ -41,24 +35,7 @@ export class ResolveDataLossHandler implements ICommandHandler<ResolveDataLossCo
   }
 }
 
-@Module({})
-class DataLossCommandBusModule {
-  static forSql(sql: Sql): DynamicModule {
-    return {
-      module: DataLossCommandBusModule,
-      imports: [CqrsModule.forRoot()],
-      providers: [{ provide: INGEST_SQL, useValue: sql }, ResolveDataLossHandler],
-    };
-  }
-}
-
 /** The data-loss commands on a `CommandBus` of their own, for the CLI. `close()` when done. */
-export async function openDataLossCommandBus(
-  sql: Sql,
-): Promise<{ commands: CommandBus; close(): Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(DataLossCommandBusModule.forSql(sql), {
-    logger: false,
-    abortOnError: false,
-  });
-  return { commands: app.get(CommandBus), close: () => app.close() };
+export function openDataLossCommandBus(sql: Sql): Promise<BusContext> {
+  return openBusContext([{ provide: INGEST_SQL, useValue: sql }, ResolveDataLossHandler]);
 }
