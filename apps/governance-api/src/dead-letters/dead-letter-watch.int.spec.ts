@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { openDatabase } from '@linkage/database';
 import { metricsRegistry } from '@linkage/observability';
-import { eventually } from '@linkage/testing';
+import { createFreshDatabase, eventually } from '@linkage/testing';
 import { createKafkaTransport, type Transport } from '@linkage/transport';
+import { createGovernanceApp } from '../create-governance-app';
 import { startDeadLetterWatch } from './dead-letter-watch';
 
 const brokers = process.env.KAFKA_BROKERS;
@@ -84,5 +86,47 @@ describe('dead-letter watch (Nest Kafka transport, real broker)', () => {
       metric.values.find((v) => v.labels.source === source && v.labels.reason === reason)?.value;
     expect(value('cipha', 'invalid_nhs_number')).toBe(2);
     expect(value('liferooms', 'date_in_future')).toBe(2);
+  }, 150_000);
+
+  it('runs beside the governance API when asked, its count on /metrics, and stops with the app', async () => {
+    const prefix2 = `t-dlw-${randomUUID()}.`;
+    const topic2 = `${prefix2}ingest.dead-letters.v1`;
+    await transport.ensureTopics([topic2]);
+    await transport.publish(topic2, [
+      { key: null, value: letter('liferooms', '/postcode', 'postcode_invalid', 7) },
+    ]);
+    const fresh = await createFreshDatabase('linkage_dlw');
+    const db = await openDatabase({ url: fresh.url, max: 2 });
+    const app = await createGovernanceApp({
+      db,
+      port: 0,
+      jwtSecret: randomBytes(32),
+      deadLetterWatch: {
+        brokers: brokers.split(','),
+        topicPrefix: prefix2,
+        groupId: `t-dlw-${randomUUID()}`,
+      },
+    });
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const line = await eventually(
+        async () => {
+          const text = await (await fetch(`${url}/metrics`)).text();
+          return text
+            .split('\n')
+            .find((l) =>
+              /^linkage_dead_letters_seen_total\{.*source="liferooms".*reason="postcode_invalid"/.test(
+                l,
+              ),
+            );
+        },
+        { timeoutMs: 60_000, what: 'the letter counted on /metrics' },
+      );
+      expect(line.trim().endsWith(' 1')).toBe(true);
+    } finally {
+      await app.close();
+      await db.close();
+      await fresh.drop();
+    }
   }, 150_000);
 });
