@@ -3,10 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { serveOpenApi, type GovernanceModuleOptions } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
-import {
-  startDeadLetterWatch,
-  type DeadLetterWatchOptions,
-} from './dead-letters/dead-letter-watch';
+import type { DeadLetterWatchOptions } from './dead-letters/dead-letter-watch';
 import { GovernanceApiModule } from './governance-api.module';
 import { PinoNestLogger } from './pino-nest-logger';
 
@@ -16,8 +13,8 @@ export interface GovernanceAppOptions extends GovernanceModuleOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /**
-   * Watch the dead-letter topic (a NestJS Kafka microservice beside the HTTP app, closed with
-   * it); `serve` and `main.ts` turn it on when `KAFKA_BROKERS` is set.
+   * Watch the dead-letter topic (a NestJS Kafka microservice started and closed with the app);
+   * `serve` and `main.ts` turn it on when `KAFKA_BROKERS` is set.
    */
   deadLetterWatch?: DeadLetterWatchOptions;
 }
@@ -41,14 +38,6 @@ export async function createGovernanceApp(
     description:
       'The audit trail for governance officers: search, verify, export and the monthly report',
   });
-  if (options.deadLetterWatch) {
-    const watch = await startDeadLetterWatch(options.deadLetterWatch);
-    const close = app.close.bind(app);
-    app.close = async () => {
-      await watch.close();
-      await close();
-    };
-  }
   if (options.port !== undefined) await app.listen(options.port, options.host ?? '127.0.0.1');
   else await app.init();
   return app;

@@ -12,10 +12,17 @@ import { ReleaseController, RELEASE_QUERIES } from './release/release.controller
 import { releaseReviewProviders } from './release/release.providers';
 import { AuditController } from './audit/audit.controller';
 import { DATABASE, HealthController } from './health/health.controller';
+import {
+  DEAD_LETTER_WATCH_OPTIONS,
+  DeadLetterWatchLifecycle,
+  type DeadLetterWatchOptions,
+} from './dead-letters/dead-letter-watch';
 
 @Module({})
 export class GovernanceApiModule {
-  static forRoot(options: GovernanceModuleOptions): DynamicModule {
+  static forRoot(
+    options: GovernanceModuleOptions & { deadLetterWatch?: DeadLetterWatchOptions },
+  ): DynamicModule {
     return {
       module: GovernanceApiModule,
       imports: [CqrsModule.forRoot(), GovernanceModule.forRoot(options)],
@@ -27,6 +34,12 @@ export class GovernanceApiModule {
         { provide: DATABASE, useValue: options.db },
         { provide: APP_FILTER, useClass: GovernanceExceptionFilter },
         { provide: APP_PIPE, useFactory: linkageValidationPipe },
+        ...(options.deadLetterWatch
+          ? [
+              { provide: DEAD_LETTER_WATCH_OPTIONS, useValue: options.deadLetterWatch },
+              DeadLetterWatchLifecycle,
+            ]
+          : []),
       ],
     };
   }

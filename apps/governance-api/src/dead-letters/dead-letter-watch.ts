@@ -1,9 +1,12 @@
 import {
   Controller,
   Inject,
+  Injectable,
   Module,
   type DynamicModule,
   type INestMicroservice,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
@@ -112,13 +115,24 @@ export async function startDeadLetterWatch(
 ): Promise<{ watch: DeadLetterWatch; topic: string; close(): Promise<void> }> {
   const watch = options.watch ?? new DeadLetterWatch();
   const topic = topicName(TOPICS.deadLetters, options.topicPrefix);
+  // kafkajs restarts a crashed consumer on a timer; one that crashes while the watch stops (its
+  // connection closed under it) must stay stopped, or it outlives `close()`.
+  let stopping = false;
   const service: INestMicroservice = await NestFactory.createMicroservice<MicroserviceOptions>(
     DeadLetterWatchModule.forTopic(topic, watch),
     {
       transport: Transport.KAFKA,
       options: {
         client: { clientId: 'linkage-dead-letter-watch', brokers: options.brokers },
-        consumer: { groupId: options.groupId ?? 'linkage-dead-letter-watch' },
+        consumer: {
+          groupId: options.groupId ?? 'linkage-dead-letter-watch',
+          retry: { restartOnFailure: () => Promise.resolve(!stopping) },
+          // As the hot-path consumers (libs/transport): a short long-poll, so that a fetch in
+          // flight when the watch stops comes back promptly (kafkajs does not wait for it).
+          maxWaitTimeInMs: 200,
+          heartbeatInterval: 1000,
+          sessionTimeout: 10000,
+        },
         // A new group reads the letters already there; after that, from its committed offsets.
         subscribe: { fromBeginning: true },
         postfixId: '',
@@ -128,5 +142,36 @@ export async function startDeadLetterWatch(
     },
   );
   await service.listen();
-  return { watch, topic, close: () => service.close() };
+  return {
+    watch,
+    topic,
+    close: async () => {
+      stopping = true;
+      await service.close();
+    },
+  };
+}
+
+export const DEAD_LETTER_WATCH_OPTIONS = Symbol('DEAD_LETTER_WATCH_OPTIONS');
+
+/**
+ * The watch as part of an app's lifecycle: started when the app starts, stopped when it closes
+ * (a Nest app cannot be given another `close`: its proxy drops property writes).
+ */
+@Injectable()
+export class DeadLetterWatchLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private running: { close(): Promise<void> } | undefined;
+
+  constructor(
+    @Inject(DEAD_LETTER_WATCH_OPTIONS) private readonly options: DeadLetterWatchOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.running = await startDeadLetterWatch(this.options);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.running?.close();
+    this.running = undefined;
+  }
 }
