@@ -19,6 +19,7 @@ describe('HTTP input validation of both APIs', () => {
   let governanceUrl: string;
   let analyst: string;
   let checker: string;
+  let officer: string;
 
   beforeAll(async () => {
     fresh = await createFreshDatabase('linkage_validation');
@@ -30,13 +31,14 @@ describe('HTTP input validation of both APIs', () => {
     await new DsaRegistry(db.sql).add({
       ref: 'dsa-validation',
       purposes: ['evaluation'],
-      roles: ['analyst', 'output_checker'],
+      roles: ['analyst', 'output_checker', 'governance-officer'],
     });
-    const token = (role: 'analyst' | 'output_checker') =>
+    const token = (role: 'analyst' | 'output_checker' | 'governance-officer') =>
       mintToken({ user: role, role, purpose: 'evaluation', dsa: 'dsa-validation' }, jwtSecret)
         .token;
     analyst = token('analyst');
     checker = token('output_checker');
+    officer = token('governance-officer');
   }, 60_000);
   afterAll(async () => {
     await analytics?.close();
@@ -60,6 +62,21 @@ describe('HTTP input validation of both APIs', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
+  /** A 400 of the validation pipe naming the field and reason, with a message for people. */
+  const expectRefused = (
+    { status, body }: { status: number; body: Record<string, unknown> },
+    field: string,
+    reason: string,
+  ) => {
+    expect({ status, error: body.error, field: body.field, reason: body.reason }).toEqual({
+      status: 400,
+      error: 'validation_failed',
+      field,
+      reason,
+    });
+    expect(typeof body.message).toBe('string');
+  };
+
   it.each([
     ['/v1/outcomes', '/measure', 'measure_required'],
     ['/v1/outcomes?measure=', '/measure', 'measure_required'],
@@ -80,13 +97,7 @@ describe('HTTP input validation of both APIs', () => {
     ['/v1/segments/system-p.frailty/areas?level=street', '/level', 'unknown_level'],
   ])('GET %s: 400 naming %s, %s', async (path, field, reason) => {
     const { status, body } = await get(path);
-    expect({ status, error: body.error, field: body.field, reason: body.reason }).toEqual({
-      status: 400,
-      error: 'validation_failed',
-      field,
-      reason,
-    });
-    expect(typeof body.message).toBe('string');
+    expectRefused({ status, body }, field, reason);
   });
 
   it('lists the allowed values with an unknown or missing value from a list', async () => {
@@ -130,5 +141,74 @@ describe('HTTP input validation of both APIs', () => {
       reason: 'decision_must_be_approve_or_reject',
     });
     expect(res.body.allowed).toEqual(['approve', 'reject']);
+  });
+
+  const audit = async (path: string) => {
+    const res = await fetch(`${governanceUrl}${path}`, {
+      headers: { authorization: `Bearer ${officer}` },
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it.each([
+    ['/v1/audit?outcome=maybe', '/outcome', 'outcome_invalid'],
+    ['/v1/audit?from=yesterday', '/from', 'date_invalid'],
+    ['/v1/audit?to=2025-13-40', '/to', 'date_invalid'],
+    ['/v1/audit?page=0', '/page', 'not_a_positive_integer'],
+    ['/v1/audit?pageSize=ten', '/pageSize', 'not_a_positive_integer'],
+    ['/v1/audit?pageSize=2.5', '/pageSize', 'not_a_positive_integer'],
+    ['/v1/audit?actor=a&actor=b', '/actor', 'not_a_string'],
+    ['/v1/audit/export?outcome=maybe', '/outcome', 'outcome_invalid'],
+    ['/v1/audit/export?from=yesterday', '/from', 'date_invalid'],
+    ['/v1/audit/reports/monthly', '/month', 'month_invalid'],
+    ['/v1/audit/reports/monthly?month=2024-13', '/month', 'month_invalid'],
+    ['/v1/audit/reports/monthly?month=March', '/month', 'month_invalid'],
+  ])('GET %s (governance API): 400 naming %s, %s', async (path, field, reason) => {
+    const { status, body } = await audit(path);
+    expectRefused({ status, body }, field, reason);
+    for (const value of ['maybe', 'yesterday', 'ten', 'March'])
+      expect(body.message).not.toContain(value);
+  });
+
+  it('lists the outcomes an audit search accepts, and lets valid filters through', async () => {
+    expect((await audit('/v1/audit?outcome=maybe')).body.allowed).toEqual([
+      'ok',
+      'denied',
+      'error',
+    ]);
+    for (const path of [
+      '/v1/audit?outcome=denied&from=2025-01-01&to=2025-02-01T00:00:00Z&page=1&pageSize=5',
+      '/v1/audit?actor=',
+      '/v1/audit/reports/monthly?month=2025-03',
+    ]) {
+      const { status } = await audit(path);
+      expect([path, status]).toEqual([path, 200]);
+    }
+  });
+
+  it.each([
+    [
+      '/v1/releases?status=pending',
+      '/status',
+      'unknown_status',
+      ['requested', 'approved', 'rejected'],
+    ],
+    ['/v1/releases/r-1/file?format=xml', '/format', 'unknown_format', ['json', 'csv']],
+  ])('GET %s (governance API): 400 naming %s, %s', async (path, field, reason, allowed) => {
+    const res = await fetch(`${governanceUrl}${path}`, {
+      headers: { authorization: `Bearer ${analyst}` },
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    expect({
+      status: res.status,
+      field: body.field,
+      reason: body.reason,
+      allowed: body.allowed,
+    }).toEqual({
+      status: 400,
+      field,
+      reason,
+      allowed,
+    });
   });
 });

@@ -3,7 +3,9 @@ import type { Database } from '@linkage/database';
 import { type DisclosurePolicy, type PublishingPolicy } from '@linkage/domain';
 import type { EventStore } from '@linkage/event-store';
 import { GovernanceModule, ReleasedCellLedger } from '@linkage/governance';
-import { AnalyticsController, ANALYTICS_QUERIES } from './analytics/analytics.controller';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { analyticsQueryProviders } from './analytics/analytics-query-bus';
 import { AnalyticsQueries, configuredPublishingPolicy } from './analytics/analytics.queries';
 import {
   ANALYTICS_DB,
@@ -47,6 +49,7 @@ export class AnalyticsApiModule {
     return {
       module: AnalyticsApiModule,
       imports: [
+        CqrsModule.forRoot(),
         GovernanceModule.forRoot({ db: options.db, jwtSecret: options.jwtSecret }),
         // The web page and the audit routes it needs, when the caller mounts them here
         // (docs/ARCHITECTURE.md); passed in so that analytics-api does not import apps/web.
@@ -69,7 +72,7 @@ export class AnalyticsApiModule {
               DEFAULT_STALL_THRESHOLD_SECONDS),
         },
         ...(options.store ? [{ provide: ANALYTICS_STORE, useValue: options.store }] : []),
-        { provide: ANALYTICS_QUERIES, useValue: analytics },
+        ...analyticsQueryProviders(analytics),
         {
           provide: SEGMENT_QUERIES,
           useValue: new SegmentQueries(options.db.sql, analytics),

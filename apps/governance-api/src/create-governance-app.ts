@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { serveOpenApi, type GovernanceModuleOptions } from '@linkage/governance';
 import { ensureReadModel } from '../../projector/src';
+import type { DeadLetterWatchOptions } from './dead-letters/dead-letter-watch';
 import { GovernanceApiModule } from './governance-api.module';
 import { PinoNestLogger } from './pino-nest-logger';
 
@@ -11,6 +12,11 @@ export interface GovernanceAppOptions extends GovernanceModuleOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Watch the dead-letter topic (a NestJS Kafka microservice started and closed with the app);
+   * `serve` and `main.ts` turn it on when `KAFKA_BROKERS` is set.
+   */
+  deadLetterWatch?: DeadLetterWatchOptions;
 }
 
 /**

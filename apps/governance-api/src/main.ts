@@ -7,7 +7,12 @@ import { createGovernanceApp } from './create-governance-app';
 async function main(): Promise<void> {
   const log = createLogger('governance-api');
   const db = await openDatabase();
-  const app = await createGovernanceApp({ db, port: Number(process.env.PORT ?? 3002) });
+  const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+  const app = await createGovernanceApp({
+    db,
+    port: Number(process.env.PORT ?? 3002),
+    ...(brokers?.length ? { deadLetterWatch: { brokers } } : {}),
+  });
   log.info({ url: await app.getUrl() }, 'governance API listening');
   const stop = async () => {
     await app.close();

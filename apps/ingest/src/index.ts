@@ -18,3 +18,6 @@ export * from './pipeline/ingest-run-failed';
 export * from './health/ingest-health';
 export * from './storage/data-loss';
 export * from './raw/raw-topic-retention';
+export * from './http/linkage-review.commands';
+export * from './storage/data-loss.commands';
+export * from './keys/rotate-key.command';

@@ -22,3 +22,5 @@ export * from './release/released-cell-ledger.store';
 export * from './release/release-review.store';
 export * from './http/public-route-docs';
 export * from './http/validation-pipe';
+export * from './http/query-transforms';
+export * from './cqrs/bus-context';

@@ -1,13 +1,4 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  Inject,
-  Param,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PublishedResponse } from '@linkage/governance';
@@ -21,27 +12,34 @@ import {
 } from '../http/response-schemas';
 import { RequiresPermission, type GovernedRequest } from '@linkage/governance';
 import { answerPublished } from '../http/published-answer';
-import { BreakdownParams, MeasureQuery, OutcomesQuery } from './analytics.dto';
-import { AnalyticsQueries, type Audience, type QueryResult } from './analytics.queries';
+import { BreakdownParams, MeasureQuery, OutcomesQuery as OutcomesParams } from './analytics.dto';
+import { QueryBus } from '@nestjs/cqrs';
+import type { Audience, QueryResult } from './analytics.queries';
+import { BalanceQuery } from './balance.query';
+import { BreakdownQuery } from './breakdown.query';
+import { CohortQuery } from './cohort.query';
+import { EventStudyQuery } from './event-study.query';
+import { OutcomesQuery } from './outcomes.query';
+import { WellbeingQuery } from './wellbeing.query';
 
-export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
+export { ANALYTICS_QUERIES } from './analytics-query-support';
 
 /**
- * The analysts' API: thin. Validates parameters, asks AnalyticsQueries (which applies disclosure
- * control), reports result size and suppressed cells to the audit, answers JSON or CSV.
+ * The analysts' API: thin. Validates parameters, executes the named query on the `QueryBus` (its
+ * handler applies disclosure control), reports result size and suppressed cells to the audit, answers JSON or CSV.
  */
 @ApiTags('analytics')
 @ApiProduces('application/json', 'text/csv')
 @ApiHeader({ name: 'Accept', required: false, description: '`text/csv` for CSV, JSON otherwise' })
 @Controller('v1')
 export class AnalyticsController {
-  constructor(@Inject(ANALYTICS_QUERIES) private readonly queries: AnalyticsQueries) {}
+  constructor(private readonly queries: QueryBus) {}
 
   @Get('cohort')
   @RequiresPermission('read:outcomes', { action: 'read cohort' })
   @PublishedResponse('Cohort size, index dates by month and Life Rooms engagement', COHORT_BODY)
   async cohort(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
-    return this.answer(req, res, await this.queries.cohort(audienceOf(req)));
+    return this.answer(req, res, await this.queries.execute(new CohortQuery(audienceOf(req))));
   }
 
   @Get('outcomes')
@@ -53,15 +51,16 @@ export class AnalyticsController {
   async outcomes(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query() query: OutcomesQuery,
+    @Query() query: OutcomesParams,
   ) {
     const before = query.before ?? 12;
-    const result = await this.queries.outcomes(
-      query.measure,
-      before,
-      query.after ?? 12,
-      audienceOf(req),
-      washoutWithin(query.washout, before),
+    const result = await this.queries.execute(
+      new OutcomesQuery(query.measure, {
+        before,
+        after: query.after ?? 12,
+        washout: washoutWithin(query.washout, before),
+        audience: audienceOf(req),
+      }),
     );
     return this.answer(req, res, result);
   }
@@ -77,7 +76,11 @@ export class AnalyticsController {
     @Res({ passthrough: true }) res: Response,
     @Query() query: MeasureQuery,
   ) {
-    return this.answer(req, res, await this.queries.eventStudy(query.measure, audienceOf(req)));
+    return this.answer(
+      req,
+      res,
+      await this.queries.execute(new EventStudyQuery(query.measure, audienceOf(req))),
+    );
   }
 
   @Get('breakdowns/:dimension')
@@ -92,11 +95,8 @@ export class AnalyticsController {
     @Param() params: BreakdownParams,
     @Query() query: MeasureQuery,
   ) {
-    const result = await this.queries.breakdown(
-      params.dimension,
-      query.measure,
-      12,
-      audienceOf(req),
+    const result = await this.queries.execute(
+      new BreakdownQuery(params.dimension, query.measure, 12, audienceOf(req)),
     );
     return this.answer(req, res, result);
   }
@@ -105,14 +105,14 @@ export class AnalyticsController {
   @RequiresPermission('read:outcomes', { action: 'read wellbeing' })
   @PublishedResponse('SWEMWBS metric baseline, follow-up and change', WELLBEING_BODY)
   async wellbeing(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
-    return this.answer(req, res, await this.queries.wellbeing(audienceOf(req)));
+    return this.answer(req, res, await this.queries.execute(new WellbeingQuery(audienceOf(req))));
   }
 
   @Get('matching/balance')
   @RequiresPermission('read:outcomes', { action: 'read matching balance' })
   @PublishedResponse('Standardised mean differences before and after matching', BALANCE_BODY)
   async balance(@Req() req: GovernedRequest, @Res({ passthrough: true }) res: Response) {
-    return this.answer(req, res, await this.queries.balance(audienceOf(req)));
+    return this.answer(req, res, await this.queries.execute(new BalanceQuery(audienceOf(req))));
   }
 
   private answer(

@@ -1,24 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsDefined, IsDivisibleBy, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { OUTCOME_MEASURES, type OutcomeMeasure } from '@linkage/domain';
+import { allOf, emptyIsAbsent, wholeNumber } from '@linkage/governance';
 import {
   BREAKDOWN_DIMENSIONS,
   OUTCOME_WINDOW_GRID_MONTHS,
   OUTCOME_WINDOW_MAX_MONTHS,
   type BreakdownDimension,
 } from './analytics.queries';
-
-/** An empty query parameter counts as absent (`?measure=` is a missing measure). */
-const emptyIsAbsent = () =>
-  Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
-/** A query parameter that must be a whole number (kept as given when it is not one). */
-const wholeNumber = () =>
-  Transform(({ value }: { value: unknown }) => {
-    if (value === '' || value === undefined) return undefined;
-    const n = Number(value);
-    return Number.isFinite(n) ? n : value;
-  });
 
 const measures = OUTCOME_MEASURES.join(', ');
 const grid = `multiples of ${OUTCOME_WINDOW_GRID_MONTHS} months`;
@@ -56,19 +45,14 @@ function windowMonths(field: 'before' | 'after') {
   ];
 }
 
-const apply =
-  (decorators: PropertyDecorator[]): PropertyDecorator =>
-  (target, key) =>
-    decorators.forEach((d) => d(target, key));
-
 /** `/v1/outcomes`: the measure and the windows around the index date. */
 export class OutcomesQuery extends MeasureQuery {
   @ApiPropertyOptional({ description: `months before the index date, ${grid} (default 12)` })
-  @apply(windowMonths('before'))
+  @allOf(windowMonths('before'))
   before?: number;
 
   @ApiPropertyOptional({ description: `months after the index date, ${grid} (default 12)` })
-  @apply(windowMonths('after'))
+  @allOf(windowMonths('after'))
   after?: number;
 
   @ApiPropertyOptional({

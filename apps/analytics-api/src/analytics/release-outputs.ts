@@ -2,14 +2,19 @@ import { ValidationError } from '@linkage/common';
 import { isOutcomeMeasure } from '@linkage/domain';
 import type { ProducedOutput } from '@linkage/governance';
 import { toCsv } from '../http/csv';
+import type { QueryBus } from '@nestjs/cqrs';
 import {
-  AnalyticsQueries,
   BREAKDOWN_DIMENSIONS,
   isOnWindowGrid,
   type Audience,
   type BreakdownDimension,
   type QueryResult,
 } from './analytics.queries';
+import { BalanceQuery } from './balance.query';
+import { BreakdownQuery } from './breakdown.query';
+import { CohortQuery } from './cohort.query';
+import { OutcomesQuery } from './outcomes.query';
+import { WellbeingQuery } from './wellbeing.query';
 
 /** The outputs an analyst can ask to release, by name (the analytics API's answers). */
 export const RELEASABLE_OUTPUTS = [
@@ -24,10 +29,11 @@ export type ReleasableOutput = (typeof RELEASABLE_OUTPUTS)[number];
 /**
  * Produces an output for release review exactly as the analytics API answers it (the same
  * queries, the same gate, checked against and recorded in the DSA's ledger): the JSON body with
- * provenance and `suppressed`, the CSV, and the populations for the ledger.
+ * provenance and `suppressed`, the CSV, and the populations for the ledger. The output is asked
+ * as its named query on the `QueryBus`.
  */
 export async function produceReleaseOutput(
-  queries: AnalyticsQueries,
+  queries: Pick<QueryBus, 'execute'>,
   output: string,
   parameters: Record<string, string | number>,
   audience: Audience,
@@ -43,30 +49,33 @@ export async function produceReleaseOutput(
 }
 
 function run(
-  queries: AnalyticsQueries,
+  queries: Pick<QueryBus, 'execute'>,
   output: string,
   p: Record<string, string | number>,
   audience: Audience,
 ): Promise<QueryResult<Record<string, unknown>>> {
   switch (output) {
     case 'cohort':
-      return queries.cohort(audience);
+      return queries.execute(new CohortQuery(audience));
     case 'wellbeing':
-      return queries.wellbeing(audience);
+      return queries.execute(new WellbeingQuery(audience));
     case 'balance':
-      return queries.balance(audience);
+      return queries.execute(new BalanceQuery(audience));
     case 'outcomes':
-      return queries.outcomes(
-        measure(p.measure),
-        months(p.before, 'before'),
-        months(p.after, 'after'),
-        audience,
+      return queries.execute(
+        new OutcomesQuery(measure(p.measure), {
+          before: months(p.before, 'before'),
+          after: months(p.after, 'after'),
+          audience,
+        }),
       );
     case 'breakdown': {
       const dimension = String(p.dimension ?? '');
       if (!(BREAKDOWN_DIMENSIONS as readonly string[]).includes(dimension))
         throw new ValidationError({ field: '/parameters/dimension', reason: 'unknown_dimension' });
-      return queries.breakdown(dimension as BreakdownDimension, measure(p.measure), 12, audience);
+      return queries.execute(
+        new BreakdownQuery(dimension as BreakdownDimension, measure(p.measure), 12, audience),
+      );
     }
     default:
       throw new ValidationError({ field: '/output', reason: 'unknown_output' });

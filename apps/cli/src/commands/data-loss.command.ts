@@ -4,7 +4,8 @@ import {
   DATA_LOSS_RESOLUTIONS,
   ensureIngestSchema,
   listDataLoss,
-  resolveDataLossIncident,
+  openDataLossCommandBus,
+  ResolveDataLossCommand,
   type DataLossIncident,
   type DataLossResolution,
 } from '../../../ingest/src';
@@ -100,11 +101,10 @@ export function registerDataLossCommand(program: Command): void {
         const governance = await openCliGovernance(db);
         const params = { incident, reason: opts.reason };
         await authorizeCli(actor, 'ingest', DATA_LOSS_RESOLVE_ACTION, params, governance);
-        await ensureIngestSchema(db.sql);
-        const resolved = await resolveDataLossIncident(db.sql, incident, {
-          reason: opts.reason,
-          by: actor.user,
-        });
+        const bus = await openDataLossCommandBus(db.sql);
+        const resolved = await bus.commands
+          .execute(new ResolveDataLossCommand(incident, opts.reason, actor.user))
+          .finally(() => bus.close());
         await auditCliRead(actor, DATA_LOSS_RESOLVE_ACTION, params, 1, { governance });
         process.stdout.write(
           opts.json

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { AddDsaCommand, openDsaCommandBus, RevokeDsaCommand } from '../../../governance-api/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 const list = (value: string) =>
@@ -41,12 +42,20 @@ export function registerDsaCommand(program: Command): void {
             validUntil: opts.until ?? null,
           };
           await authorizeCli(actor, 'admin:dsa', 'dsa.added', params, g);
-          const { dsa: stored, created } = await g.registry.add({
-            ref,
-            purposes: opts.purpose,
-            roles: opts.roles,
-            validUntil: opts.until ?? null,
-          });
+          const bus = await openDsaCommandBus(g.registry);
+          const { dsa: stored, created } = await bus.commands
+            .execute(
+              new AddDsaCommand(
+                {
+                  ref,
+                  purposes: opts.purpose,
+                  roles: opts.roles,
+                  validUntil: opts.until ?? null,
+                },
+                new Date(),
+              ),
+            )
+            .finally(() => bus.close());
           await auditCliRead(actor, created ? 'dsa.added' : 'dsa.amended', params, 1, {
             governance: g,
           });
@@ -113,7 +122,10 @@ export function registerDsaCommand(program: Command): void {
       const g = await openCliGovernance();
       try {
         await authorizeCli(actor, 'admin:dsa', 'dsa.revoked', { ref }, g);
-        const revoked = await g.registry.revoke(ref);
+        const bus = await openDsaCommandBus(g.registry);
+        const revoked = await bus.commands
+          .execute(new RevokeDsaCommand(ref, new Date()))
+          .finally(() => bus.close());
         await auditCliRead(actor, 'dsa.revoked', { ref }, 1, { governance: g });
         process.stdout.write(`revoked ${revoked.ref} at ${revoked.revokedAt?.toISOString()}\n`);
       } finally {

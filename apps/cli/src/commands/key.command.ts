@@ -12,8 +12,9 @@ import {
 } from '@linkage/pseudonymisation';
 import {
   openIngestRuntime,
+  openKeyRotationCommandBus,
   registeredKeys,
-  rotatePseudonymisationKey,
+  RotateKeyCommand,
   type KeyRotationSummary,
 } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
@@ -99,14 +100,13 @@ export function registerKeyCommand(program: Command): void {
         const g = await openCliGovernance(runtime.db);
         const params = { fromKeyId: previous.keyId, toKeyId: next.keyId, files: files.length };
         await authorizeCli(actor, 'admin:operations', 'key.rotated', params, g);
-        const summary = await rotatePseudonymisationKey({
+        const bus = await openKeyRotationCommandBus({
           sql: runtime.db.sql,
           store: runtime.store,
-          previous,
-          next,
-          files,
-          format: opts.format,
         });
+        const summary = await bus.commands
+          .execute(new RotateKeyCommand({ previous, next, files, format: opts.format }))
+          .finally(() => bus.close());
         await auditCliRead(
           actor,
           'key.rotated',

@@ -2,11 +2,12 @@ import { Command } from 'commander';
 import { ValidationError } from '@linkage/common';
 import { openDatabase } from '@linkage/database';
 import { openEventStore } from '@linkage/event-store';
+import { listReviewCandidates } from '../../../event-writer/src';
 import {
-  decidePersonMergeCommand,
-  decideReview,
-  listReviewCandidates,
-} from '../../../event-writer/src';
+  DecideCandidateLinkCommand,
+  DecidePersonsCommand,
+  openLinkageReviewCommandBus,
+} from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
 
 export const REVIEW_LIST_ACTION = 'linkage.review.list';
@@ -99,14 +100,10 @@ export function registerLinkageReviewCommand(program: Command): void {
         const governance = await openCliGovernance(db);
         const params = { record, candidate, decision };
         await authorizeCli(actor, 'review:linkage', REVIEW_DECIDE_ACTION, params, governance);
-        const result = await decideReview({
-          db,
-          store,
-          recordEventId: record,
-          candidatePersonId: candidate,
-          decision,
-          now: new Date(),
-        });
+        const bus = await openLinkageReviewCommandBus({ db, store });
+        const result = await bus.commands
+          .execute(new DecideCandidateLinkCommand(record, candidate, decision, new Date()))
+          .finally(() => bus.close());
         await auditCliRead(actor, REVIEW_DECIDE_ACTION, params, result.events, { governance });
         process.stdout.write(
           opts.json
@@ -149,15 +146,10 @@ export function registerLinkageReviewCommand(program: Command): void {
           const governance = await openCliGovernance(db);
           const params = { survivor, merged, decision, reason: opts.reason };
           await authorizeCli(actor, 'review:linkage', PERSONS_DECIDE_ACTION, params, governance);
-          const result = await decidePersonMergeCommand({
-            db,
-            store,
-            decision,
-            survivorId: survivor,
-            mergedId: merged,
-            reason: opts.reason,
-            now: new Date(),
-          });
+          const bus = await openLinkageReviewCommandBus({ db, store });
+          const result = await bus.commands
+            .execute(new DecidePersonsCommand(merged, decision, survivor, opts.reason, new Date()))
+            .finally(() => bus.close());
           await auditCliRead(actor, PERSONS_DECIDE_ACTION, params, result.events, { governance });
           process.stdout.write(
             opts.json

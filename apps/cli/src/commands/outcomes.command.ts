@@ -3,7 +3,10 @@ import { openDatabase } from '@linkage/database';
 import { isOutcomeMeasure, OUTCOME_MEASURES } from '@linkage/domain';
 import {
   AnalyticsQueries,
+  EventStudyQuery,
   isOnWindowGrid,
+  openAnalyticsQueryBus,
+  OutcomesQuery,
   OUTCOME_WINDOW_GRID_MONTHS,
 } from '../../../analytics-api/src';
 import { ReleasedCellLedger } from '@linkage/governance';
@@ -67,6 +70,7 @@ export function registerOutcomesCommand(program: Command): void {
       const embedded = !process.env.DATABASE_URL;
       const db = await openDatabase(embedded ? { max: 1 } : {});
       const governance = await openCliGovernance(db);
+      let closeBus = async () => {};
       try {
         const actor = await resolveCliActor({ token: opts.token, purpose: opts.purpose });
         const action = 'read outcomes';
@@ -78,17 +82,17 @@ export function registerOutcomesCommand(program: Command): void {
           eventStudy: Boolean(opts.eventStudy),
         };
         await authorizeCli(actor, 'read:outcomes', action, params, governance);
-        const queries = new AnalyticsQueries(
-          db.sql,
-          undefined,
-          undefined,
-          new ReleasedCellLedger(db.sql),
+        const buses = await openAnalyticsQueryBus(
+          new AnalyticsQueries(db.sql, undefined, undefined, new ReleasedCellLedger(db.sql)),
         );
+        closeBus = buses.close;
         if (opts.eventStudy) {
-          const series = await queries.eventStudy(opts.measure, {
-            dsa: actor.dsa,
-            output: `linkage outcomes --measure ${opts.measure} --event-study`,
-          });
+          const series = await buses.queries.execute(
+            new EventStudyQuery(opts.measure, {
+              dsa: actor.dsa,
+              output: `linkage outcomes --measure ${opts.measure} --event-study`,
+            }),
+          );
           await auditCliRead(actor, action, params, series.rows.length, {
             cellsSuppressed: series.cellsSuppressed,
             governance,
@@ -114,15 +118,16 @@ export function registerOutcomesCommand(program: Command): void {
         if (opts.washout >= opts.before) {
           throw new InvalidArgumentError('--washout must be shorter than --before');
         }
-        const result = await queries.outcomes(
-          opts.measure,
-          opts.before,
-          opts.after,
-          {
-            dsa: actor.dsa,
-            output: `linkage outcomes --measure ${opts.measure} --before ${opts.before} --after ${opts.after} --washout ${opts.washout}`,
-          },
-          opts.washout,
+        const result = await buses.queries.execute(
+          new OutcomesQuery(opts.measure, {
+            before: opts.before,
+            after: opts.after,
+            washout: opts.washout,
+            audience: {
+              dsa: actor.dsa,
+              output: `linkage outcomes --measure ${opts.measure} --before ${opts.before} --after ${opts.after} --washout ${opts.washout}`,
+            },
+          }),
         );
         await auditCliRead(actor, action, params, result.rows.length, {
           cellsSuppressed: result.cellsSuppressed,
@@ -150,6 +155,7 @@ export function registerOutcomesCommand(program: Command): void {
           ].join('\n') + '\n',
         );
       } finally {
+        await closeBus();
         await governance.close();
         await db.close();
       }

@@ -9,7 +9,11 @@ import {
   type Permission,
   type ReleaseView,
 } from '@linkage/governance';
-import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+import {
+  openReleaseCommandBus,
+  RequestReleaseCommand,
+  ReviewReleaseCommand,
+} from '../../../governance-api/src';
 import {
   auditCliRead,
   authorizeCli,
@@ -54,19 +58,17 @@ export function registerReleaseCommand(program: Command): void {
         'release:request',
         'release.request',
         { output, ...parameters },
-        async (ctx) => {
-          const queries = new AnalyticsQueries(ctx.g.db.sql, undefined, undefined, ctx.ledger);
-          const produced = await produceReleaseOutput(queries, output, parameters, {
-            dsa: ctx.actor.dsa,
-            output: `release request ${output} ${JSON.stringify(parameters)}`,
-          });
-          const view = await ctx.releases.request(
-            ctx.actor,
-            { output, parameters, justification: opts.justification ?? '' },
-            produced,
-          );
-          return { view, cellsSuppressed: produced.suppressed.length };
-        },
+        (ctx) =>
+          withCommandBus(ctx, async (commands) => {
+            const { release: view, cellsSuppressed } = await commands.execute(
+              new RequestReleaseCommand(ctx.actor, {
+                output,
+                parameters,
+                justification: opts.justification ?? '',
+              }),
+            );
+            return { view, cellsSuppressed };
+          }),
       );
     });
 
@@ -115,14 +117,12 @@ export function registerReleaseCommand(program: Command): void {
           throw new InvalidArgumentError('give exactly one of --approve or --reject');
         }
         const decision = opts.approve ? 'approve' : 'reject';
-        await withRelease(
-          opts,
-          'release:review',
-          `release.${decision}`,
-          { releaseId },
-          async (ctx) => ({
-            view: await ctx.releases.review(ctx.actor, releaseId, decision, opts.reason),
-          }),
+        await withRelease(opts, 'release:review', `release.${decision}`, { releaseId }, (ctx) =>
+          withCommandBus(ctx, async (commands) => ({
+            view: await commands.execute(
+              new ReviewReleaseCommand(ctx.actor, releaseId, decision, opts.reason),
+            ),
+          })),
         );
       },
     );
@@ -156,6 +156,19 @@ function withActor(command: Command): Command {
     )
     .option('--purpose <purpose>', 'purpose of this use (local operator)')
     .option('--json', 'print JSON');
+}
+
+/** Runs `fn` with the release commands on a bus (the governance API's handlers), then closes it. */
+async function withCommandBus<T>(
+  ctx: ReleaseContext,
+  fn: (commands: Awaited<ReturnType<typeof openReleaseCommandBus>>['commands']) => Promise<T>,
+): Promise<T> {
+  const bus = await openReleaseCommandBus(ctx.g.db.sql, ctx.releases, ctx.ledger);
+  try {
+    return await fn(bus.commands);
+  } finally {
+    await bus.close();
+  }
 }
 
 interface ReleaseContext {

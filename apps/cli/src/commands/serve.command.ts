@@ -187,7 +187,13 @@ async function serveInProcess(services: Service[], port: Ports): Promise<void> {
     stops.unshift(() => analytics.close());
   }
   if (services.includes('governance-api')) {
-    const governance = await createGovernanceApp({ db: runtime.db, port: port.governance });
+    const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+    const governance = await createGovernanceApp({
+      db: runtime.db,
+      port: port.governance,
+      // On Kafka, the dead-letter topic is watched (a Nest microservice; dead-letter-watch.ts).
+      ...(brokers?.length ? { deadLetterWatch: { brokers } } : {}),
+    });
     log.info({ port: port.governance }, 'governance API listening');
     stops.unshift(() => governance.close());
   }

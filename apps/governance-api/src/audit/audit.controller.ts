@@ -9,7 +9,6 @@ import {
   auditCsv,
   GovernedRequest,
   parseAuditQuery,
-  RawAuditQuery,
   reportResult,
   RequiresPermission,
 } from '@linkage/governance';
@@ -19,6 +18,7 @@ import {
   AUDIT_VERIFY_BODY,
   MONTHLY_REPORT_BODY,
 } from '../http/response-schemas';
+import { AuditSearchQuery, MonthlyReportQuery } from './audit.dto';
 
 /** The audit trail, for governance officers: search, verify, export, monthly report. */
 @ApiTags('audit')
@@ -29,7 +29,7 @@ export class AuditController {
   @Get()
   @RequiresPermission('read:audit', { action: 'audit.search' })
   @JsonResponse('Audit entries matching the filters, a page at a time', AUDIT_SEARCH_BODY)
-  async search(@Query() query: RawAuditQuery, @Req() req: GovernedRequest) {
+  async search(@Query() query: AuditSearchQuery, @Req() req: GovernedRequest) {
     const { filters, page } = parseAuditQuery(query);
     const result = await this.audit.search(filters, page);
     reportResult(req, { resultSize: result.entries.length });
@@ -55,7 +55,7 @@ export class AuditController {
     content: { 'text/csv': { schema: AUDIT_CSV_BODY } },
   })
   @GovernedErrors()
-  async export(@Query() query: RawAuditQuery, @Req() req: GovernedRequest): Promise<string> {
+  async export(@Query() query: AuditSearchQuery, @Req() req: GovernedRequest): Promise<string> {
     const { filters } = parseAuditQuery(query);
     const entries = [];
     for await (const entry of this.audit.entries(filters)) entries.push(entry);
@@ -73,14 +73,15 @@ export class AuditController {
   @RequiresPermission('read:audit', { action: 'audit.report.monthly' })
   @JsonResponse('Accesses per actor and purpose in one month', MONTHLY_REPORT_BODY)
   async monthly(
-    @Query('month') month: string,
+    @Query() query: MonthlyReportQuery,
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const rows = await this.audit.monthlyReport(month ?? '');
+    const month = query.month;
+    const rows = await this.audit.monthlyReport(month);
     reportResult(req, { resultSize: rows.length });
     if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
-      // `month` is YYYY-MM here: monthlyReport refuses anything else.
+      // `month` is YYYY-MM here: the DTO (and monthlyReport) refuse anything else.
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="access-report-${month}.csv"`);
       return stringify(

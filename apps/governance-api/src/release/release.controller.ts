@@ -1,8 +1,13 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
-import { RequestReleaseBody, ReviewReleaseBody } from './release.dto';
+import {
+  ReleaseFileQuery,
+  ReleaseListQuery,
+  RequestReleaseBody,
+  ReviewReleaseBody,
+} from './release.dto';
 import { AccessDeniedError } from '@linkage/common';
 import {
   governanceOf,
@@ -15,7 +20,8 @@ import {
   type GovernedRequest,
   type ReleaseView,
 } from '@linkage/governance';
-import { AnalyticsQueries, produceReleaseOutput } from '../../../analytics-api/src';
+import { CommandBus } from '@nestjs/cqrs';
+import { RequestReleaseCommand, ReviewReleaseCommand } from './release.commands';
 import { RELEASE_BODY, RELEASE_FILE_BODY, RELEASE_LIST_BODY } from '../http/response-schemas';
 
 export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
@@ -32,26 +38,21 @@ export const RELEASE_QUERIES = Symbol('RELEASE_QUERIES');
 export class ReleaseController {
   constructor(
     private readonly releases: ReleaseReview,
-    @Inject(RELEASE_QUERIES) private readonly queries: AnalyticsQueries,
+    private readonly commands: CommandBus,
   ) {}
 
   @Post()
   @RequiresPermission('release:request', { action: 'release.request' })
   @JsonResponse("The release request, with the gate's report", RELEASE_BODY)
   async request(@Req() req: GovernedRequest, @Body() body: RequestReleaseBody) {
-    const actor = actorOf(req);
-    const output = body.output;
-    const parameters = body.parameters ?? {};
-    const produced = await produceReleaseOutput(this.queries, output, parameters, {
-      dsa: actor.dsa,
-      output: `release request ${output} ${JSON.stringify(parameters)}`,
-    });
-    const release = await this.releases.request(
-      actor,
-      { output, parameters, justification: body.justification ?? '' },
-      produced,
+    const { release, cellsSuppressed } = await this.commands.execute(
+      new RequestReleaseCommand(actorOf(req), {
+        output: body.output,
+        parameters: body.parameters ?? {},
+        justification: body.justification ?? '',
+      }),
     );
-    reportResult(req, { resultSize: 1, cellsSuppressed: produced.suppressed.length });
+    reportResult(req, { resultSize: 1, cellsSuppressed });
     return release;
   }
 
@@ -62,10 +63,10 @@ export class ReleaseController {
   async list(
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
-    @Query('status') status?: string,
+    @Query() query: ReleaseListQuery,
   ) {
     const actor = actorOf(req);
-    const releases = await this.releases.list({ dsa: visibleDsa(actor), status });
+    const releases = await this.releases.list({ dsa: visibleDsa(actor), status: query.status });
     reportResult(req, { resultSize: releases.length });
     if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
@@ -95,7 +96,9 @@ export class ReleaseController {
   ) {
     const gov = governanceOf(req);
     gov.action = `release.${body.decision}`;
-    const release = await this.releases.review(actorOf(req), id, body.decision, body.reason ?? '');
+    const release = await this.commands.execute(
+      new ReviewReleaseCommand(actorOf(req), id, body.decision, body.reason ?? ''),
+    );
     reportResult(req, { resultSize: 1 });
     return release;
   }
@@ -115,14 +118,14 @@ export class ReleaseController {
     @Req() req: GovernedRequest,
     @Res({ passthrough: true }) res: Response,
     @Param('id') id: string,
-    @Query('format') format?: string,
+    @Query() query: ReleaseFileQuery,
   ) {
     const file = await this.releases.download(actorOf(req), id);
     reportResult(req, {
       resultSize: 1,
       cellsSuppressed: file.release.gateReport.suppressed.length,
     });
-    if (format === 'csv') {
+    if (query.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="release-${id}.csv"`);
       return file.csv;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { emptyIsAbsent } from '@linkage/governance';
 import { RELEASABLE_OUTPUTS } from '../../../analytics-api/src';
 
 const DECISIONS = ['approve', 'reject'] as const;
@@ -59,4 +60,32 @@ export class ReviewReleaseBody {
     context: { reason: 'reason_too_long' },
   })
   reason?: string;
+}
+
+const STATUSES = ['requested', 'approved', 'rejected'] as const;
+
+/** `GET /v1/releases?status=`: only the releases in this state (all when absent). */
+export class ReleaseListQuery {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @emptyIsAbsent()
+  @IsOptional()
+  @IsIn(STATUSES, {
+    message: `status must be one of ${STATUSES.join(', ')}`,
+    context: { reason: 'unknown_status', allowed: STATUSES },
+  })
+  status?: (typeof STATUSES)[number];
+}
+
+const FORMATS = ['json', 'csv'] as const;
+
+/** `GET /v1/releases/{id}/file?format=`: JSON (default) or CSV. */
+export class ReleaseFileQuery {
+  @ApiPropertyOptional({ enum: FORMATS })
+  @emptyIsAbsent()
+  @IsOptional()
+  @IsIn(FORMATS, {
+    message: `format must be one of ${FORMATS.join(', ')}`,
+    context: { reason: 'unknown_format', allowed: FORMATS },
+  })
+  format?: (typeof FORMATS)[number];
 }

@@ -3,11 +3,18 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
-import { GovernanceExceptionFilter, GovernanceModule } from '@linkage/governance';
+import {
+  GovernanceExceptionFilter,
+  GovernanceModule,
+  linkageValidationPipe,
+} from '@linkage/governance';
 import { startEventWriter } from '../../../event-writer/src';
 import type { IngestDependencies } from '../pipeline/ingest-run';
 import { startRawTopicConsumers } from '../raw/raw-topic-consumer';
 import { INGEST_DEPENDENCIES, IngestController } from './ingest.controller';
+import { CqrsModule } from '@nestjs/cqrs';
+import { IngestBatchHandler } from './ingest-batch.command';
+import { LINKAGE_REVIEW_COMMAND_HANDLERS } from './linkage-review.commands';
 import { LINKAGE_REVIEW_DEPENDENCIES, LinkageReviewController } from './linkage-review.controller';
 
 export interface IngestAppOptions extends IngestDependencies {
@@ -25,11 +32,17 @@ class IngestModule {
   static forRoot(options: IngestAppOptions): DynamicModule {
     return {
       module: IngestModule,
-      imports: [GovernanceModule.forRoot({ db: options.db, ...options.governance })],
+      imports: [
+        CqrsModule.forRoot(),
+        GovernanceModule.forRoot({ db: options.db, ...options.governance }),
+      ],
       controllers: [IngestController, LinkageReviewController],
       providers: [
         { provide: INGEST_DEPENDENCIES, useValue: options },
+        IngestBatchHandler,
         { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: options },
+        // Review decisions are commands on the app's CommandBus (linkage-review.commands.ts).
+        ...LINKAGE_REVIEW_COMMAND_HANDLERS,
       ],
     };
   }
@@ -47,6 +60,9 @@ export async function createIngestApp(options: IngestAppOptions): Promise<INestA
     abortOnError: false,
   });
   app.useGlobalFilters(new GovernanceExceptionFilter());
+  // Path and query parameters are DTOs (ingest.dto.ts); the body is a stream of records the
+  // edge validates against contracts/ one by one.
+  app.useGlobalPipes(linkageValidationPipe());
   app.enableShutdownHooks();
   const writer =
     options.embeddedWriter && options.store

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Controller,
   Get,
   HttpCode,
@@ -12,7 +11,6 @@ import {
 } from '@nestjs/common';
 import { PassThrough } from 'node:stream';
 import type { Request, Response } from 'express';
-import { SOURCES, type Source } from '@linkage/contracts';
 import {
   Public,
   RequiresPermission,
@@ -21,13 +19,17 @@ import {
 } from '@linkage/governance';
 import { metricsRegistry } from '@linkage/observability';
 import { IngestHealthCheck, type IngestHealth } from '../health/ingest-health';
-import { ingestRecords, type IngestDependencies, type RawRecord } from '../pipeline/ingest-run';
+import { CommandBus } from '@nestjs/cqrs';
+import type { IngestDependencies, RawRecord } from '../pipeline/ingest-run';
 import { IngestRunFailedError, type IngestFailure } from '../pipeline/ingest-run-failed';
 import type { IngestSummary } from '../pipeline/ingest-summary';
 import { inputLimits } from '../pipeline/input-limits';
 import { InputRejectedError, recordsOf, type InputFormat } from '../pipeline/record-readers';
+import { IngestParams } from './ingest.dto';
 
-export const INGEST_DEPENDENCIES = Symbol('INGEST_DEPENDENCIES');
+import { INGEST_DEPENDENCIES, IngestBatchCommand } from './ingest-batch.command';
+
+export { INGEST_DEPENDENCIES };
 
 /** The media types a body may have, and the format each means. */
 const MEDIA_TYPES: Record<string, InputFormat> = {
@@ -59,17 +61,18 @@ const FAILURE_STATUS: Record<IngestFailure, number> = {
 export class IngestController {
   private readonly healthCheck: IngestHealthCheck;
 
-  constructor(@Inject(INGEST_DEPENDENCIES) private readonly deps: IngestDependencies) {
+  constructor(
+    @Inject(INGEST_DEPENDENCIES) private readonly deps: IngestDependencies,
+    private readonly commands: CommandBus,
+  ) {
     this.healthCheck = new IngestHealthCheck(deps);
   }
 
   @Post('v1/ingest/:source')
   @HttpCode(200)
   @RequiresPermission('ingest', { action: 'ingest.run', parameters: { source: 'code' } })
-  async ingest(@Param('source') source: string, @Req() req: Request): Promise<IngestSummary> {
-    if (!(SOURCES as readonly string[]).includes(source)) {
-      throw new BadRequestException({ error: 'unknown_source', reason: 'unknown_source' });
-    }
+  async ingest(@Param() params: IngestParams, @Req() req: Request): Promise<IngestSummary> {
+    const { source } = params;
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const format = MEDIA_TYPES[mediaType];
     if (!format) {
@@ -114,11 +117,9 @@ export class IngestController {
       }
     }
     try {
-      const summary = await ingestRecords(body(), this.deps, {
-        source: source as Source,
-        origin: 'http',
-        signal: abort.signal,
-      });
+      const summary = await this.commands.execute(
+        new IngestBatchCommand(source, body(), abort.signal),
+      );
       governanceOf(req as unknown as GovernedRequest).resultSize = summary.records;
       return summary;
     } catch (error) {

@@ -224,7 +224,7 @@ describe('clerical review API (real HTTP, real governance)', () => {
     ).toMatchObject({ status: 403, body: { reason: 'role_lacks_permission' } });
     expect(await call('POST', route('merge', 'because'), officer)).toMatchObject({
       status: 400,
-      body: { field: '/reason', reason: 'invalid_value' },
+      body: { field: '/reason', reason: 'unknown_reason' },
     });
     expect(await call('POST', route('merge', 'duplicate_registration'), officer)).toMatchObject({
       status: 200,

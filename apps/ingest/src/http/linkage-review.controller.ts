@@ -1,26 +1,26 @@
-import {
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { RequiresPermission, reportResult, type GovernedRequest } from '@linkage/governance';
+import { CommandBus } from '@nestjs/cqrs';
 import {
-  decidePersonMergeCommand,
-  decideReview,
   listReviewCandidates,
   type PersonMergeResult,
   type ReviewCandidate,
   type ReviewDecisionResult,
 } from '../../../event-writer/src';
 import type { IngestAppOptions } from './ingest-app';
+import {
+  DecideCandidateLinkCommand,
+  DecidePersonsCommand,
+  LINKAGE_REVIEW_DEPENDENCIES,
+} from './linkage-review.commands';
+import {
+  PersonDecisionParams,
+  PersonDecisionQuery,
+  ReviewDecisionParams,
+  ReviewListQuery,
+} from './ingest.dto';
 
-export const LINKAGE_REVIEW_DEPENDENCIES = Symbol('LINKAGE_REVIEW_DEPENDENCIES');
+export { LINKAGE_REVIEW_DEPENDENCIES };
 
 /**
  * Clerical review of candidate links for a linkage officer: the pairs in the review band by
@@ -32,17 +32,16 @@ export class LinkageReviewController {
   constructor(
     @Inject(LINKAGE_REVIEW_DEPENDENCIES)
     private readonly deps: Pick<IngestAppOptions, 'db' | 'store'>,
+    private readonly commands: CommandBus,
   ) {}
 
   @Get()
   @RequiresPermission('review:linkage', { action: 'linkage.review.list' })
   async list(
-    @Query('limit') limit: string | undefined,
+    @Query() query: ReviewListQuery,
     @Req() req: GovernedRequest,
   ): Promise<{ candidates: ReviewCandidate[] }> {
-    const candidates = await listReviewCandidates(this.deps.db, {
-      limit: limit === undefined ? undefined : Number(limit) || undefined,
-    });
+    const candidates = await listReviewCandidates(this.deps.db, { limit: query.limit });
     reportResult(req, { resultSize: candidates.length });
     return { candidates };
   }
@@ -51,21 +50,12 @@ export class LinkageReviewController {
   @HttpCode(200)
   @RequiresPermission('review:linkage', { action: 'linkage.review.decide' })
   async decide(
-    @Param('record') record: string,
-    @Param('candidate') candidate: string,
-    @Param('decision') decision: string,
+    @Param() params: ReviewDecisionParams,
     @Req() req: GovernedRequest,
   ): Promise<ReviewDecisionResult> {
-    if (!this.deps.store)
-      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'no_event_store' });
-    const result = await decideReview({
-      db: this.deps.db,
-      store: this.deps.store,
-      recordEventId: record,
-      candidatePersonId: candidate,
-      decision: decision as 'accept' | 'reject',
-      now: new Date(),
-    });
+    const result = await this.commands.execute(
+      new DecideCandidateLinkCommand(params.record, params.candidate, params.decision, new Date()),
+    );
     reportResult(req, { resultSize: result.events });
     return result;
   }
@@ -83,23 +73,19 @@ export class LinkageReviewController {
     parameters: { merged: 'code', decision: 'code', survivor: 'code', reason: 'code' },
   })
   async decidePersons(
-    @Param('merged') merged: string,
-    @Param('decision') decision: string,
-    @Param('survivor') survivor: string,
-    @Query('reason') reason: string | undefined,
+    @Param() params: PersonDecisionParams,
+    @Query() query: PersonDecisionQuery,
     @Req() req: GovernedRequest,
   ): Promise<PersonMergeResult> {
-    if (!this.deps.store)
-      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'no_event_store' });
-    const result = await decidePersonMergeCommand({
-      db: this.deps.db,
-      store: this.deps.store,
-      decision: decision as 'merge' | 'split',
-      survivorId: survivor,
-      mergedId: merged,
-      reason: reason ?? '',
-      now: new Date(),
-    });
+    const result = await this.commands.execute(
+      new DecidePersonsCommand(
+        params.merged,
+        params.decision,
+        params.survivor,
+        query.reason,
+        new Date(),
+      ),
+    );
     reportResult(req, { resultSize: result.events });
     return result;
   }
