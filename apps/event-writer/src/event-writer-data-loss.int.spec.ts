@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { eventually } from '@linkage/testing';
+import { eventually, requireKafkaBrokers } from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { openIngestHarness, type IngestHarness } from '../../../test/fixtures/ingest-harness';
 import { openDataLoss, resolveDataLoss } from '@linkage/ingest-store';
@@ -8,8 +8,7 @@ import { IngestHealthCheck, ingestRecords, IngestRunFailedError } from '../../in
 import { capturedLogger, mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * Canonical events the event writer can no longer read (its group's offset is out of range on

@@ -5,15 +5,14 @@ import {
   listDataLoss,
   resolveDataLossIncident,
 } from '@linkage/ingest-store';
-import { eventually } from '@linkage/testing';
+import { eventually, requireKafkaBrokers } from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { openIngestHarness, type IngestHarness } from '../../../test/fixtures/ingest-harness';
 import { IngestHealthCheck, ingestRecords, IngestRunFailedError } from '../../ingest/src';
 import { capturedLogger, mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * A gap that is not an out-of-range offset: the group's offset on one partition is moved one

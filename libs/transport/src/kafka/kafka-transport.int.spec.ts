@@ -1,10 +1,8 @@
 import { describeTransportContract } from '../transport.contract';
 import { createKafkaTransport } from './kafka-transport';
+import { requireKafkaBrokers } from '@linkage/testing';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) {
-  throw new Error('KAFKA_BROKERS is not set: run with `npm test` or `. infra/kafka-mock.sh`');
-}
+const brokers = requireKafkaBrokers();
 
 describeTransportContract('kafka (kcat mock cluster)', async () => {
   const transport = createKafkaTransport({ brokers: brokers.split(',') });
