@@ -4,3 +4,4 @@ export * from './event-log';
 export * from './cli';
 export * from './kafka';
 export * from './child-processes';
+export * from './person-streams';
