@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import {
+  auditCliRead,
+  authorizeCli,
+  openCliGovernance,
+  resolveCliActor,
+  TOKEN_OPTION_HELP,
+} from './cli-context';
 
 const list = (value: string) =>
   value
@@ -22,10 +28,7 @@ export function registerDsaCommand(program: Command): void {
     .requiredOption('--purpose <purposes>', 'allowed purposes, comma-separated', list)
     .requiredOption('--roles <roles>', 'allowed roles, comma-separated', list)
     .option('--until <date>', 'last day in force, YYYY-MM-DD (UTC)')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(
       async (
         ref: string,
@@ -63,10 +66,7 @@ export function registerDsaCommand(program: Command): void {
     .command('list')
     .description('list registered DSAs and whether each is in force')
     .option('--json', 'one JSON array')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (opts: { json?: boolean } & ActingOptions) => {
       const actor = await resolveCliActor({ token: opts.token });
       const g = await openCliGovernance();
@@ -104,10 +104,7 @@ export function registerDsaCommand(program: Command): void {
   dsa
     .command('revoke <ref>')
     .description('revoke a DSA: tokens naming it are refused from now on')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (ref: string, opts: ActingOptions) => {
       const actor = await resolveCliActor({ token: opts.token });
       const g = await openCliGovernance();

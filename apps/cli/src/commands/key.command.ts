@@ -16,7 +16,14 @@ import {
   rotatePseudonymisationKey,
   type KeyRotationSummary,
 } from '../../../ingest/src';
-import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import {
+  auditCliRead,
+  authorizeCli,
+  openCliGovernance,
+  resolveCliActor,
+  TOKEN_OPTION_HELP,
+  PURPOSE_OPTION_HELP,
+} from './cli-context';
 
 /** Where the demo keeps its retired key after a rotation (never read by the service). */
 export function previousDemoKeyPath(dir: string): string {
@@ -80,11 +87,8 @@ export function registerKeyCommand(program: Command): void {
       ]),
     )
     .option('--json', 'print the summary as one JSON object')
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .argument('<files...>', 'source extracts (any source) holding the people to link')
     .action(async (files: string[], opts: RotateOptions) => {
       const dir = dataDir();

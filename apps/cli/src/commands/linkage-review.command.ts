@@ -7,7 +7,13 @@ import {
   decideReview,
   listReviewCandidates,
 } from '../../../event-writer/src';
-import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import {
+  auditCliRead,
+  authorizeCli,
+  openCliGovernance,
+  resolveCliActor,
+  withActorOptions,
+} from './cli-context';
 
 export const REVIEW_LIST_ACTION = 'linkage.review.list';
 export const REVIEW_DECIDE_ACTION = 'linkage.review.decide';
@@ -27,15 +33,7 @@ export function registerLinkageReviewCommand(program: Command): void {
   const review = program
     .command('review')
     .description('clerical review of candidate record links (linkage officer)');
-  const actorOptions = (c: Command) =>
-    c
-      .option(
-        '--token <jwt>',
-        'act under this token (default LINKAGE_TOKEN, else the local operator)',
-      )
-      .option('--purpose <purpose>', 'purpose of this use (local operator)');
-
-  actorOptions(
+  withActorOptions(
     review
       .command('list')
       .description('candidate pairs waiting for review, best first')
@@ -78,7 +76,7 @@ export function registerLinkageReviewCommand(program: Command): void {
     }
   });
 
-  actorOptions(
+  withActorOptions(
     review
       .command('decide <record> <candidate> <decision>')
       .description('accept or reject one candidate pair (decision: accept | reject)')
@@ -121,7 +119,7 @@ export function registerLinkageReviewCommand(program: Command): void {
   );
 
   for (const decision of ['merge', 'split'] as const) {
-    actorOptions(
+    withActorOptions(
       review
         .command(`${decision} <survivor> <merged>`)
         .description(

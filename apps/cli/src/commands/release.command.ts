@@ -16,6 +16,8 @@ import {
   openCliGovernance,
   resolveCliActor,
   type CliGovernance,
+  TOKEN_OPTION_HELP,
+  PURPOSE_OPTION_HELP,
 } from './cli-context';
 
 interface ActorOptions {
@@ -150,11 +152,8 @@ export function registerReleaseCommand(program: Command): void {
 
 function withActor(command: Command): Command {
   return command
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .option('--json', 'print JSON');
 }
 
