@@ -25,7 +25,7 @@ describe('event writer: offset out of range is data loss (Kafka mock broker)', (
   });
 
   it('fails the run loudly, reports only what was stored, and turns /health unhealthy', async () => {
-    const { harness, group, topic, admin, client, logLines, writerTransport } = rig;
+    const { harness, group, topic, admin, logLines, writerTransport } = rig;
     const extract = mixedExtract(10, { seed: 8, bad: false });
     const health = new IngestHealthCheck({ ...harness.deps, writerGroupId: group }, 60_000);
     expect((await health.check()).status).toBe('ok');
@@ -54,7 +54,7 @@ describe('event writer: offset out of range is data loss (Kafka mock broker)', (
     // The group's committed offsets now point past the end of every partition (committed by
     // a member of the group: the mock broker does not take the admin API's offset commit).
     const ends = await admin.fetchTopicOffsets(topic);
-    const member = client.consumer({
+    const member = rig.consumer({
       groupId: group,
       sessionTimeout: 6000,
       rebalanceTimeout: 6000,

@@ -37,7 +37,7 @@ describe('event writer: a gap in a partition is data loss (Kafka mock broker)', 
   });
 
   it('stops, fails the run with its counts, turns /health unhealthy, and resumes once resolved', async () => {
-    const { harness, group, topic, admin, client, logLines, writerTransport } = rig;
+    const { harness, group, topic, admin, logLines, writerTransport } = rig;
     // A first writer group stores a first run, then stops.
     const firstGroup = `${group}-first`;
     writer = await startEventWriter({
@@ -91,7 +91,7 @@ describe('event writer: a gap in a partition is data loss (Kafka mock broker)', 
       .sort((a, b) => a.partition - b.partition)[0];
     expect(target).toBeDefined();
     const at = target.at!;
-    const member = client.consumer({
+    const member = rig.consumer({
       groupId: group,
       sessionTimeout: 6000,
       rebalanceTimeout: 6000,
