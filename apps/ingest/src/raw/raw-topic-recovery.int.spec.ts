@@ -137,7 +137,11 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
       lagIntervalMs: 200,
       initialBackoffMs: 100,
     });
-    const health = new IngestHealthCheck({ ...harness.deps, writerGroupId: writerGroup }, 60_000);
+    // The live ingest transport: the harness still holds the one closed by the restart above.
+    const health = new IngestHealthCheck(
+      { ...harness.deps, transport: ingestTransport, writerGroupId: writerGroup },
+      60_000,
+    );
     const before = await storedBySource();
     const extract = mixedExtract(10, { seed: 6, bad: false });
     await produce('cipha', extract.lines);
