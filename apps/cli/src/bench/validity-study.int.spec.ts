@@ -73,4 +73,58 @@ describe('validity study (3-seed smoke)', () => {
   it('balances the matched comparison (|SMD| well under the naive design)', () => {
     for (const r of runs) expect(r.maxAbsSmd).toBeLessThan(0.2);
   });
+
+  it('runs the bias-corrected estimator on the same matched sets (`--bias-corrected`)', () => {
+    const plain = runs.filter((r) => r.seed === 'smoke-1');
+    const corrected = runValiditySeed(scenario, 'smoke-1', 400, undefined, undefined, {
+      biasCorrected: true,
+    });
+    expect(corrected.map((r) => r.measure)).toEqual(plain.map((r) => r.measure));
+    corrected.forEach((r, i) => {
+      expect(r.maxAbsSmd).toBe(plain[i].maxAbsSmd);
+      expect(r.truth).toBe(plain[i].truth);
+      expect(r.se).toBeGreaterThan(0);
+      // A correction for what matching left unequal: it moves an estimate, by less than its SE.
+      expect(Math.abs(r.estimate - plain[i].estimate)).toBeLessThan(plain[i].se);
+    });
+    expect(corrected.some((r, i) => r.estimate !== plain[i].estimate)).toBe(true);
+  }, 60_000);
+});
+
+describe('summariseValidity', () => {
+  const run = (seed: string, scenario: string, truth: number, estimate: number): ValidityRun => ({
+    scenario,
+    seed,
+    measure: 'x',
+    truth,
+    estimate,
+    se: 0.1,
+    ci95: [estimate - 0.196, estimate + 0.196],
+    covered: Math.abs(estimate - truth) <= 0.196,
+    significant: Math.abs(estimate) > 0.196,
+    preTrendPassed: true,
+    balancePassed: true,
+    maxAbsSmd: 0.05,
+  });
+
+  it('gives the mean relative bias a standard error over seeds, not over correlated runs', () => {
+    // Two scenarios of a seed share its people: their errors are averaged first. Per-seed means
+    // of the relative error: +0.1, -0.1, +0.3 -> mean +0.1, SE sd(0.2)/sqrt(3).
+    const [s] = summariseValidity([
+      run('1', 'a', -1, -0.9),
+      run('1', 'b', -0.5, -0.45),
+      run('2', 'a', -1, -1.1),
+      run('3', 'a', -1, -0.7),
+      run('3', 'none', 0, 0.05),
+    ]);
+    expect(s.plantedRuns).toBe(4);
+    expect(s.meanRelativeBias).toBeCloseTo((0.1 + 0.1 - 0.1 + 0.3) / 4, 10);
+    expect(s.relativeBiasSe).toBeCloseTo(0.2 / Math.sqrt(3), 10);
+    expect(s.nullRuns).toBe(1);
+  });
+
+  it('has no standard error from one seed', () => {
+    const [s] = summariseValidity([run('1', 'a', -1, -0.9), run('1', 'b', -1, -0.8)]);
+    expect(s.relativeBiasSe).toBeNull();
+  });
 });

@@ -1,4 +1,5 @@
 import {
+  biasCorrectionOn,
   covers,
   DEFAULT_EVALUATION_DESIGN,
   EVALUATION_MEASURES,
@@ -47,6 +48,11 @@ export interface ValidityMeasureSummary {
   /** Runs with a planted effect (truth != 0) and the mean of (estimate - truth) / truth there. */
   plantedRuns: number;
   meanRelativeBias: number | null;
+  /**
+   * Standard error of that mean, from its spread over seeds (a seed's scenarios share people
+   * and controls, so they are averaged first): whether a bias can be told from chance.
+   */
+  relativeBiasSe: number | null;
   /** Mean of estimate - truth over every run (per person-year). */
   meanBias: number;
   /**
@@ -85,6 +91,7 @@ export function runValiditySeed(
   cohort: number,
   design: EvaluationDesign = DEFAULT_EVALUATION_DESIGN,
   threats: { dipShare: number; driftSd: number } = DEMO_THREATS,
+  options: { biasCorrected?: boolean } = {},
 ): ValidityRun[] {
   const population = simulatePopulation({ cohort, seed, effects: scenario.effects, threats });
   const subjects = subjectsOf(population);
@@ -98,8 +105,9 @@ export function runValiditySeed(
   const byId = new Map(subjects.map((s) => [s.personId, s] as const));
   const balanced = balancePassed(matching.balance.after);
   const maxAbsSmd = Math.max(...matching.balance.after.map((r) => Math.abs(r.smd)));
+  const estimator = options.biasCorrected ? biasCorrectionOn(design, span) : {};
   return EVALUATION_MEASURES.map((measure) => {
-    const e = evaluateMeasure(matching.sets, byId, measure, design, span);
+    const e = evaluateMeasure(matching.sets, byId, measure, design, span, estimator);
     // The manifest's truth is "rate without minus rate with"; a DiD measures the change.
     const truth = -population.truth[measure as Measure].trueEffect;
     return {
@@ -134,6 +142,9 @@ export function summariseValidity(runs: readonly ValidityRun[]): ValidityMeasure
       meanRelativeBias: planted.length
         ? mean(planted.map((r) => (r.estimate - r.truth) / Math.abs(r.truth)))
         : null,
+      relativeBiasSe: standardErrorBySeed(
+        planted.map((r) => ({ seed: r.seed, x: (r.estimate - r.truth) / Math.abs(r.truth) })),
+      ),
       meanBias: mean(mine.map((r) => r.estimate - r.truth)),
       errorSd: sd(mine.map((r) => r.estimate - r.truth)),
       meanSe: mean(mine.map((r) => r.se)),
@@ -146,6 +157,14 @@ export function summariseValidity(runs: readonly ValidityRun[]): ValidityMeasure
 }
 
 export { NEGATIVE_CONTROL_MEASURE };
+
+/** Standard error of a mean over seeds of per-seed means (null with fewer than two seeds). */
+function standardErrorBySeed(values: ReadonlyArray<{ seed: string; x: number }>): number | null {
+  const bySeed = new Map<string, number[]>();
+  for (const v of values) bySeed.set(v.seed, [...(bySeed.get(v.seed) ?? []), v.x]);
+  const means = [...bySeed.values()].map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
+  return means.length > 1 ? sd(means) / Math.sqrt(means.length) : null;
+}
 
 function sd(xs: readonly number[]): number {
   if (xs.length < 2) return Number.NaN;

@@ -43,6 +43,10 @@ export function registerValidityCommand(program: Command): void {
       '--scenario <name...>',
       `scenarios (${VALIDITY_SCENARIOS.map((s) => s.name).join(', ')})`,
     )
+    .option(
+      '--bias-corrected',
+      'use the Abadie-Imbens bias-corrected matching estimator (regression on the matching covariates)',
+    )
     .option('--json', 'print every run and the summary as JSON')
     .action(
       (opts: {
@@ -50,6 +54,7 @@ export function registerValidityCommand(program: Command): void {
         firstSeed: number;
         cohort: number;
         scenario?: string[];
+        biasCorrected?: boolean;
         json?: boolean;
       }) => {
         const names = opts.scenario ?? VALIDITY_SCENARIOS.map((s) => s.name);
@@ -63,7 +68,14 @@ export function registerValidityCommand(program: Command): void {
         const last = opts.firstSeed + opts.seeds - 1;
         for (let i = opts.firstSeed; i <= last; i++) {
           for (const scenario of scenarios) {
-            const seedRuns = runValiditySeed(scenario, `validity-${i}`, opts.cohort);
+            const seedRuns = runValiditySeed(
+              scenario,
+              `validity-${i}`,
+              opts.cohort,
+              undefined,
+              undefined,
+              { biasCorrected: opts.biasCorrected },
+            );
             runs.push(...seedRuns);
             process.stderr.write(
               `${JSON.stringify({ progress: `${scenario.name} seed ${i}/${last}`, runs: seedRuns })}\n`,
@@ -76,11 +88,11 @@ export function registerValidityCommand(program: Command): void {
           return;
         }
         const lines = [
-          `validity study: ${opts.seeds} seeds x ${scenarios.length} scenarios (${names.join(', ')}), cohort ${opts.cohort}, dip and drift on`,
-          `  ${'measure'.padEnd(20)} ${'runs'.padStart(5)} ${'rel. bias'.padStart(10)} ${'bias/py'.padStart(9)} ${'coverage'.padStart(9)} ${'false +'.padStart(8)} ${'pre-trend ok'.padStart(13)} ${'SE/spread'.padStart(10)}`,
+          `validity study: ${opts.seeds} seeds x ${scenarios.length} scenarios (${names.join(', ')}), cohort ${opts.cohort}, dip and drift on${opts.biasCorrected ? ', bias-corrected' : ''}`,
+          `  ${'measure'.padEnd(20)} ${'runs'.padStart(5)} ${'rel. bias'.padStart(10)} ${'(SE)'.padStart(7)} ${'bias/py'.padStart(9)} ${'coverage'.padStart(9)} ${'false +'.padStart(8)} ${'pre-trend ok'.padStart(13)} ${'SE/spread'.padStart(10)}`,
           ...summary.map(
             (s) =>
-              `  ${s.measure.padEnd(20)} ${String(s.runs).padStart(5)} ${pct(s.meanRelativeBias).padStart(10)} ${s.meanBias.toFixed(4).padStart(9)} ${pct(s.coverage).padStart(9)} ${pct(s.falsePositiveRate).padStart(8)} ${pct(s.preTrendPassRate).padStart(13)} ${(s.meanSe / s.errorSd).toFixed(2).padStart(10)}`,
+              `  ${s.measure.padEnd(20)} ${String(s.runs).padStart(5)} ${pct(s.meanRelativeBias).padStart(10)} ${pct(s.relativeBiasSe).padStart(7)} ${s.meanBias.toFixed(4).padStart(9)} ${pct(s.coverage).padStart(9)} ${pct(s.falsePositiveRate).padStart(8)} ${pct(s.preTrendPassRate).padStart(13)} ${(s.meanSe / s.errorSd).toFixed(2).padStart(10)}`,
           ),
         ];
         process.stdout.write(lines.join('\n') + '\n');

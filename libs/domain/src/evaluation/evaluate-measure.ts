@@ -5,8 +5,14 @@ import {
   EventStudyPoint,
   matchedDifferenceInDifferences,
   MatchedDid,
+  MatchedDidOptions,
 } from './matched-did';
-import type { BalanceRowV2, TrajectoryMatchedSet } from './match-on-trajectory';
+import {
+  matchingRow,
+  monthStartOf,
+  type BalanceRowV2,
+  type TrajectoryMatchedSet,
+} from './match-on-trajectory';
 
 /** Largest |SMD| after matching that counts as balanced. */
 export const BALANCE_SMD_LIMIT = 0.1;
@@ -26,6 +32,7 @@ export function evaluateMeasure(
   measure: string,
   design: EvaluationDesign,
   span: DataSpan,
+  options: MatchedDidOptions = {},
 ): MeasureEvaluation {
   const estimate = matchedDifferenceInDifferences(
     sets,
@@ -33,9 +40,35 @@ export function evaluateMeasure(
     measure,
     { before: design.baseline, after: design.followUp },
     span,
+    options,
   );
-  const placebo = matchedDifferenceInDifferences(sets, subjects, measure, design.placebo, span);
+  const placebo = matchedDifferenceInDifferences(
+    sets,
+    subjects,
+    measure,
+    design.placebo,
+    span,
+    options,
+  );
   return { measure, estimate, placebo, preTrendPassed: covers(placebo.ci95, 0) };
+}
+
+/**
+ * The Abadie-Imbens bias correction on the covariates the design matched on (the propensity
+ * score's row at the index month), for `matchedDifferenceInDifferences`. Rows are cached per
+ * person and month: a reused control is measured once at each index month it serves.
+ */
+export function biasCorrectionOn(design: EvaluationDesign, span: DataSpan): MatchedDidOptions {
+  const cache = new Map<string, readonly number[]>();
+  return {
+    covariates: (s, indexDay) => {
+      const month = monthStartOf(indexDay);
+      const key = `${s.personId}@${month}`;
+      let row = cache.get(key);
+      if (!row) cache.set(key, (row = matchingRow(s, month, design.matching, span)));
+      return row;
+    },
+  };
 }
 
 /** The event-study series of one measure over the design's months. */

@@ -56,7 +56,7 @@ export function fitLogistic(
 }
 
 /** Solves A x = b (A symmetric positive definite, d x d) by Gaussian elimination. */
-function solve(a: Float64Array, b: Float64Array, d: number): Float64Array {
+export function solve(a: Float64Array, b: Float64Array, d: number): Float64Array {
   const m = Float64Array.from(a);
   const v = Float64Array.from(b);
   for (let c = 0; c < d; c++) {

@@ -124,28 +124,7 @@ export function matchOnTrajectory(
       tieKey: random(),
     }))
     .filter((c) => c.s.deathDay === null || c.s.deathDay > c.pseudoIndexDay);
-  const rowOf = (s: EvaluationSubject, day: number) => {
-    const age = yearOf(day) - s.yearOfBirth!;
-    const imd = imdDecileAt(s, day);
-    const trajectory = vectorAt(s, day, settings, span);
-    // log(1 + rate) per window for the shape, and the rate itself over all windows so the
-    // heavy tail (the users who matter most for totals) balances on the scale SMDs are read on.
-    const families = settings.families.length;
-    const raw = settings.families.map((_, f) => {
-      let sum = 0;
-      for (let w = 0; w < trajectory.length; w += families) sum += Math.expm1(trajectory[w + f]);
-      return sum / (trajectory.length / families);
-    });
-    return [
-      age,
-      age * age,
-      s.sex === 'F' ? 1 : 0,
-      imd ?? 5.5,
-      imd === null ? 1 : 0,
-      ...trajectory,
-      ...raw,
-    ];
-  };
+  const rowOf = (s: EvaluationSubject, day: number) => matchingRow(s, day, settings, span);
   // Trajectories are measured from the first day of the index month: a control scored there
   // has its matching windows end no later than the user's, so nothing of the DiD baseline leaks
   // into who is chosen (scoring controls at another date let the selection reach into the
@@ -245,8 +224,41 @@ export function matchOnTrajectory(
   };
 }
 
+/**
+ * The row the propensity score is fitted on, for a person measured at `day` (the first day of
+ * the index month): age, age^2, female, IMD decile (5.5 and a flag when unknown), the trajectory
+ * (log(1 + rate) per window and family) and each family's mean raw rate over the windows.
+ */
+export function matchingRow(
+  s: EvaluationSubject,
+  day: number,
+  settings: Pick<TrajectoryMatchingSettings, 'families' | 'windows'>,
+  span: DataSpan,
+): number[] {
+  const age = yearOf(day) - s.yearOfBirth!;
+  const imd = imdDecileAt(s, day);
+  const trajectory = vectorAt(s, day, settings, span);
+  // log(1 + rate) per window for the shape, and the rate itself over all windows so the
+  // heavy tail (the users who matter most for totals) balances on the scale SMDs are read on.
+  const families = settings.families.length;
+  const raw = settings.families.map((_, f) => {
+    let sum = 0;
+    for (let w = 0; w < trajectory.length; w += families) sum += Math.expm1(trajectory[w + f]);
+    return sum / (trajectory.length / families);
+  });
+  return [
+    age,
+    age * age,
+    s.sex === 'F' ? 1 : 0,
+    imd ?? 5.5,
+    imd === null ? 1 : 0,
+    ...trajectory,
+    ...raw,
+  ];
+}
+
 /** Day number of the first day of the month that contains `day`. */
-function monthStartOf(day: number): number {
+export function monthStartOf(day: number): number {
   const d = new Date(day * 86_400_000);
   return Math.floor(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 86_400_000);
 }
@@ -262,10 +274,11 @@ function lowerBoundBy(list: ReadonlyArray<{ score: number }>, x: number): number
   return lo;
 }
 
-const boundsCache = new WeakMap<TrajectoryMatchingSettings, Map<number, number[]>>();
+type WindowSettings = Pick<TrajectoryMatchingSettings, 'windows'>;
+const boundsCache = new WeakMap<WindowSettings, Map<number, number[]>>();
 
 /** Day boundaries of the matching windows for an index day (cached: many candidates share it). */
-function windowBounds(indexDay: number, settings: TrajectoryMatchingSettings): number[] {
+function windowBounds(indexDay: number, settings: WindowSettings): number[] {
   let byDay = boundsCache.get(settings);
   if (!byDay) boundsCache.set(settings, (byDay = new Map()));
   let bounds = byDay.get(indexDay);
@@ -282,7 +295,7 @@ function windowBounds(indexDay: number, settings: TrajectoryMatchingSettings): n
 function vectorAt(
   s: EvaluationSubject,
   indexDay: number,
-  settings: TrajectoryMatchingSettings,
+  settings: Pick<TrajectoryMatchingSettings, 'families' | 'windows'>,
   span: DataSpan,
 ): number[] {
   const bounds = windowBounds(indexDay, settings);
