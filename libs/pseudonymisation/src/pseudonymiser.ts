@@ -34,6 +34,13 @@ const PSEUDONYM_HEX_LENGTH = 32;
 const PERSON_PREFIX = 'person:v1:';
 const LINK_PREFIX = 'link:v1:';
 const SEPARATOR = '\u001f';
+/**
+ * Person ids remembered per pseudonymiser: a person's records arrive many times over (dozens of
+ * events each), and one HMAC per record was the edge's largest single cost. Bounded (cleared when
+ * full) so memory stays flat whatever the input's size; it lives in the edge's memory only, beside
+ * the records it reads.
+ */
+const PERSON_ID_MEMO_SIZE = 65_536;
 
 /** Lower case, accents removed, everything but letters stripped (`O'Brien-Smith` -> `obriensmith`). */
 export function normaliseName(name: string): string {
@@ -52,6 +59,7 @@ export class Pseudonymiser {
   readonly keyId: string;
   private readonly key: Buffer;
   private readonly encoder: LinkageEncoder;
+  private readonly personIds = new Map<string, string>();
 
   constructor({ key, keyId, encodingKey }: PseudonymisationKey) {
     if (key.length < 32) throw new RangeError('pseudonymisation key must be at least 32 bytes');
@@ -67,7 +75,13 @@ export class Pseudonymiser {
 
   /** The person pseudonym of an NHS number (spaces and hyphens ignored). */
   personId(nhsNumber: string): string {
-    return this.hmac(PERSON_PREFIX + normaliseNhsNumber(nhsNumber));
+    const normalised = normaliseNhsNumber(nhsNumber);
+    const known = this.personIds.get(normalised);
+    if (known !== undefined) return known;
+    const id = this.hmac(PERSON_PREFIX + normalised);
+    if (this.personIds.size >= PERSON_ID_MEMO_SIZE) this.personIds.clear();
+    this.personIds.set(normalised, id);
+    return id;
   }
 
   /**

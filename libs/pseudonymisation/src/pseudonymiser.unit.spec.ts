@@ -21,6 +21,20 @@ describe('Pseudonymiser', () => {
     expect(p.keyId).toBe('k1');
   });
 
+  it('gives every NHS number its own HMAC when asked again, also past the remembered ones', () => {
+    const fresh = new Pseudonymiser({ key, keyId: 'k1' });
+    const hmacOf = (n: string) =>
+      createHmac('sha256', key).update(`person:v1:${n}`).digest('hex').slice(0, 32);
+    // More numbers than the memo holds (65,536), so it is cleared and refilled on the way.
+    const numbers = Array.from({ length: 70_000 }, (_, i) => String(9_000_000_000 + i * 7));
+    const first = numbers.map((n) => fresh.personId(n));
+    const again = numbers.map((n) => fresh.personId(n));
+    expect(new Set(first).size).toBe(numbers.length);
+    expect(again).toEqual(first);
+    for (const i of [0, 1, 65_535, 65_536, 69_999]) expect(first[i]).toBe(hmacOf(numbers[i]));
+    expect(fresh.personId('900 000 0007')).toBe(hmacOf('9000000007'));
+  });
+
   it('depends on the key', () => {
     const other = new Pseudonymiser({ key: Buffer.alloc(32, 8), keyId: 'k2' });
     expect(other.personId('9994765914')).not.toBe(p.personId('9994765914'));

@@ -8,7 +8,7 @@ import { Pseudonymiser } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { generatePopulation, type Manifest } from '@linkage/synthetic';
 import { createInProcessTransport, createKafkaTransport, type Transport } from '@linkage/transport';
-import { runFileIngest } from '../../../ingest/src';
+import { edgeThreadCount, runFileIngest, startEdgeThreads } from '../../../ingest/src';
 import { catchUp, runMatching } from '../../../projector/src';
 import { CEILING_TABLE_SQL, preparePsqlCopy, runPsql } from './append-ceiling';
 import { loadAnalyticsApi } from './api-load';
@@ -44,8 +44,12 @@ export async function runPipeline(
   transport: PipelineTransport,
 ): Promise<PipelineRun> {
   const logger = createLogger('bench', { level: 'warn' });
-  const pseudonymiser = new Pseudonymiser({ key: randomBytes(32), keyId: 'bench' });
+  const key = { key: randomBytes(32), keyId: 'bench' };
+  const pseudonymiser = new Pseudonymiser(key);
   const postcodes = loadPostcodeLookup();
+  // The edge on worker threads, as `linkage ingest` and the demo run it (LINKAGE_EDGE_THREADS).
+  const threads = edgeThreadCount();
+  const edgeThreads = threads > 0 ? startEdgeThreads(key, threads) : undefined;
   const topicPrefix = `bench-${randomBytes(4).toString('hex')}`;
   const memory = peakRssSampler();
   let records = 0;
@@ -69,6 +73,7 @@ export async function runPipeline(
         logger,
         pseudonymiser,
         postcodes,
+        ...(edgeThreads ? { edgeThreads } : {}),
         store,
         embeddedWriter: true,
         topicPrefix,
@@ -80,6 +85,7 @@ export async function runPipeline(
       await channel.close();
     }
   }
+  await edgeThreads?.close();
   const ingestSeconds = secondsSince(start);
   const projectStart = process.hrtime.bigint();
   await catchUp({ sql: db.sql, store, logger });

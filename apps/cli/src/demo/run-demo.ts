@@ -1,8 +1,7 @@
-import { openIngestRuntime } from '../../../ingest/src';
 import type { DemoOptions, DemoRun } from './demo-run';
 import { prepareDataDir } from './prepare-data-dir';
 import { ensureKeys } from './ensure-keys';
-import { generate } from './generate';
+import { generateWhileOpening } from './generate-while-opening';
 import { openOperator } from './open-operator';
 import { ingestSources } from './ingest-sources';
 import { project } from './project';
@@ -19,8 +18,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const started = Date.now();
   const dir = prepareDataDir();
   const jwtKey = ensureKeys(dir);
-  const manifest = await generate(dir, options);
-  const runtime = await openIngestRuntime('demo');
+  const { manifest, runtime } = await generateWhileOpening(dir, options);
   const apis = new DemoApis();
   try {
     const run: DemoRun = {

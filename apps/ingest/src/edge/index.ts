@@ -1,6 +1,8 @@
 /** The ingest edge: the only place (with libs/pseudonymisation) that holds identifiers. */
 export * from './to-canonical-event';
 export * from './ingest-record';
+export * from './edge-outcome';
+export * from './edge-threads';
 export {
   eventIdFor,
   EVENT_TYPES,

@@ -6,7 +6,13 @@ import { counter } from '@linkage/observability';
 import type { Pseudonymiser } from '@linkage/pseudonymisation';
 import type { PostcodeLookup } from '@linkage/reference';
 import { TOPICS, topicName, type OutgoingMessage, type Transport } from '@linkage/transport';
-import { ingestRecord, type Rejection } from '../edge';
+import {
+  edgeOutcomeOf,
+  ingestRecord,
+  type EdgeOutcome,
+  type EdgeThreads,
+  type Rejection,
+} from '../edge';
 import { ensureIngestSchema } from '../storage/ingest-schema';
 import { IngestRunFailedError, type IngestFailure } from './ingest-run-failed';
 import { maxWriterLagFromEnv, waitForWriterLag } from './writer-backpressure';
@@ -53,6 +59,8 @@ export interface IngestDependencies {
   maxWriterLag?: number;
   /** The event writer's consumer group (default `event-writer`). */
   writerGroupId?: string;
+  /** The edge on worker threads, used for file ingest when given (see `EdgeThreads`). */
+  edgeThreads?: EdgeThreads;
 }
 
 export interface IngestRunOptions {
@@ -66,6 +74,9 @@ export interface IngestRunOptions {
 
 /** Rejections a summary lists one by one. */
 const FIRST_REJECTIONS = 20;
+
+/** Records per message to an edge thread. */
+const EDGE_CHUNK = 500;
 
 /** Records between turns of the event loop (see the read loop). */
 const YIELD_EVERY = 128;
@@ -262,37 +273,75 @@ export async function ingestRecords(
       });
     }
   };
+  const readerRejected = (item: RawRecord) => {
+    const line = item.line !== undefined ? { line: item.line } : {};
+    reject({ source, ...line, field: '', reason: item.rejected!, errors: [] }, item.position);
+  };
+  const full = () => events.length + rejections.length >= batchSize;
+  const flushAndTick = async () => {
+    await flush();
+    const t = now();
+    ctx = { ...ctx, now: t, receivedAt: t };
+  };
+  const take = (item: RawRecord, outcome: EdgeOutcome) => {
+    if (outcome.ok) {
+      for (const w of outcome.warnings ?? []) {
+        const k = `${w.field}:${w.reason}`;
+        warnings[k] = (warnings[k] ?? 0) + 1;
+      }
+      events.push({ key: outcome.key, value: outcome.value });
+    } else {
+      reject(outcome.rejection, item.position);
+    }
+  };
+  // File ingest's edge on worker threads: chunks are handed over ahead (a few per thread) and
+  // taken back in order, so the outcome is the same as the in-thread edge's, record for record.
+  const threads = options.origin === 'file' ? deps.edgeThreads : undefined;
+  const inFlight: { items: RawRecord[]; outcomes: Promise<EdgeOutcome[]> }[] = [];
+  let chunk: RawRecord[] = [];
+  const handOver = () => {
+    const items = chunk;
+    chunk = [];
+    const toEdge = items.filter((i) => !i.rejected).map((i) => ({ input: i.input, line: i.line }));
+    const outcomes = threads!.run(source, toEdge, { ingestRunId, now: now() });
+    // Settled here too, so a chunk that fails while an earlier one is awaited is not unhandled.
+    outcomes.catch(() => undefined);
+    inFlight.push({ items, outcomes });
+  };
+  const takeBack = async () => {
+    const { items, outcomes } = inFlight.shift()!;
+    const results = await outcomes;
+    let next = 0;
+    for (const item of items) {
+      if (options.signal?.aborted) return;
+      read += 1;
+      if (item.rejected) readerRejected(item);
+      else take(item, results[next++]);
+      if (full()) await flushAndTick();
+    }
+  };
   try {
     for await (const item of items) {
       if (options.signal?.aborted) break;
+      if (threads) {
+        chunk.push(item);
+        if (chunk.length >= EDGE_CHUNK) {
+          handOver();
+          if (inFlight.length > threads.threads * 2) await takeBack();
+        }
+        continue;
+      }
       read += 1;
       // Let I/O callbacks run now and then: the loop otherwise only yields to microtasks, and a
       // writer in this process (its database replies) would wait for a whole batch of edge work.
       if (read % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      if (item.rejected) {
-        const line = item.line !== undefined ? { line: item.line } : {};
-        reject({ source, ...line, field: '', reason: item.rejected, errors: [] }, item.position);
-      } else {
-        const result = ingestRecord(source, item.input, { ...ctx, line: item.line });
-        if (result.ok) {
-          const e = result.event;
-          for (const w of e.metadata.warnings ?? []) {
-            const k = `${w.field}:${w.reason}`;
-            warnings[k] = (warnings[k] ?? 0) + 1;
-          }
-          events.push({
-            key: e.data.personId ?? e.data.linkKey ?? e.eventId,
-            value: JSON.stringify(e),
-          });
-        } else {
-          reject(result.rejection, item.position);
-        }
-      }
-      if (events.length + rejections.length >= batchSize) {
-        await flush();
-        const t = now();
-        ctx = { ...ctx, now: t, receivedAt: t };
-      }
+      if (item.rejected) readerRejected(item);
+      else take(item, edgeOutcomeOf(ingestRecord(source, item.input, { ...ctx, line: item.line })));
+      if (full()) await flushAndTick();
+    }
+    if (threads) {
+      if (chunk.length > 0 && !options.signal?.aborted) handOver();
+      while (inFlight.length > 0 && !options.signal?.aborted) await takeBack();
     }
     if (options.signal?.aborted) return await fail('aborted');
     await flush();

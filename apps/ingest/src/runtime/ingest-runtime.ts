@@ -11,6 +11,7 @@ import {
 import { loadPostcodeLookup, type PostcodeLookup } from '@linkage/reference';
 import { createTransport, type Transport } from '@linkage/transport';
 import { checkPseudonymisationKey } from '../keys/key-registry';
+import { edgeThreadCount, startEdgeThreads, type EdgeThreads } from '../edge/edge-threads';
 
 /** Everything a process needs to ingest, opened from the environment (docs/ARCHITECTURE.md). */
 export interface IngestRuntime {
@@ -19,6 +20,8 @@ export interface IngestRuntime {
   transport: Transport;
   pseudonymiser: Pseudonymiser;
   postcodes: PostcodeLookup;
+  /** The edge on worker threads for file ingest (`LINKAGE_EDGE_THREADS`; absent when 0). */
+  edgeThreads?: EdgeThreads;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -48,7 +51,11 @@ export async function openIngestRuntime(
   const encodingKey = process.env.LINKAGE_ENCODING_KEY
     ? parseKeyMaterial(process.env.LINKAGE_ENCODING_KEY)
     : undefined;
-  const pseudonymiser = new Pseudonymiser({ ...key, ...(encodingKey ? { encodingKey } : {}) });
+  const keys = { ...key, ...(encodingKey ? { encodingKey } : {}) };
+  const pseudonymiser = new Pseudonymiser(keys);
+  const threads = edgeThreadCount();
+  // Started on first use, so processes that never ingest a file never start them.
+  const edgeThreads = threads > 0 ? startEdgeThreads(keys, threads) : undefined;
   const postcodes = loadPostcodeLookup();
   const db = await openDatabase();
   try {
@@ -65,8 +72,10 @@ export async function openIngestRuntime(
     transport,
     pseudonymiser,
     postcodes,
+    ...(edgeThreads ? { edgeThreads } : {}),
     logger,
     close: async () => {
+      await edgeThreads?.close();
       await transport.close();
       await store.close();
       await db.close();

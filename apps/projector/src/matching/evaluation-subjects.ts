@@ -32,7 +32,10 @@ export async function loadEvaluationSubjects(
     select p.person_id, p.year_of_birth, p.sex, p.imd_decile, p.death_date::text as death_date,
            c.index_date::text as index_date, p.doc->'registrations' as registrations
     from ${s}.person_profile p left join ${s}.cohort c using (person_id)
-    where not p.opted_out`;
+    where not p.opted_out
+    -- In a fixed order: the seeded matching depends on it, and the table's physical order
+    -- depends on how the event writer happened to batch (the same data could match otherwise).
+    order by p.person_id`;
   const [range] = await sql<{ data_start: string | null; data_end: string | null }[]>`
     select min(occurred_on)::text as data_start, (max(occurred_on) + 1)::text as data_end
     from ${s}.activity`;
