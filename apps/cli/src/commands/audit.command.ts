@@ -2,13 +2,8 @@ import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigurationError } from '@linkage/common';
 import { auditCsv, AuditEntry, parseAuditQuery, RawAuditQuery } from '@linkage/governance';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { TOKEN_OPTION_HELP } from './actor-options';
 
 interface ActingOptions {
   token?: string;

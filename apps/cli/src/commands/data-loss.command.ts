@@ -8,13 +8,8 @@ import {
   type DataLossIncident,
   type DataLossResolution,
 } from '../../../ingest/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  withActorOptions,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { withActorOptions } from './actor-options';
 
 export const DATA_LOSS_LIST_ACTION = 'ingest.data-loss.list';
 export const DATA_LOSS_RESOLVE_ACTION = 'ingest.data-loss.resolve';

@@ -2,14 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { REJECTION_REASONS, SOURCES } from '@linkage/contracts';
 import { openDatabase } from '@linkage/database';
 import { listDeadLetters } from '../../../ingest/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 function positiveInteger(value: string): number {
   const n = Number(value);

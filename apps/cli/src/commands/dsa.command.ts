@@ -1,11 +1,6 @@
 import { Command } from 'commander';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { TOKEN_OPTION_HELP } from './actor-options';
 
 const list = (value: string) =>
   value

@@ -5,14 +5,8 @@ import { openIngestRuntime } from '../../../ingest/src';
 import { runFileIngest } from '../../../ingest/src';
 import type { IngestSummary } from '../../../ingest/src';
 import { IngestRunFailedError } from '../../../ingest/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 /** The audit action of an ingest run: the same as `POST /v1/ingest/{source}`'s. */
 export const INGEST_ACTION = 'ingest.run';

@@ -16,14 +16,8 @@ import {
   rotatePseudonymisationKey,
   type KeyRotationSummary,
 } from '../../../ingest/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 /** Where the demo keeps its retired key after a rotation (never read by the service). */
 export function previousDemoKeyPath(dir: string): string {

@@ -4,14 +4,8 @@ import { dataDir } from '@linkage/common';
 import { openDatabase } from '@linkage/database';
 import { linkageQualityReport, type LinkageQualityReport } from '../../../event-writer/src';
 import { linkageReport } from '../../../ingest/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 /** The audit action of reading the linkage report. */
 export const LINKAGE_REPORT_ACTION = 'read linkage-report';

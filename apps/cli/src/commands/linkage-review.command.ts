@@ -7,13 +7,8 @@ import {
   decideReview,
   listReviewCandidates,
 } from '../../../event-writer/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  withActorOptions,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { withActorOptions } from './actor-options';
 
 export const REVIEW_LIST_ACTION = 'linkage.review.list';
 export const REVIEW_DECIDE_ACTION = 'linkage.review.decide';

@@ -3,14 +3,8 @@ import { openDatabase } from '@linkage/database';
 import { isOutcomeMeasure, OUTCOME_MEASURES } from '@linkage/domain';
 import { ReleasedCellLedger } from '@linkage/governance';
 import { linkageSensitivity } from '../../../analytics-api/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 export const LINKAGE_SENSITIVITY_ACTION = 'read linkage-sensitivity';
 

@@ -7,14 +7,8 @@ import {
   OUTCOME_WINDOW_GRID_MONTHS,
 } from '../../../analytics-api/src';
 import { ReleasedCellLedger } from '@linkage/governance';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 interface OutcomesOptions {
   measure: string;

@@ -12,13 +12,8 @@ import {
   READ_MODEL,
 } from '../../../projector/src';
 import { auditOptOutProcessed } from '@linkage/governance';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { TOKEN_OPTION_HELP } from './actor-options';
 
 interface ProjectOptions {
   rebuild?: boolean;

@@ -16,9 +16,8 @@ import {
   openCliGovernance,
   resolveCliActor,
   type CliGovernance,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
 } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 interface ActorOptions {
   token?: string;

@@ -7,14 +7,8 @@ import { createProgress } from '@linkage/observability';
 import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { runSegmentation, type SegmentationRunSummary } from '../../../projector/src';
 import { AnalyticsQueries, SegmentQueries, SEGMENT_AREA_LEVELS } from '../../../analytics-api/src';
-import {
-  auditCliRead,
-  authorizeCli,
-  openCliGovernance,
-  resolveCliActor,
-  TOKEN_OPTION_HELP,
-  PURPOSE_OPTION_HELP,
-} from './cli-context';
+import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 interface CommonOptions {
   json?: boolean;
