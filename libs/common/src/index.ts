@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './logger';
 export * from './repo-paths';
+export * from './shared-read';

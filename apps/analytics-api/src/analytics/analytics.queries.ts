@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '@linkage/common';
+import { SharedRead, ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
-  applyPublishingGate,
   balancePassed,
   BALANCE_SMD_LIMIT,
   covers,
@@ -47,6 +46,7 @@ import {
 } from './analytics.publications';
 import { eventStudyPublication, type EventStudyData } from './evaluation.publications';
 import { readModelVersion, ReadModelVersionCache } from './read-model-version-cache';
+import { GateMemo, holdsAll } from './gate-memo';
 
 /** Where a published number comes from: same provenance and data, same numbers. */
 export interface Provenance {
@@ -183,6 +183,10 @@ export class AnalyticsQueries {
   private readonly listeners: PublicationListener[] = [];
   /** Computations before the gate, once per read-model version (read-model-version-cache.ts). */
   private readonly computed: ReadModelVersionCache | undefined;
+  /** The gate's decisions per request and ledger state (gate-memo.ts). */
+  private readonly gates: GateMemo;
+  /** Concurrent askers share one version read (never one begun before they asked). */
+  private readonly versions = new SharedRead(() => readModelVersion(this.sql, this.schema));
 
   /**
    * `policy`: the publishing policy (or, for older callers, count rules only); `ledger`: the
@@ -205,6 +209,7 @@ export class AnalyticsQueries {
             countRounding: policy.rounding,
             ...(policy.threshold === 0 ? { minimumGroupSize: 1 } : {}),
           });
+    this.gates = new GateMemo(this.policy);
   }
 
   private get s() {
@@ -262,8 +267,9 @@ export class AnalyticsQueries {
     const ledgerChecked = Boolean(audience && this.ledger);
     const ledgerState =
       audience && this.ledger ? await this.ledger.load(audience.dsa) : EMPTY_RELEASE_LEDGER;
-    const gated = applyPublishingGate(request, this.policy, ledgerState);
-    if (audience && this.ledger && gated.released.length > 0) {
+    const gated = this.gates.apply(request, ledgerState);
+    // Nothing new for this DSA (the usual repeat): `record` would append nothing either.
+    if (audience && this.ledger && !holdsAll(ledgerState, gated.released)) {
       await this.ledger.record(audience.dsa, {
         output: audience.output,
         via: 'query',
@@ -299,7 +305,7 @@ export class AnalyticsQueries {
 
   /** The read models' version when computations are cached; undefined when they are not. */
   private async version(): Promise<string | undefined> {
-    return this.computed ? readModelVersion(this.sql, this.schema) : undefined;
+    return this.computed ? this.versions.get() : undefined;
   }
 
   /** `compute()`, or its result from earlier at the same read-model version. */

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, Optional, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiTags } from '@nestjs/swagger';
+import { SharedRead } from '@linkage/common';
 import type { Database } from '@linkage/database';
 import type { EventStore } from '@linkage/event-store';
 import { Public, PublicRouteDocs } from '@linkage/governance';
@@ -38,6 +39,18 @@ export class HealthController {
     'health',
   )
   async health(@Res({ passthrough: true }) res: Response) {
+    const { unhealthy, body } = await this.readings.get();
+    if (unhealthy) res.status(503);
+    return body;
+  }
+
+  /**
+   * Concurrent probes share one reading (five queries), never one begun before they asked: 50
+   * probes at once cost two readings, not 50.
+   */
+  private readonly readings = new SharedRead(() => this.read());
+
+  private async read(): Promise<{ unhealthy: boolean; body: Record<string, unknown> }> {
     const [row] = await this.db.sql<{ position: string; updated_at: Date }[]>`
       select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(
       () => [],
@@ -56,16 +69,18 @@ export class HealthController {
           stallThresholdSeconds: this.stallThresholdSeconds,
         };
         if (stalled) {
-          res.status(503);
           return {
-            status: 'unhealthy',
-            reason: 'subscribers_held_back_by_open_transaction',
-            projection,
+            unhealthy: true,
+            body: {
+              status: 'unhealthy',
+              reason: 'subscribers_held_back_by_open_transaction',
+              projection,
+            },
           };
         }
       }
     }
-    return { status: 'ok', projection };
+    return { unhealthy: false, body: { status: 'ok', projection } };
   }
 
   @Get('metrics')

@@ -40,6 +40,7 @@
 import {
   EMPTY_RELEASE_LEDGER,
   findDifferencing,
+  sortedMembers,
   type ReleasedPopulation,
   type ReleaseLedgerState,
 } from './released-cell-ledger';
@@ -602,10 +603,16 @@ function withheld(kind: StatisticKind, rule: SuppressionRule): GatedCell {
 function repeatedPopulations(request: GateRequest): string[][] {
   const populations = request.populations ?? {};
   const byPeople = new Map<string, { names: Set<string>; cells: string[] }>();
+  // One key per population, not per cell: a site's people and visits share theirs.
+  const keys = new Map<string, string>();
   for (const [name, stat] of Object.entries(request.cells)) {
     if (stat.kind !== 'count' || stat.population === undefined) continue;
-    const p = populations[stat.population];
-    const key = `${p.family}\u0000${[...p.members].sort().join(',')}`;
+    let key = keys.get(stat.population);
+    if (key === undefined) {
+      const p = populations[stat.population];
+      key = `${p.family}\u0000${sortedMembers(p.members).join(',')}`;
+      keys.set(stat.population, key);
+    }
     const entry = byPeople.get(key) ?? { names: new Set<string>(), cells: [] };
     entry.names.add(stat.population);
     entry.cells.push(name);

@@ -102,11 +102,12 @@ export function newPopulations(
   state: ReleaseLedgerState,
   populations: readonly ReleasedPopulation[],
 ): ReleasedPopulation[] {
-  const seen = new Set(state.known);
+  // Not a copy of `known`: a DSA's ledger holds thousands of keys, and this runs per answer.
+  const seen = new Set<string>();
   const out: ReleasedPopulation[] = [];
   for (const p of populations) {
     const key = populationKey(p);
-    if (seen.has(key)) continue;
+    if (state.known.has(key) || seen.has(key)) continue;
     seen.add(key);
     out.push({ family: p.family, members: [...p.members].sort() });
   }
@@ -136,7 +137,7 @@ export function findDifferencing(
   );
   const conflicts: DifferencingConflict[] = [];
   for (const [name, population] of Object.entries(candidates)) {
-    const members = [...population.members].sort();
+    const members = sortedMembers(population.members);
     let conflict: DifferencingConflict | undefined;
     for (const other of released) {
       // |A delta B| >= ||A| - |B||: most pairs are ruled out by size alone.
@@ -189,8 +190,28 @@ function overlaps(a: readonly string[], b: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * Keys of populations already seen. A population is immutable and the same object is checked
+ * on every answer it is part of (answers are computed once per read-model version), so its key
+ * (a sort and a hash of all its members) is made once: same input, same key.
+ */
+const populationKeys = new WeakMap<ReleasedPopulation, string>();
+
 function populationKey(p: ReleasedPopulation): string {
-  return `${p.family}|${digest([...p.members].sort())}`;
+  let key = populationKeys.get(p);
+  if (key === undefined) {
+    key = `${p.family}|${digest(sortedMembers(p.members))}`;
+    populationKeys.set(p, key);
+  }
+  return key;
+}
+
+/** The members sorted: as given when they already are (they should be), else a sorted copy. */
+export function sortedMembers(members: readonly string[]): readonly string[] {
+  for (let i = 1; i < members.length; i++) {
+    if (members[i - 1] > members[i]) return [...members].sort();
+  }
+  return members;
 }
 
 /** A small non-cryptographic digest (FNV-1a, 2 x 32 bits) of the member list, for dedup only. */

@@ -4,6 +4,7 @@ import {
   evolveReleaseLedger,
   findDifferencing,
   newPopulations,
+  sortedMembers,
   symmetricDifferenceSize,
   type ReleasedPopulation,
   type ReleaseLedgerState,
@@ -73,6 +74,24 @@ describe('released-cell ledger', () => {
       expect(findDifferencing({ run2: { family: 'matched-users', members } }, ledger, 7)).toEqual(
         [],
       );
+    });
+
+    it('finds differencing the same for members given out of order (they are sorted first)', () => {
+      const shuffled = [...people(0, 103)].reverse();
+      expect(
+        findDifferencing({ run2: { family: 'matched-users', members: shuffled } }, ledger, 7),
+      ).toEqual([{ population: 'run2', against: 'matched-users', difference: 3 }]);
+    });
+
+    it('names as new only what the ledger does not hold, each once, whatever was asked before', () => {
+      const same = { family: 'matched-users', members: people(0, 100) };
+      const other = { family: 'site:A', members: people(0, 100) };
+      const grown = { family: 'matched-users', members: people(0, 101) };
+      // The same population object asked twice gives the same answer (its key is remembered).
+      expect(newPopulations(ledger, [same, other, grown, other])).toEqual([other, grown]);
+      expect(newPopulations(ledger, [same, other, grown, other])).toEqual([other, grown]);
+      expect(newPopulations(released(same, other, grown), [same, other, grown])).toEqual([]);
+      expect(ledger.known.size).toBe(1);
     });
 
     it('keeps one copy of a population released twice', () => {
@@ -206,5 +225,16 @@ describe('released-cell ledger', () => {
     [['a'], [], 1],
   ])('symmetricDifferenceSize(%p, %p) = %p', (a, b, n) => {
     expect(symmetricDifferenceSize(a, b)).toBe(n);
+  });
+});
+
+describe('sortedMembers', () => {
+  it('gives sorted members back as they are, and sorts a copy of unsorted ones', () => {
+    const sorted = ['a', 'b', 'b', 'c'];
+    expect(sortedMembers(sorted)).toBe(sorted);
+    const unsorted = ['c', 'a', 'b'];
+    expect(sortedMembers(unsorted)).toEqual(['a', 'b', 'c']);
+    expect(unsorted).toEqual(['c', 'a', 'b']);
+    expect(sortedMembers([])).toEqual([]);
   });
 });

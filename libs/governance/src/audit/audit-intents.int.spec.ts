@@ -60,4 +60,45 @@ describe('AuditTrail intents (real PostgreSQL)', () => {
     await AuditTrail.open(db.sql, { clock: () => new Date(t0.getTime() + 60_000) });
     expect((await trail.search({})).total).toBe(0);
   });
+
+  it('writes 50 concurrent intents, each once, and settles each with its own entry', async () => {
+    const trail = await AuditTrail.open(db.sql);
+    const ids = Array.from({ length: 50 }, (_, i) => `intent-${i}`);
+    await Promise.all(ids.map((id, i) => trail.recordIntent(id, { ...call, requestId: `r-${i}` })));
+    const stored = await db.sql<{ id: string; request_id: string; parameters: unknown }[]>`
+      select id, request_id, parameters from governance.audit_intents order by id`;
+    expect(stored.map((r) => r.id)).toEqual([...ids].sort());
+    expect(stored.find((r) => r.id === 'intent-7')).toEqual({
+      id: 'intent-7',
+      request_id: 'r-7',
+      parameters: { source: 'cipha' },
+    });
+    // Half the calls finish: their entries are written and their intents gone, the rest stay.
+    const entries = await Promise.all(
+      ids
+        .filter((_, i) => i % 2 === 0)
+        .map((id, i) =>
+          trail.record({ ...call, outcome: 'ok', requestId: `done-${i}` }, { settlesIntent: id }),
+        ),
+    );
+    expect(new Set(entries.map((e) => e.sequence)).size).toBe(25);
+    const left = await db.sql<
+      { id: string }[]
+    >`select id from governance.audit_intents order by id`;
+    expect(left.map((r) => r.id)).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
+    expect((await trail.search({})).total).toBe(25);
+    expect((await trail.verify()).intact).toBe(true);
+  });
+
+  it('keeps the intent when its entry cannot be written (the call fails, the trace stays)', async () => {
+    const trail = await AuditTrail.open(db.sql);
+    await trail.recordIntent('kept', call);
+    await expect(
+      trail.record({ ...call, parameters: { nhsNumber: '9434765919' } } as never, {
+        settlesIntent: 'kept',
+      }),
+    ).rejects.toBeInstanceOf(Error);
+    const left = await db.sql<{ id: string }[]>`select id from governance.audit_intents`;
+    expect(left.map((r) => r.id)).toEqual(['kept']);
+  });
 });

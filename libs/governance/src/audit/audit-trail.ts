@@ -20,6 +20,7 @@ import {
   SignedHead,
   writeHeadFile,
 } from './audit-head';
+import { GroupCommit } from './group-commit';
 
 export interface AuditTrailOptions {
   /** Where the signed chain head is kept, outside the database (default `defaultHeadFile()`). */
@@ -113,6 +114,7 @@ export class AuditTrail {
   private headWrites: Promise<unknown> = Promise.resolve();
   private readonly queued: Array<{
     input: AuditEntryInput;
+    settlesIntent: string | undefined;
     resolve: (entry: AuditEntry) => void;
     reject: (error: unknown) => void;
   }> = [];
@@ -143,13 +145,34 @@ export class AuditTrail {
    */
   async recordIntent(id: string, input: AuditEntryInput): Promise<void> {
     validateAuditInput(input);
+    await this.intents.submit({ id, at: this.clock(), input });
+  }
+
+  /** Intents asked for while a write is under way, inserted together (one statement). */
+  private readonly intents = new GroupCommit<
+    { id: string; at: Date; input: AuditEntryInput },
+    void
+  >(async (intents) => {
+    const rows = intents.map(({ id, at, input }) => ({
+      id,
+      at: at.toISOString(),
+      actor: input.actor,
+      role: input.role ?? null,
+      purpose: input.purpose ?? null,
+      dsa: input.dsa ?? null,
+      action: input.action,
+      parameters: input.parameters ?? {},
+      request_id: input.requestId ?? null,
+    }));
     await this.sql`
       insert into governance.audit_intents
         (id, at, actor, role, purpose, dsa, action, parameters, request_id)
-      values (${id}, ${this.clock()}, ${input.actor}, ${input.role ?? null},
-        ${input.purpose ?? null}, ${input.dsa ?? null}, ${input.action},
-        ${this.sql.json((input.parameters ?? {}) as never)}, ${input.requestId ?? null})`;
-  }
+      select id, at, actor, role, purpose, dsa, action, parameters, request_id
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(id text,
+        at timestamptz, actor text, role text, purpose text, dsa text, action text,
+        parameters jsonb, request_id text)`;
+    return intents.map(() => undefined);
+  });
 
   async settleIntent(id: string): Promise<void> {
     await this.sql`delete from governance.audit_intents where id = ${id}`;
@@ -173,18 +196,20 @@ export class AuditTrail {
       }[]
     >`select * from governance.audit_intents where at < ${before} order by at`;
     for (const r of rows) {
-      await this.record({
-        actor: r.actor,
-        role: r.role,
-        purpose: r.purpose,
-        dsa: r.dsa,
-        action: r.action,
-        parameters: r.parameters,
-        outcome: 'error',
-        reason: 'interrupted',
-        requestId: r.request_id,
-      });
-      await this.settleIntent(r.id);
+      await this.record(
+        {
+          actor: r.actor,
+          role: r.role,
+          purpose: r.purpose,
+          dsa: r.dsa,
+          action: r.action,
+          parameters: r.parameters,
+          outcome: 'error',
+          reason: 'interrupted',
+          requestId: r.request_id,
+        },
+        { settlesIntent: r.id },
+      );
     }
     return rows.length;
   }
@@ -193,10 +218,14 @@ export class AuditTrail {
    * Appends one entry and returns it with its sequence and hash. Refuses (ValidationError)
    * parameters that hold or name an identifier. When it fails the caller must fail too.
    */
-  async record(input: AuditEntryInput): Promise<AuditEntry> {
+  async record(
+    input: AuditEntryInput,
+    /** `settlesIntent`: the call's intent, removed in the transaction that writes its entry. */
+    options: { settlesIntent?: string } = {},
+  ): Promise<AuditEntry> {
     validateAuditInput(input);
     const entry = await new Promise<AuditEntry>((resolve, reject) => {
-      this.queued.push({ input, resolve, reject });
+      this.queued.push({ input, settlesIntent: options.settlesIntent, resolve, reject });
       this.flushing ??= this.flushQueued();
     });
     recorded.inc({ outcome: entry.outcome });
@@ -215,7 +244,10 @@ export class AuditTrail {
       while (this.queued.length > 0) {
         const group = this.queued.splice(0, MAX_GROUP_COMMIT);
         try {
-          const entries = await this.appendGroup(group.map((q) => q.input));
+          const entries = await this.appendGroup(
+            group.map((q) => q.input),
+            group.flatMap((q) => (q.settlesIntent === undefined ? [] : [q.settlesIntent])),
+          );
           group.forEach((q, i) => q.resolve(entries[i]));
         } catch (error) {
           for (const q of group) q.reject(error);
@@ -226,7 +258,10 @@ export class AuditTrail {
     }
   }
 
-  private async appendGroup(inputs: AuditEntryInput[]): Promise<AuditEntry[]> {
+  private async appendGroup(
+    inputs: AuditEntryInput[],
+    settledIntents: string[],
+  ): Promise<AuditEntry[]> {
     return this.sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY})`;
       const [last] = await tx<{ sequence: bigint; hash: string }[]>`
@@ -266,6 +301,8 @@ export class AuditTrail {
           parameters jsonb, result_size integer, cells_suppressed integer, outcome text,
           http_status integer, reason text, request_id text, prev_hash text, hash text)
         order by sequence`;
+      if (settledIntents.length > 0)
+        await tx`delete from governance.audit_intents where id = any(${settledIntents}::text[])`;
       return entries;
     });
   }

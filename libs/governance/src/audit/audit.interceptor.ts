@@ -53,23 +53,26 @@ export class AuditInterceptor implements NestInterceptor {
       body?: unknown,
     ) => {
       const actor = gov.actor;
-      await this.audit.record({
-        actor: actor?.user ?? 'anonymous',
-        role: actor?.role ?? null,
-        purpose: actor?.purpose ?? null,
-        dsa: actor?.dsa ?? null,
-        action: gov.action,
-        parameters,
-        resultSize:
-          gov.resultSize ?? (outcome === 'ok' && Array.isArray(body) ? body.length : null),
-        cellsSuppressed: gov.cellsSuppressed ?? null,
-        outcome,
-        httpStatus: status,
-        reason,
-        requestId: gov.requestId,
-      });
+      await this.audit.record(
+        {
+          actor: actor?.user ?? 'anonymous',
+          role: actor?.role ?? null,
+          purpose: actor?.purpose ?? null,
+          dsa: actor?.dsa ?? null,
+          action: gov.action,
+          parameters,
+          resultSize:
+            gov.resultSize ?? (outcome === 'ok' && Array.isArray(body) ? body.length : null),
+          cellsSuppressed: gov.cellsSuppressed ?? null,
+          outcome,
+          httpStatus: status,
+          reason,
+          requestId: gov.requestId,
+        },
+        // Settled in the entry's own transaction: no separate delete per call.
+        { settlesIntent: intentId },
+      );
       gov.audited = true;
-      await this.audit.settleIntent(intentId);
     };
 
     // The intent first: a call cut short by a crash still leaves a trace.

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '@linkage/common';
+import { NotFoundError, SharedReads, ValidationError } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import { isRole, Role } from '../access/roles';
 
@@ -97,7 +97,17 @@ export class DsaRegistry {
     return toDsa(rows[0]);
   }
 
-  async get(ref: string): Promise<Dsa | undefined> {
+  /**
+   * The DSA, read afresh for every caller (a revocation takes effect at once); concurrent callers
+   * share a read begun after they asked.
+   */
+  get(ref: string): Promise<Dsa | undefined> {
+    return this.reads.get(ref);
+  }
+
+  private readonly reads = new SharedReads((ref) => this.read(ref));
+
+  private async read(ref: string): Promise<Dsa | undefined> {
     const rows = await this.sql<DsaRow[]>`
       select ref, purposes, roles, valid_until::text as valid_until, created_at, updated_at,
              revoked_at

@@ -1,3 +1,4 @@
+import { SharedReads } from '@linkage/common';
 import type { Sql } from '@linkage/database';
 import {
   EMPTY_RELEASE_LEDGER,
@@ -32,8 +33,17 @@ export class ReleasedCellLedger {
     return this.ready;
   }
 
-  /** What the DSA has been given so far. */
-  async load(dsa: string): Promise<ReleaseLedgerState> {
+  /**
+   * What the DSA has been given so far. Concurrent loads of one DSA share a read (never one begun
+   * before they asked, so a load sees every release committed before it was called).
+   */
+  load(dsa: string): Promise<ReleaseLedgerState> {
+    return this.loads.get(dsa);
+  }
+
+  private readonly loads = new SharedReads((dsa) => this.loadNow(dsa));
+
+  private async loadNow(dsa: string): Promise<ReleaseLedgerState> {
     await this.ensureSchema();
     const cached = this.cache.get(dsa) ?? { version: 0, state: EMPTY_RELEASE_LEDGER };
     const rows = await this.sql<{ version: number; event: ReleaseLedgerEvent }[]>`
