@@ -28,6 +28,7 @@ class BackendReport {
     } else {
       process.stdout.write('\nFLAKY: none (no test needed its retry)\n');
     }
+    this.reportOpenHandles();
     const logs = path.join(require('node:os').tmpdir(), 'linkage-test-logs');
     if (fs.existsSync(logs)) process.stdout.write(`\nLogs of services run inside jest: ${logs}\n`);
     const dir = process.env.LINKAGE_BACKEND_REPORT_DIR;
@@ -45,4 +46,26 @@ class BackendReport {
     process.stdout.write(lines.join('\n') + '\n');
   }
 }
+/**
+ * What still holds this process open once every suite has finished (run in band, as on a 2-core
+ * machine, the suites' own sockets, servers and child processes show here): jest's timers and
+ * this process's own stdio aside, each is something a suite did not close, and would keep jest
+ * from exiting without forceExit.
+ */
+BackendReport.prototype.reportOpenHandles = function reportOpenHandles() {
+  const stdio = new Set([process.stdin, process.stdout, process.stderr]);
+  const counts = {};
+  for (const handle of process._getActiveHandles()) {
+    if (stdio.has(handle) || handle?.constructor?.name === 'Timeout') continue;
+    const type = handle?.constructor?.name ?? 'unknown';
+    counts[type] = (counts[type] ?? 0) + 1;
+  }
+  const open = Object.entries(counts).map(([type, n]) => `${type} x${n}`);
+  process.stdout.write(
+    open.length === 0
+      ? '\nOPEN HANDLES: none left by the suites (timers aside)\n'
+      : `\nOPEN HANDLES left by the suites: ${open.join(', ')} (find them with --detectOpenHandles)\n`,
+  );
+};
+
 module.exports = BackendReport;

@@ -20,15 +20,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { parse } from 'csv-parse/sync';
 import { openDatabase, type Database } from '@linkage/database';
 import { OUTCOME_MEASURES, type GateResult } from '@linkage/domain';
-import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
+import { PostgresqlEventStore } from '@linkage/event-store';
 import { DsaRegistry, mintToken, type Role } from '@linkage/governance';
 import { loadRuleset } from '@linkage/segmentation';
-import { createFreshDatabase } from '@linkage/testing';
+import {
+  canonicalEvent,
+  createFreshDatabase,
+  lifeRoomsUserStream,
+  LIVERPOOL_L9,
+  residentStream,
+  type TestPlace,
+} from '@linkage/testing';
 import { catchUp, runMatching, runSegmentation } from '../../apps/projector/src';
 import {
   ANALYTICS_QUERIES,
@@ -44,20 +51,9 @@ import { WebModule } from '../../apps/web/src';
 
 const PURPOSE = 'evaluation';
 const AS_OF = '2023-12-31';
-const person = (n: number) => n.toString(16).padStart(32, '0');
 
-interface Place {
-  localAuthority: string;
-  lsoa: string;
-  sector: string;
-  district: string;
-}
-const LIVERPOOL: Place = {
-  localAuthority: 'Liverpool',
-  lsoa: 'E01006512',
-  sector: 'L9 2',
-  district: 'L9',
-};
+type Place = TestPlace;
+const LIVERPOOL = LIVERPOOL_L9;
 const SEFTON: Place = {
   localAuthority: 'Sefton',
   lsoa: 'E01007001',
@@ -77,69 +73,20 @@ const KNOWSLEY: Place = {
   district: 'L36',
 };
 
-function ev(type: string, at: string, data: Record<string, unknown>): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    data: { occurredAt: at, source: 'cipha', ...data },
-    metadata: { receivedAt: at },
-  };
-}
-
-const registered = (p: string, place: Place) =>
-  ev('PersonRegistered', '2019-01-01T00:00:00Z', {
-    personId: p,
-    yearOfBirth: 1980,
-    sex: 'F',
-    postcodeSector: place.sector,
-    postcodeDistrict: place.district,
-    lsoa: place.lsoa,
-    imdDecile: 2,
-    localAuthority: place.localAuthority,
-  });
-
 /** A Life Rooms user in Liverpool; users 1-3 have diabetes (so not "generally well"). */
-function user(n: number): { streamId: string; events: EventToAppend[] } {
-  const p = person(n);
-  const lr = (type: string, at: string, data: Record<string, unknown>) =>
-    ev(type, at, { source: 'liferooms', personId: p, linkKey: null, ...data });
-  return {
-    streamId: `person-${p}`,
-    events: [
-      registered(p, LIVERPOOL),
-      lr('VisitRecorded', '2021-03-01T10:00:00Z', {
-        site: n % 2 ? 'walton' : 'bootle',
-        purpose: 'social',
-      }),
-      lr('WellbeingMeasured', '2021-03-01T11:00:00Z', {
-        timing: 'baseline',
-        swemwbsRaw: 20,
-        swemwbsMetric: 18 + (n % 5),
-      }),
-      lr('WellbeingMeasured', '2021-09-01T11:00:00Z', {
-        timing: 'follow_up',
-        swemwbsRaw: 24,
-        swemwbsMetric: 20 + (n % 7),
-      }),
-      ...(n % 3 === 0 ? [ev('AeAttended', '2021-06-01T10:00:00Z', { personId: p })] : []),
-      ...(n <= 3
-        ? [ev('ConditionRecorded', '2020-05-01T00:00:00Z', { personId: p, cluster: 'diabetes' })]
-        : []),
-    ],
-  };
-}
+const user = (n: number) =>
+  lifeRoomsUserStream(n, (p) =>
+    n <= 3
+      ? [
+          canonicalEvent('ConditionRecorded', '2020-05-01T00:00:00Z', {
+            personId: p,
+            cluster: 'diabetes',
+          }),
+        ]
+      : [],
+  );
 
-function resident(n: number, place: Place): { streamId: string; events: EventToAppend[] } {
-  const p = person(n);
-  return {
-    streamId: `person-${p}`,
-    events: [
-      registered(p, place),
-      ...(n % 4 === 0 ? [ev('AeAttended', '2020-01-15T10:00:00Z', { personId: p })] : []),
-    ],
-  };
-}
+const resident = residentStream;
 
 /** One gated publication seen during a request. */
 interface Seen {

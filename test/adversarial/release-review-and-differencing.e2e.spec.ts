@@ -7,88 +7,27 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { openDatabase, type Database } from '@linkage/database';
-import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
+import { PostgresqlEventStore } from '@linkage/event-store';
 import { DsaRegistry, mintToken, type Role } from '@linkage/governance';
-import { createFreshDatabase } from '@linkage/testing';
+import {
+  createFreshDatabase,
+  lifeRoomsUserStream,
+  residentStream,
+  runLinkage,
+  type CliResult,
+} from '@linkage/testing';
 import { catchUp, runMatching } from '../../apps/projector/src';
 import { createAnalyticsApp, type AnalyticsApp } from '../../apps/analytics-api/src';
 import { createGovernanceApp } from '../../apps/governance-api/src';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const DSA = 'DSA-RELEASE-TEST';
 const PURPOSE = 'evaluation';
-const person = (n: number) => n.toString(16).padStart(32, '0');
 
-function ev(type: string, at: string, data: Record<string, unknown>): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    data: { occurredAt: at, source: 'cipha', ...data },
-    metadata: { receivedAt: at },
-  };
-}
-
-const registered = (p: string) =>
-  ev('PersonRegistered', '2019-01-01T00:00:00Z', {
-    personId: p,
-    yearOfBirth: 1980,
-    sex: 'F',
-    postcodeSector: 'L9 2',
-    postcodeDistrict: 'L9',
-    lsoa: 'E01006512',
-    imdDecile: 2,
-    localAuthority: 'Liverpool',
-  });
-
-/** A Life Rooms user: registered, a visit (index date), wellbeing before and after, A&E use. */
-function user(n: number): { streamId: string; events: EventToAppend[] } {
-  const p = person(n);
-  const lr = (type: string, at: string, data: Record<string, unknown>) =>
-    ev(type, at, { source: 'liferooms', personId: p, linkKey: null, ...data });
-  return {
-    streamId: `person-${p}`,
-    events: [
-      registered(p),
-      lr('VisitRecorded', '2021-03-01T10:00:00Z', {
-        site: n % 2 ? 'walton' : 'bootle',
-        purpose: 'social',
-      }),
-      lr('WellbeingMeasured', '2021-03-01T11:00:00Z', {
-        timing: 'baseline',
-        swemwbsRaw: 20,
-        swemwbsMetric: 18 + (n % 5),
-      }),
-      lr('WellbeingMeasured', '2021-09-01T11:00:00Z', {
-        timing: 'follow_up',
-        swemwbsRaw: 24,
-        swemwbsMetric: 20 + (n % 7),
-      }),
-      ...(n % 3 === 0 ? [ev('AeAttended', '2021-06-01T10:00:00Z', { personId: p })] : []),
-    ],
-  };
-}
-
-function nonUser(n: number): { streamId: string; events: EventToAppend[] } {
-  const p = person(n);
-  return {
-    streamId: `person-${p}`,
-    events: [
-      registered(p),
-      ...(n % 4 === 0 ? [ev('AeAttended', '2020-01-15T10:00:00Z', { personId: p })] : []),
-    ],
-  };
-}
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const user = (n: number) => lifeRoomsUserStream(n);
+const nonUser = (n: number) => residentStream(n);
 
 describe('release review and differencing (end to end)', () => {
   const secretText = randomBytes(32).toString('hex');
@@ -180,19 +119,7 @@ describe('release review and differencing (end to end)', () => {
       LINKAGE_DATA_DIR: path.join(dir, 'data'),
       LOG_LEVEL: 'warn',
     });
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'linkage.js'), ...args], {
-        cwd: dir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runLinkage(args, { cwd: dir, env });
   }
 
   async function auditRows() {

@@ -1,13 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { projectRoot } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
 import { openEventStore, type EventStore, type StoredEvent } from '@linkage/event-store';
 import { loadPostcodeLookup } from '@linkage/reference';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import {
+  createFreshDatabase,
+  eventually,
+  exited,
+  linkageProcesses,
+  requireKafkaBrokers,
+} from '@linkage/testing';
 import { createKafkaTransport, type Transport } from '@linkage/transport';
 import { runFileIngest } from '../../ingest/src';
 import {
@@ -18,8 +23,7 @@ import {
   testPseudonymiser,
 } from '../../ingest/src/testing/ingest-fixtures';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 describe('event writer killed mid-stream', () => {
   const prefix = `t${randomBytes(4).toString('hex')}.`;
@@ -27,37 +31,22 @@ describe('event writer killed mid-stream', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-crash-'));
   const file = path.join(dir, 'cipha.ndjson');
   fs.writeFileSync(file, extract.lines.join('\n') + '\n');
-  const stderr: string[] = [];
-  const children: ChildProcess[] = [];
+  const processes = linkageProcesses();
+  const stderr = processes.stderr;
   let fresh: { url: string; drop(): Promise<void> };
   let db: Database;
   let store: EventStore;
   let transport: Transport;
 
-  const startWriter = (): ChildProcess => {
-    const child = spawn(
-      process.execPath,
-      [path.join(projectRoot(), 'bin', 'linkage.js'), 'serve', '--services', 'event-writer'],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: fresh.url,
-          KAFKA_BROKERS: brokers,
-          LINKAGE_TOPIC_PREFIX: prefix,
-          PSEUDONYMISATION_KEY: randomBytes(32).toString('hex'),
-          LOG_LEVEL: 'debug',
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-    children.push(child);
-    return child;
-  };
-  const exited = (child: ChildProcess) =>
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((r) => child.once('exit', () => r()));
+  const startWriter = (): ChildProcess =>
+    processes.start(['serve', '--services', 'event-writer'], {
+      ...process.env,
+      DATABASE_URL: fresh.url,
+      KAFKA_BROKERS: brokers,
+      LINKAGE_TOPIC_PREFIX: prefix,
+      PSEUDONYMISATION_KEY: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'debug',
+    });
 
   beforeAll(async () => {
     fresh = await createFreshDatabase();
@@ -66,8 +55,7 @@ describe('event writer killed mid-stream', () => {
     transport = createKafkaTransport({ brokers: brokers.split(',') });
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map(exited));
+    await processes.stopAll();
     await transport?.close();
     await store?.close();
     await db?.close();

@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '@linkage/testing';
-import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
-import { openIngestHarness, type IngestHarness } from '../../../test/fixtures/ingest-harness';
+import { openKafkaWriterRig, type KafkaWriterRig } from '../../../test/fixtures/kafka-writer-rig';
 import { openDataLoss, resolveDataLoss } from '@linkage/ingest-store';
 import { IngestHealthCheck, ingestRecords, IngestRunFailedError } from '../../ingest/src';
-import { capturedLogger, mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
+import { mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
-
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
 
 /**
  * Canonical events the event writer can no longer read (its group's offset is out of range on
@@ -18,33 +12,20 @@ if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (in
  * and `/health` turns unhealthy.
  */
 describe('event writer: offset out of range is data loss (Kafka mock broker)', () => {
-  const prefix = `t${randomBytes(4).toString('hex')}.`;
-  const group = `event-writer-${randomBytes(4).toString('hex')}`;
-  const topic = topicName(TOPICS.canonicalEvents, prefix);
-  const { logger, lines: logLines } = capturedLogger();
-  const kafka = () => createKafkaTransport({ brokers: brokers.split(','), logger });
-  const client = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  let harness: IngestHarness;
-  let ingestTransport: Transport;
-  let writerTransport: Transport;
+  let rig: KafkaWriterRig;
   let writer: EventWriter | undefined;
 
   beforeAll(async () => {
-    ingestTransport = kafka();
-    writerTransport = kafka();
-    harness = await openIngestHarness({ transport: ingestTransport, topicPrefix: prefix, logger });
-    await admin.connect();
+    rig = await openKafkaWriterRig();
   });
 
   afterAll(async () => {
     await writer?.stop();
-    await harness?.close();
-    await admin.disconnect();
-    for (const t of [writerTransport, ingestTransport]) await t?.close();
+    await rig?.close();
   });
 
   it('fails the run loudly, reports only what was stored, and turns /health unhealthy', async () => {
+    const { harness, group, topic, admin, logLines, writerTransport } = rig;
     const extract = mixedExtract(10, { seed: 8, bad: false });
     const health = new IngestHealthCheck({ ...harness.deps, writerGroupId: group }, 60_000);
     expect((await health.check()).status).toBe('ok');
@@ -73,7 +54,7 @@ describe('event writer: offset out of range is data loss (Kafka mock broker)', (
     // The group's committed offsets now point past the end of every partition (committed by
     // a member of the group: the mock broker does not take the admin API's offset commit).
     const ends = await admin.fetchTopicOffsets(topic);
-    const member = client.consumer({
+    const member = rig.consumer({
       groupId: group,
       sessionTimeout: 6000,
       rebalanceTimeout: 6000,

@@ -1,19 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import {
   consumerPositionStore,
   listDataLoss,
   resolveDataLossIncident,
 } from '@linkage/ingest-store';
 import { eventually } from '@linkage/testing';
-import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
-import { openIngestHarness, type IngestHarness } from '../../../test/fixtures/ingest-harness';
+import { openKafkaWriterRig, type KafkaWriterRig } from '../../../test/fixtures/kafka-writer-rig';
 import { IngestHealthCheck, ingestRecords, IngestRunFailedError } from '../../ingest/src';
-import { capturedLogger, mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
+import { mixedExtract } from '../../ingest/src/testing/ingest-fixtures';
 import { startEventWriter, type EventWriter } from './event-writer';
-
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
 
 /**
  * A gap that is not an out-of-range offset: the group's offset on one partition is moved one
@@ -24,16 +18,7 @@ if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (in
  * `/health` returns to ok.
  */
 describe('event writer: a gap in a partition is data loss (Kafka mock broker)', () => {
-  const prefix = `t${randomBytes(4).toString('hex')}.`;
-  const group = `event-writer-${randomBytes(4).toString('hex')}`;
-  const topic = topicName(TOPICS.canonicalEvents, prefix);
-  const { logger, lines: logLines } = capturedLogger();
-  const kafka = () => createKafkaTransport({ brokers: brokers.split(','), logger });
-  const client = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  let harness: IngestHarness;
-  let ingestTransport: Transport;
-  let writerTransport: Transport;
+  let rig: KafkaWriterRig;
   let writer: EventWriter | undefined;
 
   const lines = (extract: { lines: string[] }) =>
@@ -42,27 +27,17 @@ describe('event writer: a gap in a partition is data loss (Kafka mock broker)', 
     })();
 
   beforeAll(async () => {
-    ingestTransport = kafka();
-    writerTransport = kafka();
     // A fixed key: the same pseudonyms, so the same partitions, on every run of the test.
-    harness = await openIngestHarness({
-      transport: ingestTransport,
-      topicPrefix: prefix,
-      logger,
-      key: Buffer.alloc(32, 7),
-    });
-    await admin.connect();
+    rig = await openKafkaWriterRig({ key: Buffer.alloc(32, 7) });
   });
 
   afterAll(async () => {
-    require('fs').writeFileSync('/tmp/wt13-gap.log', logLines.join(''));
     await writer?.stop();
-    await harness?.close();
-    await admin.disconnect();
-    for (const t of [writerTransport, ingestTransport]) await t?.close();
+    await rig?.close();
   });
 
   it('stops, fails the run with its counts, turns /health unhealthy, and resumes once resolved', async () => {
+    const { harness, group, topic, admin, logLines, writerTransport } = rig;
     // A first writer group stores a first run, then stops.
     const firstGroup = `${group}-first`;
     writer = await startEventWriter({
@@ -116,7 +91,7 @@ describe('event writer: a gap in a partition is data loss (Kafka mock broker)', 
       .sort((a, b) => a.partition - b.partition)[0];
     expect(target).toBeDefined();
     const at = target.at!;
-    const member = client.consumer({
+    const member = rig.consumer({
       groupId: group,
       sessionTimeout: 6000,
       rebalanceTimeout: 6000,

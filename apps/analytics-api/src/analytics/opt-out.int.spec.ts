@@ -1,37 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditTrail, auditOptOutProcessed, OPT_OUT_PROCESSED_ACTION } from '@linkage/governance';
 import { openDatabase, type Database } from '@linkage/database';
-import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
-import { createFreshDatabase } from '@linkage/testing';
+import { PostgresqlEventStore } from '@linkage/event-store';
+import {
+  canonicalEvent,
+  createFreshDatabase,
+  LIVERPOOL_L9,
+  personRegistered,
+  testPersonId,
+} from '@linkage/testing';
 import { catchUp, rebuildReadModels, runMatching } from '../../../projector/src';
 import { AnalyticsQueries } from './analytics.queries';
 
-const person = (n: number) => n.toString(16).padStart(32, '0');
-
-function ev(type: string, at: string, data: Record<string, unknown>): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    data: { occurredAt: at, source: 'cipha', ...data },
-    metadata: { receivedAt: at },
-  };
-}
-
-const registered = (p: string) =>
-  ev('PersonRegistered', '2020-01-01T00:00:00Z', {
-    personId: p,
-    yearOfBirth: 1980,
-    sex: 'F',
-    postcodeSector: 'L9 2',
-    postcodeDistrict: 'L9',
-    lsoa: 'E01006512',
-    imdDecile: 2,
-    localAuthority: 'Liverpool',
-  });
+const person = testPersonId;
+const ev = canonicalEvent;
+const registered = (p: string) => personRegistered(p, LIVERPOOL_L9, '2020-01-01T00:00:00Z');
 
 describe('National Data Opt-out in analytic outputs', () => {
   let fresh: { url: string; drop: () => Promise<void> };

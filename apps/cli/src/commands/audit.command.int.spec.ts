@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Command } from 'commander';
 import { AccessDeniedError, ValidationError } from '@linkage/common';
 import { openDatabase, Database } from '@linkage/database';
 import { createFreshDatabase } from '@linkage/testing';
@@ -11,6 +10,7 @@ import { registerAuditCommand } from './audit.command';
 import { registerDsaCommand } from './dsa.command';
 import { registerTokenCommand } from './token.command';
 import { resolveCliActor } from './cli-context';
+import { runVerbs } from '../testing/run-verbs';
 
 /** The governance verbs of `linkage`, run in-process against a fresh database. */
 describe('linkage token | dsa | audit (real PostgreSQL)', () => {
@@ -45,24 +45,8 @@ describe('linkage token | dsa | audit (real PostgreSQL)', () => {
     process.exitCode = undefined;
   });
 
-  async function run(...args: string[]): Promise<string> {
-    const program = new Command('linkage').exitOverride();
-    registerTokenCommand(program);
-    registerDsaCommand(program);
-    registerAuditCommand(program);
-    let out = '';
-    const spy = jest
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        out += chunk.toString();
-        return true;
-      });
-    try {
-      await program.parseAsync(['node', 'linkage', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    return out;
+  function run(...args: string[]): Promise<string> {
+    return runVerbs([registerTokenCommand, registerDsaCommand, registerAuditCommand], args);
   }
 
   const tokenFor = (role: string, purpose = 'service-evaluation', dsa = 'DSA-1') =>

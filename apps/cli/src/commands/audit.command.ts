@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigurationError } from '@linkage/common';
 import { auditCsv, AuditEntry, parseAuditQuery, RawAuditQuery } from '@linkage/governance';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { TOKEN_OPTION_HELP } from './actor-options';
 
 interface ActingOptions {
   token?: string;
@@ -19,10 +20,7 @@ function withFilters(command: Command): Command {
     .option('--outcome <outcome>', 'ok, denied or error')
     .option('--from <iso>', 'at or after this time')
     .option('--to <iso>', 'before this time')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    );
+    .option('--token <token>', TOKEN_OPTION_HELP);
 }
 
 /** The filters given, as audit parameters (only those set). */
@@ -58,10 +56,7 @@ export function registerAuditCommand(program: Command): void {
       'recompute the hash chain and check it against the signed head (exit 1 when broken)',
     )
     .option('--json', 'one JSON object: intact, entries, firstBroken when broken')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (opts: { json?: boolean } & ActingOptions) => {
       const actor = await resolveCliActor({ token: opts.token });
       const g = await openCliGovernance();

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Command } from 'commander';
 import { AccessDeniedError, NotFoundError, ValidationError } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
 import { AuditTrail, DsaRegistry, mintToken } from '@linkage/governance';
 import { consumerPositionStore, ensureIngestSchema, recordDataLoss } from '@linkage/ingest-store';
 import { createFreshDatabase } from '@linkage/testing';
 import { registerDataLossCommand } from './data-loss.command';
+import { runVerbs } from '../testing/run-verbs';
 
 /** `linkage data-loss list | resolve`, run in-process against a fresh PostgreSQL database. */
 describe('linkage data-loss (real PostgreSQL)', () => {
@@ -62,23 +62,8 @@ describe('linkage data-loss (real PostgreSQL)', () => {
     delete process.env.LINKAGE_TOKEN;
   });
 
-  async function run(...args: string[]): Promise<string> {
-    const program = new Command('linkage').exitOverride();
-    program.configureOutput({ writeErr: () => undefined });
-    registerDataLossCommand(program);
-    let out = '';
-    const spy = jest
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        out += chunk.toString();
-        return true;
-      });
-    try {
-      await program.parseAsync(['node', 'linkage', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    return out;
+  function run(...args: string[]): Promise<string> {
+    return runVerbs([registerDataLossCommand], args, { quietCommander: true });
   }
 
   const audited = async (action: string) =>

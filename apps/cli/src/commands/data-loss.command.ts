@@ -10,6 +10,7 @@ import {
   type DataLossResolution,
 } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { withActorOptions } from './actor-options';
 
 export const DATA_LOSS_LIST_ACTION = 'ingest.data-loss.list';
 export const DATA_LOSS_RESOLVE_ACTION = 'ingest.data-loss.resolve';
@@ -47,15 +48,7 @@ export function registerDataLossCommand(program: Command): void {
   const cmd = program
     .command('data-loss')
     .description('review and resolve data-loss incidents of the Kafka consumers');
-  const actorOptions = (c: Command) =>
-    c
-      .option(
-        '--token <jwt>',
-        'act under this token (default LINKAGE_TOKEN, else the local operator)',
-      )
-      .option('--purpose <purpose>', 'purpose of this use (local operator)');
-
-  actorOptions(
+  withActorOptions(
     cmd
       .command('list')
       .description('incidents: run accounting, topic, partition, offsets, messages lost')
@@ -82,7 +75,7 @@ export function registerDataLossCommand(program: Command): void {
     }
   });
 
-  actorOptions(
+  withActorOptions(
     cmd
       .command('resolve <id>')
       .description('close an incident once what was lost is re-ingested or the loss accepted')

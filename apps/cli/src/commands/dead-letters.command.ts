@@ -3,6 +3,7 @@ import { REJECTION_REASONS, SOURCES } from '@linkage/contracts';
 import { openDatabase } from '@linkage/database';
 import { listDeadLetters } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -27,11 +28,8 @@ export function registerDeadLettersCommand(program: Command): void {
     .addOption(new Option('--reason <reason>', 'only this reason code').choices(REJECTION_REASONS))
     .option('--limit <n>', 'at most this many', positiveInteger, 100)
     .option('--json', 'one JSON object per line')
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .action(
       async (opts: {
         source?: string;

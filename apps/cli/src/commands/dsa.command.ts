@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { AddDsaCommand, openDsaCommandBus, RevokeDsaCommand } from '../../../governance-api/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { TOKEN_OPTION_HELP } from './actor-options';
 
 const list = (value: string) =>
   value
@@ -23,10 +24,7 @@ export function registerDsaCommand(program: Command): void {
     .requiredOption('--purpose <purposes>', 'allowed purposes, comma-separated', list)
     .requiredOption('--roles <roles>', 'allowed roles, comma-separated', list)
     .option('--until <date>', 'last day in force, YYYY-MM-DD (UTC)')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(
       async (
         ref: string,
@@ -72,10 +70,7 @@ export function registerDsaCommand(program: Command): void {
     .command('list')
     .description('list registered DSAs and whether each is in force')
     .option('--json', 'one JSON array')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (opts: { json?: boolean } & ActingOptions) => {
       const actor = await resolveCliActor({ token: opts.token });
       const g = await openCliGovernance();
@@ -113,10 +108,7 @@ export function registerDsaCommand(program: Command): void {
   dsa
     .command('revoke <ref>')
     .description('revoke a DSA: tokens naming it are refused from now on')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (ref: string, opts: ActingOptions) => {
       const actor = await resolveCliActor({ token: opts.token });
       const g = await openCliGovernance();

@@ -6,6 +6,7 @@ import { runFileIngest } from '../../../ingest/src';
 import type { IngestSummary } from '../../../ingest/src';
 import { IngestRunFailedError } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 /** The audit action of an ingest run: the same as `POST /v1/ingest/{source}`'s. */
 export const INGEST_ACTION = 'ingest.run';
@@ -37,11 +38,8 @@ export function registerIngestCommand(program: Command): void {
       '--embedded-writer',
       'run the event writer in this process (always so with the in-process transport)',
     )
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .argument('<files...>', 'files to ingest')
     .action(
       async (

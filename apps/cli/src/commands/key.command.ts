@@ -18,6 +18,7 @@ import {
   type KeyRotationSummary,
 } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 /** Where the demo keeps its retired key after a rotation (never read by the service). */
 export function previousDemoKeyPath(dir: string): string {
@@ -81,11 +82,8 @@ export function registerKeyCommand(program: Command): void {
       ]),
     )
     .option('--json', 'print the summary as one JSON object')
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .argument('<files...>', 'source extracts (any source) holding the people to link')
     .action(async (files: string[], opts: RotateOptions) => {
       const dir = dataDir();

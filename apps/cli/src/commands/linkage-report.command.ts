@@ -5,6 +5,7 @@ import { openDatabase } from '@linkage/database';
 import { linkageQualityReport, type LinkageQualityReport } from '../../../event-writer/src';
 import { linkageReport } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 /** The audit action of reading the linkage report. */
 export const LINKAGE_REPORT_ACTION = 'read linkage-report';
@@ -24,11 +25,8 @@ export function registerLinkageReportCommand(program: Command): void {
       '--quality [population-dir]',
       "precision, recall and F1 of linking records without an NHS number, against the generator's truth (default: the demo's population)",
     )
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .action(
       async (opts: {
         json?: boolean;

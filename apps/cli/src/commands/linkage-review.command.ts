@@ -9,6 +9,7 @@ import {
   openLinkageReviewCommandBus,
 } from '../../../ingest/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { withActorOptions } from './actor-options';
 
 export const REVIEW_LIST_ACTION = 'linkage.review.list';
 export const REVIEW_DECIDE_ACTION = 'linkage.review.decide';
@@ -28,15 +29,7 @@ export function registerLinkageReviewCommand(program: Command): void {
   const review = program
     .command('review')
     .description('clerical review of candidate record links (linkage officer)');
-  const actorOptions = (c: Command) =>
-    c
-      .option(
-        '--token <jwt>',
-        'act under this token (default LINKAGE_TOKEN, else the local operator)',
-      )
-      .option('--purpose <purpose>', 'purpose of this use (local operator)');
-
-  actorOptions(
+  withActorOptions(
     review
       .command('list')
       .description('candidate pairs waiting for review, best first')
@@ -79,7 +72,7 @@ export function registerLinkageReviewCommand(program: Command): void {
     }
   });
 
-  actorOptions(
+  withActorOptions(
     review
       .command('decide <record> <candidate> <decision>')
       .description('accept or reject one candidate pair (decision: accept | reject)')
@@ -118,7 +111,7 @@ export function registerLinkageReviewCommand(program: Command): void {
   );
 
   for (const decision of ['merge', 'split'] as const) {
-    actorOptions(
+    withActorOptions(
       review
         .command(`${decision} <survivor> <merged>`)
         .description(

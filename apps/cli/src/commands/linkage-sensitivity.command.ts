@@ -4,6 +4,7 @@ import { isOutcomeMeasure, OUTCOME_MEASURES } from '@linkage/domain';
 import { ReleasedCellLedger } from '@linkage/governance';
 import { linkageSensitivity } from '../../../analytics-api/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 export const LINKAGE_SENSITIVITY_ACTION = 'read linkage-sensitivity';
 
@@ -35,11 +36,8 @@ export function registerLinkageSensitivityCommand(program: Command): void {
       thresholdList,
       [4, 10],
     )
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(
       async (opts: {

@@ -11,6 +11,7 @@ import {
 } from '../../../analytics-api/src';
 import { ReleasedCellLedger } from '@linkage/governance';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 interface OutcomesOptions {
   measure: string;
@@ -57,11 +58,8 @@ export function registerOutcomesCommand(program: Command): void {
       3,
     )
     .option('--event-study', 'monthly rates of users and controls, 24 months either side')
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(async (opts: OutcomesOptions) => {
       if (!isOutcomeMeasure(opts.measure)) {

@@ -13,6 +13,7 @@ import {
 } from '../../../projector/src';
 import { auditOptOutProcessed } from '@linkage/governance';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { TOKEN_OPTION_HELP } from './actor-options';
 
 interface ProjectOptions {
   rebuild?: boolean;
@@ -49,10 +50,7 @@ export function registerProjectCommand(program: Command): void {
     .option('--k <n>', 'controls per user', integer)
     .option('--batch-size <n>', 'events per transaction (default 2000)', integer)
     .option('--json', 'print one JSON object')
-    .option(
-      '--token <token>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .option('--purpose <purpose>', 'purpose of the local operator (default LINKAGE_PURPOSE)')
     .action(async (opts: ProjectOptions) => {
       const log = createLogger('projector');

@@ -21,6 +21,7 @@ import {
   resolveCliActor,
   type CliGovernance,
 } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 interface ActorOptions {
   token?: string;
@@ -150,11 +151,8 @@ export function registerReleaseCommand(program: Command): void {
 
 function withActor(command: Command): Command {
   return command
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .option('--json', 'print JSON');
 }
 

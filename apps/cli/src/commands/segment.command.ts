@@ -8,6 +8,7 @@ import { loadRuleset, SHIPPED_RULESETS } from '@linkage/segmentation';
 import { runSegmentation, type SegmentationRunSummary } from '../../../projector/src';
 import { AnalyticsQueries, SegmentQueries, SEGMENT_AREA_LEVELS } from '../../../analytics-api/src';
 import { auditCliRead, authorizeCli, openCliGovernance, resolveCliActor } from './cli-context';
+import { PURPOSE_OPTION_HELP, TOKEN_OPTION_HELP } from './actor-options';
 
 interface CommonOptions {
   json?: boolean;
@@ -25,11 +26,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function withAuth(cmd: Command): Command {
   return cmd
-    .option(
-      '--token <jwt>',
-      'act under this token (default LINKAGE_TOKEN, else the local operator)',
-    )
-    .option('--purpose <purpose>', 'purpose of this use (local operator)')
+    .option('--token <jwt>', TOKEN_OPTION_HELP)
+    .option('--purpose <purpose>', PURPOSE_OPTION_HELP)
     .option('--json', 'print JSON');
 }
 

@@ -9,6 +9,7 @@ import { loadPostcodeLookup } from '@linkage/reference';
 import { createFreshDatabase, readEntireLog } from '@linkage/testing';
 import { createInProcessTransport } from '@linkage/transport';
 import { testNhsNumbers } from '../../../ingest/src/testing/ingest-fixtures';
+import { reviewBandExtract } from '../../../ingest/src/testing/review-band';
 import { runFileIngest } from '../../../ingest/src';
 import { catchUp } from '../../../projector/src';
 import { decideReview, listReviewCandidates } from './clerical-review';
@@ -19,23 +20,6 @@ import { decideReview, listReviewCandidates } from './clerical-review';
  * follows), a later reject unlinks it, and the automatic linker leaves it alone after that.
  */
 const [nhs] = testNhsNumbers(1, 3);
-const PERSON = {
-  given_name: 'Aurelia',
-  family_name: 'Quennell',
-  date_of_birth: '1980-03-04',
-  sex: 'F',
-  postcode: 'L9 2AF',
-};
-const visit = (id: string, identity: object, nhsNumber?: string) =>
-  JSON.stringify({
-    record_id: id,
-    record_type: 'visit',
-    occurred_at: '2023-02-01T10:00:00Z',
-    ...(nhsNumber ? { nhs_number: nhsNumber } : {}),
-    ...identity,
-    site: 'walton',
-    purpose: 'cafe',
-  });
 
 describe('clerical review', () => {
   let fresh: { url: string; drop(): Promise<void> };
@@ -50,13 +34,7 @@ describe('clerical review', () => {
     const logger = createLogger('test', { level: 'warn' });
     logger.level = 'warn';
     const file = path.join(dir, 'liferooms.ndjson');
-    fs.writeFileSync(
-      file,
-      [
-        visit('known', PERSON, nhs),
-        visit('doubtful', { ...PERSON, given_name: 'Aurilia', postcode: 'L4 0TH' }),
-      ].join('\n') + '\n',
-    );
+    fs.writeFileSync(file, reviewBandExtract(nhs));
     const transport = createInProcessTransport();
     try {
       await runFileIngest({

@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from '@linkage/common';
 import { deterministicUuid } from '@linkage/contracts';
 import type { Database } from '@linkage/database';
-import { PostgresqlEventStore, type EventStore, type StreamBatch } from '@linkage/event-store';
+import { transactionalStore, type EventStore, type StreamBatch } from '@linkage/event-store';
 import {
   decideClerically,
   linkChangeEvents,
@@ -93,8 +93,7 @@ export async function decideReview(options: {
   if (decision !== 'accept' && decision !== 'reject')
     throw new ValidationError({ field: '/decision', reason: 'invalid_value' });
   await ensureLinkageSchema(db.sql);
-  const transactional =
-    store instanceof PostgresqlEventStore && store.usesConnection(db.sql) ? store : undefined;
+  const transactional = transactionalStore(store, db.sql);
   let pending: StreamBatch[] = [];
   const result = await db.sql.begin(async (tx) => {
     const blocks = await tx<{ block: string }[]>`

@@ -1,7 +1,7 @@
 import { ValidationError } from '@linkage/common';
 import { deterministicUuid } from '@linkage/contracts';
 import type { Database } from '@linkage/database';
-import { PostgresqlEventStore, type EventStore, type StreamBatch } from '@linkage/event-store';
+import { transactionalStore, type EventStore, type StreamBatch } from '@linkage/event-store';
 import {
   decidePersonMerge,
   PersonMergeRefusedError,
@@ -59,8 +59,7 @@ export async function decidePersonMergeCommand(options: {
   ) as PersonMergeCommand;
 
   await ensureLinkageSchema(db.sql);
-  const transactional =
-    store instanceof PostgresqlEventStore && store.usesConnection(db.sql) ? store : undefined;
+  const transactional = transactionalStore(store, db.sql);
   let pending: StreamBatch[] = [];
   const result = await db.sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MERGE_LOCK})`;

@@ -7,6 +7,7 @@ import type { INestApplication } from '@nestjs/common';
 import { AuditTrail, DsaRegistry, mintToken, type Role } from '@linkage/governance';
 import { openIngestHarness, type IngestHarness } from '../../../../test/fixtures/ingest-harness';
 import { testNhsNumbers } from '../testing/ingest-fixtures';
+import { reviewBandExtract } from '../testing/review-band';
 import { runFileIngest } from '../pipeline/run-file-ingest';
 import { createIngestApp } from './ingest-app';
 
@@ -17,23 +18,6 @@ import { createIngestApp } from './ingest-app';
  * response carries an identifier.
  */
 const [nhs] = testNhsNumbers(1, 5);
-const PERSON = {
-  given_name: 'Aurelia',
-  family_name: 'Quennell',
-  date_of_birth: '1980-03-04',
-  sex: 'F',
-  postcode: 'L9 2AF',
-};
-const visit = (id: string, identity: object, nhsNumber?: string) =>
-  JSON.stringify({
-    record_id: id,
-    record_type: 'visit',
-    occurred_at: '2023-02-01T10:00:00Z',
-    ...(nhsNumber ? { nhs_number: nhsNumber } : {}),
-    ...identity,
-    site: 'walton',
-    purpose: 'cafe',
-  });
 /** Every identifier of the extract, as a pattern (names, date of birth, postcodes, NHS number). */
 const IDENTIFIERS = new RegExp(
   ['aur[ei]lia', 'quennell', '1980-03-04', 'l9 ?2af', 'l4 ?0th', nhs].join('|'),
@@ -77,14 +61,7 @@ describe('clerical review API (real HTTP, real governance)', () => {
     });
     audit = new AuditTrail(harness.db.sql, { headFile: path.join(dir, 'head.json') });
     const file = path.join(dir, 'liferooms.ndjson');
-    fs.writeFileSync(
-      file,
-      [
-        visit('known', PERSON, nhs),
-        // A misspelt given name and a house move: in the review band, not linked automatically.
-        visit('doubtful', { ...PERSON, given_name: 'Aurilia', postcode: 'L4 0TH' }),
-      ].join('\n') + '\n',
-    );
+    fs.writeFileSync(file, reviewBandExtract(nhs));
     await runFileIngest({
       ...harness.deps,
       source: 'liferooms',

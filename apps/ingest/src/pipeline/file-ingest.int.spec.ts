@@ -6,7 +6,12 @@ import { openDatabase, type Database } from '@linkage/database';
 import { openEventStore, type EventStore } from '@linkage/event-store';
 import type { Progress } from '@linkage/observability';
 import { loadPostcodeLookup } from '@linkage/reference';
-import { createFreshDatabase, eventually, readEntireLogWhenComplete } from '@linkage/testing';
+import {
+  createFreshDatabase,
+  eventually,
+  readEntireLogWhenComplete,
+  requireKafkaBrokers,
+} from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { startEventWriter, type EventWriter } from '../../../event-writer/src';
 import { listDeadLetters } from '../reports/dead-letters';
@@ -21,8 +26,7 @@ import {
 } from '../testing/ingest-fixtures';
 import { runFileIngest } from './run-file-ingest';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 describe('file ingest through Kafka into PostgreSQL', () => {
   const prefix = `t${randomBytes(4).toString('hex')}.`;

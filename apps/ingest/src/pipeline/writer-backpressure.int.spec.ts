@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { metricsRegistry } from '@linkage/observability';
-import { eventually } from '@linkage/testing';
+import { eventually, requireKafkaBrokers } from '@linkage/testing';
 import { createKafkaTransport, TOPICS, topicName, type Transport } from '@linkage/transport';
 import { startEventWriter, type EventWriter } from '../../../event-writer/src';
 import { openIngestHarness, type IngestHarness } from '../../../../test/fixtures/ingest-harness';
@@ -10,8 +10,7 @@ import { ingestRecords, type IngestDependencies } from './ingest-run';
 import { IngestRunFailedError } from './ingest-run-failed';
 import { backpressureStatus } from './writer-backpressure';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * Global backpressure on the kcat mock broker: a publisher holds back while the event writer's

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eventually } from '@linkage/testing';
+import { eventually, requireKafkaBrokers } from '@linkage/testing';
 import {
   createKafkaTransport,
   rawTopicFor,
@@ -18,8 +18,7 @@ import {
 } from '../testing/ingest-fixtures';
 import { startRawTopicConsumers } from './raw-topic-consumer';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * Source systems publish raw records to `ingest.raw-<source>.v1` (fresh topics under a random

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eventually } from '@linkage/testing';
+import { eventually, requireKafkaBrokers } from '@linkage/testing';
 import {
   createKafkaTransport,
   rawTopicFor,
@@ -12,8 +12,7 @@ import { IngestHealthCheck } from '../health/ingest-health';
 import { capturedLogger, mixedExtract } from '../testing/ingest-fixtures';
 import { startRawTopicConsumers, type RawTopicConsumers } from './raw-topic-consumer';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * Both raw topics fed at once on the kcat mock broker, with real PostgreSQL: every record is
@@ -138,7 +137,11 @@ describe('raw topic consumers: assignment, restart, recovery (Kafka mock broker)
       lagIntervalMs: 200,
       initialBackoffMs: 100,
     });
-    const health = new IngestHealthCheck({ ...harness.deps, writerGroupId: writerGroup }, 60_000);
+    // The live ingest transport: the harness still holds the one closed by the restart above.
+    const health = new IngestHealthCheck(
+      { ...harness.deps, transport: ingestTransport, writerGroupId: writerGroup },
+      60_000,
+    );
     const before = await storedBySource();
     const extract = mixedExtract(10, { seed: 6, bad: false });
     await produce('cipha', extract.lines);

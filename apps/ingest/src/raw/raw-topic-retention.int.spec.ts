@@ -11,9 +11,9 @@ import { IngestHealthCheck } from '../health/ingest-health';
 import { capturedLogger } from '../testing/ingest-fixtures';
 import { startRawTopicConsumers, type RawTopicConsumers } from './raw-topic-consumer';
 import { applyRawRetention, rawRetentionMsFromEnv, rawTopicRetention } from './raw-topic-retention';
+import { requireKafkaBrokers } from '@linkage/testing';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * Short retention on the raw identifiable topics. The kcat mock broker cannot set topic

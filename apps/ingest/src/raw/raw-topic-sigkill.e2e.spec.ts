@@ -1,12 +1,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { projectRoot } from '@linkage/common';
 import { openDatabase, type Database } from '@linkage/database';
 import { openEventStore, type EventStore, type StoredEvent } from '@linkage/event-store';
-import { createFreshDatabase, eventually } from '@linkage/testing';
+import {
+  createFreshDatabase,
+  eventually,
+  exited,
+  linkageProcesses,
+  requireKafkaBrokers,
+} from '@linkage/testing';
 import {
   createKafkaTransport,
   rawTopicFor,
@@ -22,8 +27,7 @@ import {
   mixedExtract,
 } from '../testing/ingest-fixtures';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test` (infra/test-env.sh)');
+const brokers = requireKafkaBrokers();
 
 /**
  * The raw-topic consumers run in a child process (`linkage serve --services ingest`), which is
@@ -37,8 +41,8 @@ describe('raw topic consumers: SIGKILL mid-stream, then a new process (Kafka moc
   const extract = mixedExtract(1500, { seed: 6, bad: false });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-sigkill-'));
   const { logger } = capturedLogger();
-  const stderr: string[] = [];
-  const children: ChildProcess[] = [];
+  const processes = linkageProcesses();
+  const stderr = processes.stderr;
   let fresh: { url: string; drop(): Promise<void> };
   let db: Database;
   let store: EventStore;
@@ -46,39 +50,17 @@ describe('raw topic consumers: SIGKILL mid-stream, then a new process (Kafka moc
   let writerTransport: Transport;
   let writer: EventWriter | undefined;
 
-  const startIngest = (): ChildProcess => {
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(projectRoot(), 'bin', 'linkage.js'),
-        'serve',
-        '--services',
-        'ingest',
-        '--ingest-port',
-        '0',
-      ],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: fresh.url,
-          KAFKA_BROKERS: brokers,
-          LINKAGE_TOPIC_PREFIX: prefix,
-          LINKAGE_DATA_DIR: dir,
-          PSEUDONYMISATION_KEY: key,
-          LINKAGE_JWT_SECRET: randomBytes(32).toString('hex'),
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-    children.push(child);
-    return child;
-  };
-  const exited = (child: ChildProcess) =>
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((r) => child.once('exit', () => r()));
+  const startIngest = (): ChildProcess =>
+    processes.start(['serve', '--services', 'ingest', '--ingest-port', '0'], {
+      ...process.env,
+      DATABASE_URL: fresh.url,
+      KAFKA_BROKERS: brokers,
+      LINKAGE_TOPIC_PREFIX: prefix,
+      LINKAGE_DATA_DIR: dir,
+      PSEUDONYMISATION_KEY: key,
+      LINKAGE_JWT_SECRET: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'info',
+    });
   const storedBySource = async () => {
     const rows = await db.sql<{ source: string; n: number }[]>`
       select source, count(*)::int as n from ingest.linkage_index group by source`.catch(
@@ -109,8 +91,7 @@ describe('raw topic consumers: SIGKILL mid-stream, then a new process (Kafka moc
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map(exited));
+    await processes.stopAll();
     await writer?.stop();
     await sourceSystem?.close();
     await writerTransport?.close();

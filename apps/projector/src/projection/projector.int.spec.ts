@@ -1,22 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '@linkage/database';
-import { PostgresqlEventStore, type EventToAppend } from '@linkage/event-store';
-import { createFreshDatabase } from '@linkage/testing';
+import { PostgresqlEventStore } from '@linkage/event-store';
+import { canonicalEvent, createFreshDatabase, testPersonId } from '@linkage/testing';
 import { catchUp } from './projector';
 import { rebuildReadModels } from './rebuild';
 
-const person = (n: number) => n.toString(16).padStart(32, '0');
+const person = testPersonId;
 const linkKey = 'f'.repeat(32);
 
-function ev(type: string, at: string, data: Record<string, unknown>): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    data: { occurredAt: at, source: 'cipha', ...data },
-    metadata: { receivedAt: at },
-  };
-}
+const ev = canonicalEvent;
 
 describe('projector (PostgreSQL)', () => {
   let fresh: { url: string; drop: () => Promise<void> };

@@ -54,10 +54,19 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       },
     retry: { retries: 8, initialRetryTime: 100 },
   });
-  let producer: Producer | undefined;
   let producerReady: Promise<Producer> | undefined;
   let adminReady: Promise<Admin> | undefined;
+  /**
+   * Set by `close()`, for good: a call afterwards (a health check or lag sample still running)
+   * would otherwise open a new admin or producer that nothing closes, and its sockets and
+   * timers keep the process alive.
+   */
+  let closed = false;
+  const refuseWhenClosed = () => {
+    if (closed) throw new Error('the Kafka transport is closed');
+  };
   const getAdmin = (): Promise<Admin> => {
+    refuseWhenClosed();
     adminReady ??= (async () => {
       const a = kafka.admin();
       await a.connect();
@@ -81,6 +90,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
   const consumers = new Set<{ stop(): Promise<void> }>();
 
   const getProducer = (): Promise<Producer> => {
+    refuseWhenClosed();
     producerReady ??= (async () => {
       // Not `idempotent: true`: kafkajs then looks up a controller broker, which librdkafka's
       // mock cluster does not report. One request in flight keeps a partition's order on retry;
@@ -91,7 +101,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       await p.connect();
-      producer = p;
       return p;
     })();
     return producerReady;
@@ -111,6 +120,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
     },
 
     async subscribe(sub: SubscribeOptions): Promise<TransportSubscription> {
+      refuseWhenClosed();
       const consumer: Consumer = kafka.consumer({
         groupId: sub.groupId,
         sessionTimeout: options.sessionTimeoutMs ?? 10000,
@@ -285,8 +295,10 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
     },
 
     async close(): Promise<void> {
+      closed = true;
       await Promise.all([...consumers].map((c) => c.stop()));
-      if (producer) await producer.disconnect();
+      // Also a producer or admin still connecting: awaited, then closed.
+      if (producerReady) await (await producerReady.catch(() => undefined))?.disconnect();
       if (adminReady) await (await adminReady.catch(() => undefined))?.disconnect();
     },
   };

@@ -1,0 +1,39 @@
+import { settleAfterBulkLoad } from '@linkage/database';
+import { auditActorAction } from '@linkage/governance';
+import { createProgress } from '@linkage/observability';
+import { catchUp } from '../../../projector/src';
+import type { DemoRun } from './demo-run';
+
+/** The read models brought up to the store's end, audited; returns the events applied. */
+export async function project(run: DemoRun): Promise<number> {
+  const { runtime, audit, actor } = run;
+  await settleAfterBulkLoad(runtime.db);
+  const projected = await catchUpWithProgress(run);
+  await settleAfterBulkLoad(runtime.db);
+  await auditActorAction(
+    audit,
+    actor,
+    'project.run',
+    { rebuilt: false },
+    { resultSize: projected },
+  );
+  return projected;
+}
+
+async function catchUpWithProgress({ runtime, onOptOutsProcessed }: DemoRun): Promise<number> {
+  const progress = createProgress({ task: 'project', unit: 'events' });
+  const total = await runtime.store.countAfter('');
+  if (total !== undefined) progress.setTotal(total);
+  try {
+    const result = await catchUp({
+      sql: runtime.db.sql,
+      store: runtime.store,
+      logger: runtime.logger,
+      onBatch: (applied) => progress.increment(applied),
+      onOptOutsProcessed,
+    });
+    return result.applied;
+  } finally {
+    progress.stop();
+  }
+}
