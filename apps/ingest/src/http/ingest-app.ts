@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type INestApplication,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Source } from '@linkage/contracts';
 import type { EventStore } from '@linkage/event-store';
@@ -27,9 +34,30 @@ export interface IngestAppOptions extends IngestDependencies {
   governance?: { jwtSecret?: Buffer; auditHeadFile?: string };
 }
 
+const BACKGROUND_WORK = Symbol('ingest background work');
+
+/** What the app runs beside HTTP (raw-topic consumers, the embedded writer), started after create. */
+interface BackgroundWork {
+  stops: (() => Promise<void>)[];
+}
+
+/**
+ * Stops the background work when the app closes. A lifecycle hook, because assigning a new
+ * `app.close` is silently dropped: with `abortOnError: false` Nest hands back a proxy whose
+ * `set` trap ignores assignments, so the consumers used to outlive the app.
+ */
+@Injectable()
+class StopBackgroundWork implements BeforeApplicationShutdown {
+  constructor(@Inject(BACKGROUND_WORK) private readonly work: BackgroundWork) {}
+
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const stop of this.work.stops.splice(0)) await stop();
+  }
+}
+
 @Module({})
 class IngestModule {
-  static forRoot(options: IngestAppOptions): DynamicModule {
+  static forRoot(options: IngestAppOptions, work: BackgroundWork): DynamicModule {
     return {
       module: IngestModule,
       imports: [
@@ -43,6 +71,8 @@ class IngestModule {
         { provide: LINKAGE_REVIEW_DEPENDENCIES, useValue: options },
         // Review decisions are commands on the app's CommandBus (linkage-review.commands.ts).
         ...LINKAGE_REVIEW_COMMAND_HANDLERS,
+        { provide: BACKGROUND_WORK, useValue: work },
+        StopBackgroundWork,
       ],
     };
   }
@@ -54,7 +84,8 @@ class IngestModule {
  * and, when asked, an embedded event writer. Closing the app stops the consumers.
  */
 export async function createIngestApp(options: IngestAppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(IngestModule.forRoot(options), {
+  const work: BackgroundWork = { stops: [] };
+  const app = await NestFactory.create(IngestModule.forRoot(options, work), {
     bodyParser: false,
     logger: false,
     abortOnError: false,
@@ -75,11 +106,8 @@ export async function createIngestApp(options: IngestAppOptions): Promise<INestA
         ? (['liferooms', 'cipha'] as const)
         : options.rawTopics;
   const raw = sources.length > 0 ? await startRawTopicConsumers(options, sources) : undefined;
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await raw?.stop();
-    await writer?.stop();
-    await close();
-  };
+  // Consumers first (they feed the writer), then the writer.
+  if (raw) work.stops.push(() => raw.stop());
+  if (writer) work.stops.push(() => writer.stop());
   return app;
 }
