@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Sql } from '@linkage/database';
@@ -91,6 +92,40 @@ export async function preparePsqlCopy(dir: string, texts: readonly string[]): Pr
   const scriptFile = path.join(dir, 'copy.sql');
   fs.writeFileSync(scriptFile, script.join('\n') + '\n');
   return scriptFile;
+}
+
+/**
+ * `preparePsqlCopy` for a COPY text file on disk (an export of stored events), read line by
+ * line: a whole-population export passes 512 MB, longer than V8's longest string. COPY text
+ * escapes newlines inside values, so a line is a row. Returns the script and the row count.
+ */
+export async function preparePsqlCopyOfFile(
+  exported: string,
+  dir: string,
+  rowsPerCall: number,
+): Promise<{ script: string; rows: number }> {
+  fs.mkdirSync(dir, { recursive: true });
+  const script: string[] = [];
+  let batch: string[] = [];
+  let rows = 0;
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    const file = path.join(dir, `call-${script.length}.tsv`);
+    fs.writeFileSync(file, batch.join('\n') + '\n');
+    script.push(`\\copy bench_ceiling.events ${COLUMNS} from '${file}'`);
+    batch = [];
+  };
+  const lines = createInterface({ input: fs.createReadStream(exported), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line) continue;
+    batch.push(line);
+    rows += 1;
+    if (batch.length === rowsPerCall) flush();
+  }
+  flush();
+  const scriptFile = path.join(dir, 'copy.sql');
+  fs.writeFileSync(scriptFile, script.join('\n') + '\n');
+  return { script: scriptFile, rows };
 }
 
 export function runPsql(url: string, scriptFile: string): Promise<void> {

@@ -10,7 +10,7 @@ import { generatePopulation, type Manifest } from '@linkage/synthetic';
 import { createInProcessTransport, createKafkaTransport, type Transport } from '@linkage/transport';
 import { edgeThreadCount, runFileIngest, startEdgeThreads } from '../../../ingest/src';
 import { catchUp, runMatching } from '../../../projector/src';
-import { CEILING_TABLE_SQL, preparePsqlCopy, runPsql } from './append-ceiling';
+import { CEILING_TABLE_SQL, preparePsqlCopyOfFile, runPsql } from './append-ceiling';
 import { loadAnalyticsApi } from './api-load';
 import { rowOf, type BenchRow } from './bench-report';
 import { secondsSince, type BenchContext, type BenchScenario } from './bench-context';
@@ -114,20 +114,19 @@ export async function copyCeilingOfStoredEvents(db: Database, scratch: string): 
     db.url,
     `\\copy (select event_id, stream_id, stream_version, type, schema_version, data, metadata from event_store.events order by global_position) to '${exported}'`,
   );
-  const lines = fs.readFileSync(exported, 'utf8').split('\n').filter(Boolean);
-  fs.rmSync(exported);
-  const texts: string[] = [];
-  for (let i = 0; i < lines.length; i += COPY_BATCH) {
-    texts.push(lines.slice(i, i + COPY_BATCH).join('\n') + '\n');
-  }
   await db.sql.unsafe(CEILING_TABLE_SQL);
-  const script = await preparePsqlCopy(path.join(scratch, 'copy'), texts);
+  const { script, rows } = await preparePsqlCopyOfFile(
+    exported,
+    path.join(scratch, 'copy'),
+    COPY_BATCH,
+  );
+  fs.rmSync(exported);
   const start = process.hrtime.bigint();
   await runPsql(db.url, script);
   const seconds = secondsSince(start);
   await db.sql.unsafe('drop schema bench_ceiling cascade');
   fs.rmSync(path.join(scratch, 'copy'), { recursive: true, force: true });
-  return lines.length / seconds;
+  return rows / seconds;
 }
 
 async function runPsqlCommand(url: string, command: string): Promise<void> {
