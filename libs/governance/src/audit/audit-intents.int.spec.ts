@@ -94,7 +94,7 @@ describe('AuditTrail intents (real PostgreSQL)', () => {
     const trail = await AuditTrail.open(db.sql);
     await trail.recordIntent('kept', call);
     await expect(
-      trail.record({ ...call, parameters: { nhsNumber: '9434765919' } } as never, {
+      trail.record({ ...call, parameters: { nhsNumber: '9994765914' } } as never, {
         settlesIntent: 'kept',
       }),
     ).rejects.toBeInstanceOf(Error);
