@@ -10,11 +10,7 @@ import {
   type OutcomeMeasure,
   type PublishingPolicy,
 } from '@linkage/domain';
-import {
-  outcomesPublication,
-  type OutcomesData,
-  type Publication,
-} from './analytics.publications';
+import { outcomesPublication, type OutcomesData, type Publication } from './analytics.publications';
 import type { AnalyticsQueries, Audience, QueryResult } from './analytics.queries';
 import { ANALYTICS_QUERIES, assertOnWindowGrid, MEASURE_UNITS } from './analytics-query-support';
 import { matchedSubjects } from './matched-subjects';
@@ -123,7 +119,14 @@ async function computeOutcomes(
         : {
             washout,
             baselineMonths: baseline,
-            diagnostics: outcomeDiagnostics(policy, result, placebo, negative, balanceAfter, measure),
+            diagnostics: outcomeDiagnostics(
+              policy,
+              result,
+              placebo,
+              negative,
+              balanceAfter,
+              measure,
+            ),
           },
   } satisfies Publication;
 }
