@@ -132,9 +132,8 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       let failed = false;
       let stopping: Promise<void> | undefined;
       const listenerKey = `${sub.groupId}\u0000${sub.topic}`;
-      const dataLost = (loss: DataLoss) => {
-        if (failed) return;
-        failed = true;
+      /** Reports a loss once; nothing past it is handled or committed (see `eachBatch`). */
+      const report = (loss: DataLoss) => {
         log?.error({ ...loss, groupId: sub.groupId }, 'consumer group lost messages; stopping');
         sub.onDataLoss?.(loss);
         setImmediate(() => void stop().catch(() => undefined));
@@ -151,14 +150,27 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       };
       const handle = { stop };
       consumers.add(handle);
-      const onOutOfRange = (partition: number) =>
-        dataLost({
-          topic: sub.topic,
-          partition,
-          expectedOffset: null,
-          firstOffset: null,
-          reason: 'offset_out_of_range',
-        });
+      const onOutOfRange = (partition: number) => {
+        if (failed) return;
+        // Set now, before kafkajs fetches from the offset it reset to: no batch past it is handled.
+        failed = true;
+        void (async () => {
+          // Where the log now starts: everything the group had not read below it is gone (the
+          // supervised consumer knows where the group stood, and so how many were lost).
+          const logStart = await Promise.resolve()
+            .then(getAdmin)
+            .then((admin) => admin.fetchTopicOffsets(sub.topic))
+            .then((offsets) => offsets.find((o) => o.partition === partition)?.low ?? null)
+            .catch(() => null);
+          report({
+            topic: sub.topic,
+            partition,
+            expectedOffset: null,
+            firstOffset: logStart,
+            reason: 'offset_out_of_range',
+          });
+        })();
+      };
       outOfRangeListeners.set(listenerKey, onOutOfRange);
       const joined = new Promise<void>((resolve) => {
         consumer.on(consumer.events.GROUP_JOIN, (event) => {
