@@ -161,6 +161,15 @@ function pipelineRow(run: PipelineRun, copyPerSecond: number | undefined): Bench
   return rowOf('pipeline', run.transport, run.records, 'records', seconds, { extra });
 }
 
+/**
+ * `LINKAGE_BENCH_PIPELINE_TRANSPORTS=kafka` runs only the Kafka half (comma-separated; default
+ * both), e.g. to look at the broker path at the demo size without the in-process run first.
+ */
+function onlyTransports(): string[] | undefined {
+  const raw = process.env.LINKAGE_BENCH_PIPELINE_TRANSPORTS;
+  return raw ? raw.split(',').map((t) => t.trim()) : undefined;
+}
+
 /** Seconds each API route is loaded for; `LINKAGE_BENCH_API_SECONDS` overrides it. */
 function apiSeconds(): number {
   const n = Number(process.env.LINKAGE_BENCH_API_SECONDS);
@@ -181,9 +190,9 @@ export async function benchPipeline(
   const dir = path.join(ctx.tmpDir, `pipeline-${cohort}`);
   const manifest = await generatePopulation({ cohort, progress: 'off' }, dir);
   const population = { dir, manifest };
-  const transports: PipelineTransport[] = process.env.KAFKA_BROKERS
-    ? ['in-process', 'kafka']
-    : ['in-process'];
+  const transports: PipelineTransport[] = (
+    process.env.KAFKA_BROKERS ? ['in-process', 'kafka'] : ['in-process']
+  ).filter((t) => onlyTransports()?.includes(t) ?? true) as PipelineTransport[];
   const rows: BenchRow[] = [];
   const pipelineRows: BenchRow[] = [];
   let copyPerSecond: number | undefined;
