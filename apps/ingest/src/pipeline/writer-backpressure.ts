@@ -98,7 +98,11 @@ const state = {
   writerLagBytes: null as number | null,
   waitStarts: new Set<number>(),
   waits: 0,
+  lastWarnedAt: -Infinity,
 };
+
+/** At most one `publisher waiting` warning per this many ms (see `waitForWriterLag`). */
+const WARN_EVERY_MS = 30_000;
 
 /** Backpressure as this process sees it now. */
 export function backpressureStatus(): BackpressureStatus {
@@ -188,8 +192,12 @@ export async function waitForWriterLag(
     maxWriterLag: options.maxWriterLag,
     ...(bytesBound ? { maxWriterLagBytes: maxBytes } : {}),
   };
-  options.logger.warn(
-    { writerLag: lag!.total, writerLagBytes: lag!.partitionBytes, ...bounds },
+  // Under a steady load a publisher may wait before most publishes: one warning per half
+  // minute says so without a line per batch (the rest at debug; the metrics count every wait).
+  const warn = started - state.lastWarnedAt >= WARN_EVERY_MS;
+  if (warn) state.lastWarnedAt = started;
+  options.logger[warn ? 'warn' : 'debug'](
+    { writerLag: lag!.total, writerLagBytes: lag!.partitionBytes, ...bounds, waits: state.waits },
     'publisher waiting: the event writer lags more than the bound',
   );
   let lowest = lag!.total;
@@ -203,7 +211,7 @@ export async function waitForWriterLag(
       interval = Math.min(250, interval * 2);
       lag = await readLag();
       if (!over(lag)) {
-        options.logger.info(
+        options.logger[warn ? 'info' : 'debug'](
           { writerLag: lag?.total ?? null, waitedMs: Date.now() - started },
           'publisher resumed: the event writer caught up',
         );
