@@ -8,7 +8,12 @@ import { Pseudonymiser } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { generatePopulation, type Manifest } from '@linkage/synthetic';
 import { createInProcessTransport, createKafkaTransport, type Transport } from '@linkage/transport';
-import { edgeThreadCount, runFileIngest, startEdgeThreads } from '../../../ingest/src';
+import {
+  backpressureStatus,
+  edgeThreadCount,
+  runFileIngest,
+  startEdgeThreads,
+} from '../../../ingest/src';
 import { catchUp, runMatching } from '../../../projector/src';
 import { CEILING_TABLE_SQL, preparePsqlCopyOfFile, runPsql } from './append-ceiling';
 import { loadAnalyticsApi } from './api-load';
@@ -31,6 +36,10 @@ export interface PipelineRun {
   nodePeakMb: number;
   postgresPeakMb?: number;
   brokerPeakMb?: number;
+  /** Time the publisher spent held back by the event writer's lag (backpressure), seconds. */
+  heldBackSeconds?: number;
+  /** How many publishes waited for the event writer. */
+  backpressureWaits?: number;
 }
 
 /**
@@ -52,6 +61,7 @@ export async function runPipeline(
   const edgeThreads = threads > 0 ? startEdgeThreads(key, threads) : undefined;
   const topicPrefix = `bench-${randomBytes(4).toString('hex')}`;
   const memory = peakRssSampler();
+  const heldBefore = backpressureStatus();
   let records = 0;
   let events = 0;
   const start = process.hrtime.bigint();
@@ -87,6 +97,7 @@ export async function runPipeline(
   }
   await edgeThreads?.close();
   const ingestSeconds = secondsSince(start);
+  const heldAfter = backpressureStatus();
   const projectStart = process.hrtime.bigint();
   await catchUp({ sql: db.sql, store, logger });
   const projectSeconds = secondsSince(projectStart);
@@ -99,6 +110,8 @@ export async function runPipeline(
     nodePeakMb: memory.stop(),
     postgresPeakMb: await postgresBackendPeakMb(db.sql),
     brokerPeakMb: transport === 'kafka' ? kafkaMockPeakMb() : undefined,
+    heldBackSeconds: round2((heldAfter.waitedMs - heldBefore.waitedMs) / 1000),
+    backpressureWaits: heldAfter.waits - heldBefore.waits,
   };
 }
 
@@ -158,6 +171,10 @@ function pipelineRow(run: PipelineRun, copyPerSecond: number | undefined): Bench
   extra.nodePeakMb = run.nodePeakMb;
   if (run.postgresPeakMb !== undefined) extra.postgresBackendPeakMb = run.postgresPeakMb;
   if (run.brokerPeakMb !== undefined) extra.brokerPeakMb = run.brokerPeakMb;
+  if (run.backpressureWaits) {
+    extra.heldBackS = run.heldBackSeconds ?? 0;
+    extra.backpressureWaits = run.backpressureWaits;
+  }
   return rowOf('pipeline', run.transport, run.records, 'records', seconds, { extra });
 }
 

@@ -71,6 +71,8 @@ export interface BackpressureStatus {
   waitingSince: string | null;
   /** Waits so far (each a publisher held back at least once). */
   waits: number;
+  /** Time publishers of this process have spent held back, in all (ms, waits ended so far). */
+  waitedMs: number;
 }
 
 const waitingGauge = gauge(
@@ -98,6 +100,7 @@ const state = {
   writerLagBytes: null as number | null,
   waitStarts: new Set<number>(),
   waits: 0,
+  waitedMs: 0,
   lastWarnedAt: -Infinity,
 };
 
@@ -115,6 +118,7 @@ export function backpressureStatus(): BackpressureStatus {
     waiting: state.waitStarts.size,
     waitingSince: oldest === null ? null : new Date(oldest).toISOString(),
     waits: state.waits,
+    waitedMs: state.waitedMs,
   };
 }
 
@@ -229,6 +233,7 @@ export async function waitForWriterLag(
       }
     }
   } finally {
+    state.waitedMs += Date.now() - started;
     state.waitStarts.delete(key);
     waitingGauge.set(state.waitStarts.size);
   }
