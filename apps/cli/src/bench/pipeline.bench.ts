@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createLogger } from '@linkage/common';
+import { metricsRegistry } from '@linkage/observability';
 import type { Database } from '@linkage/database';
 import { openEventStore, type EventStore } from '@linkage/event-store';
 import { Pseudonymiser } from '@linkage/pseudonymisation';
@@ -40,6 +41,24 @@ export interface PipelineRun {
   heldBackSeconds?: number;
   /** How many publishes waited for the event writer. */
   backpressureWaits?: number;
+  /** The event writer's batches during ingest, and the seconds spent writing them (summed). */
+  writerBatches?: number;
+  writerBusySeconds?: number;
+}
+
+/** The event writer's batch histogram so far: batches written and seconds spent on them. */
+async function writerBatchTotals(): Promise<{ batches: number; seconds: number }> {
+  const metric = metricsRegistry.getSingleMetric('linkage_event_writer_batch_seconds');
+  const values = metric ? (await metric.get()).values : [];
+  const of = (suffix: string) =>
+    values
+      .filter(
+        (v) =>
+          (v as { metricName?: string }).metricName ===
+          `linkage_event_writer_batch_seconds_${suffix}`,
+      )
+      .reduce((a, v) => a + v.value, 0);
+  return { batches: of('count'), seconds: of('sum') };
 }
 
 /**
@@ -62,6 +81,7 @@ export async function runPipeline(
   const topicPrefix = `bench-${randomBytes(4).toString('hex')}`;
   const memory = peakRssSampler();
   const heldBefore = backpressureStatus();
+  const writerBefore = await writerBatchTotals();
   let records = 0;
   let events = 0;
   const start = process.hrtime.bigint();
@@ -98,6 +118,7 @@ export async function runPipeline(
   await edgeThreads?.close();
   const ingestSeconds = secondsSince(start);
   const heldAfter = backpressureStatus();
+  const writerAfter = await writerBatchTotals();
   const projectStart = process.hrtime.bigint();
   await catchUp({ sql: db.sql, store, logger });
   const projectSeconds = secondsSince(projectStart);
@@ -112,6 +133,8 @@ export async function runPipeline(
     brokerPeakMb: transport === 'kafka' ? kafkaMockPeakMb() : undefined,
     heldBackSeconds: round2((heldAfter.waitedMs - heldBefore.waitedMs) / 1000),
     backpressureWaits: heldAfter.waits - heldBefore.waits,
+    writerBatches: writerAfter.batches - writerBefore.batches,
+    writerBusySeconds: round2(writerAfter.seconds - writerBefore.seconds),
   };
 }
 
@@ -171,6 +194,10 @@ function pipelineRow(run: PipelineRun, copyPerSecond: number | undefined): Bench
   extra.nodePeakMb = run.nodePeakMb;
   if (run.postgresPeakMb !== undefined) extra.postgresBackendPeakMb = run.postgresPeakMb;
   if (run.brokerPeakMb !== undefined) extra.brokerPeakMb = run.brokerPeakMb;
+  if (run.writerBatches) {
+    extra.writerBatches = run.writerBatches;
+    extra.writerBusyS = run.writerBusySeconds ?? 0;
+  }
   if (run.backpressureWaits) {
     extra.heldBackS = run.heldBackSeconds ?? 0;
     extra.backpressureWaits = run.backpressureWaits;
