@@ -1,4 +1,4 @@
-import { listDataLoss } from '@linkage/ingest-store';
+import { consumerPositionStore, listDataLoss } from '@linkage/ingest-store';
 import { metricsRegistry } from '@linkage/observability';
 import { eventually } from '@linkage/testing';
 import { partitionFor } from '@linkage/transport';
@@ -56,11 +56,10 @@ describe('event writer: events deleted unread by retention are data loss (Kafka 
     expect(first).toMatchObject({ status: 'stored', accepted: firstExtract.valid });
     await writer.stop();
     writer = undefined;
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const stoodAt = new Map(
-      committed[0].partitions.map((p) => [p.partition, BigInt(p.offset)] as const),
-    );
-    // Every partition has a committed position, so the loss on any of them names its offsets.
+    // Where the writer stood: the positions it recorded (saved before each offset commit, so
+    // its committed offsets are not past them; the incident's expected offset is read here).
+    const stoodAt = await consumerPositionStore(harness.db.sql).load(group, topic);
+    // Every partition has a position, so the loss on any of them names its offsets.
     expect([...stoodAt.keys()].sort()).toEqual([0, 1, 2, 3]);
     for (const at of stoodAt.values()) expect(at).toBeGreaterThan(0n);
     const storedBefore = (await harness.eventsWhenVisible(firstExtract.valid)).length;

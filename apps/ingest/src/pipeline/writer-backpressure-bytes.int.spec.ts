@@ -152,7 +152,8 @@ describe('backpressure by unread bytes per partition (Kafka mock broker)', () =>
     });
     expect(await harness.eventsWhenVisible(extract.valid)).toHaveLength(extract.valid);
     expect(await listDataLoss(harness.db.sql, { all: true })).toHaveLength(0);
-    expect(writer.status()).toMatchObject({ state: 'running', dataLoss: null });
+    expect(writer.status().dataLoss).toBeNull();
+    expect(writer.status().state).not.toBe('data_loss');
     expect(backpressureStatus().waiting).toBe(0);
     // The time held back is counted once the wait ends (the bench reports it).
     expect(backpressureStatus().waitedMs).toBeGreaterThan(0);
