@@ -19,6 +19,9 @@ import type {
   TransportSubscription,
 } from '../transport.port';
 
+/** How long a loss report waits for the partition's log start before going without it. */
+const LOG_START_TIMEOUT_MS = 5000;
+
 export interface KafkaTransportOptions {
   brokers: string[];
   clientId?: string;
@@ -157,11 +160,19 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         void (async () => {
           // Where the log now starts: everything the group had not read below it is gone (the
           // supervised consumer knows where the group stood, and so how many were lost).
-          const logStart = await Promise.resolve()
-            .then(getAdmin)
-            .then((admin) => admin.fetchTopicOffsets(sub.topic))
-            .then((offsets) => offsets.find((o) => o.partition === partition)?.low ?? null)
-            .catch(() => null);
+          // Bounded: the report never waits on a slow broker for long (unknown: null).
+          let timer: NodeJS.Timeout | undefined;
+          const logStart = await Promise.race([
+            Promise.resolve()
+              .then(getAdmin)
+              .then((admin) => admin.fetchTopicOffsets(sub.topic))
+              .then((offsets) => offsets.find((o) => o.partition === partition)?.low ?? null)
+              .catch(() => null),
+            new Promise<null>((resolve) => {
+              timer = setTimeout(() => resolve(null), LOG_START_TIMEOUT_MS);
+            }),
+          ]);
+          clearTimeout(timer);
           report({
             topic: sub.topic,
             partition,
