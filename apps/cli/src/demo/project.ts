@@ -34,6 +34,8 @@ async function catchUpWithProgress({ runtime, onOptOutsProcessed }: DemoRun): Pr
       logger: runtime.logger,
       onBatch: (applied) => progress.increment(applied),
       onOptOutsProcessed,
+      // A fresh demo folder fills empty read models (a rerun of the same folder resumes).
+      bulkLoad: true,
     });
     return result.applied;
   } finally {
