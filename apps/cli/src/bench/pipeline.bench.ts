@@ -88,7 +88,7 @@ export async function runPipeline(
   await edgeThreads?.close();
   const ingestSeconds = secondsSince(start);
   const projectStart = process.hrtime.bigint();
-  await catchUp({ sql: db.sql, store, logger });
+  await catchUp({ sql: db.sql, store, logger, bulkLoad: true }); // empty read models, as the demo
   const projectSeconds = secondsSince(projectStart);
   return {
     transport,
