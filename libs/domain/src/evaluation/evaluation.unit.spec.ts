@@ -1,4 +1,5 @@
 import { mulberry32 } from '../matching/seeded-random';
+import { subjectFingerprint } from './canonical-order';
 import { addMonthsToDay, DataSpan, EvaluationSubject, imdDecileAt } from './evaluation-subject';
 import { DEFAULT_EVALUATION_DESIGN } from './evaluation-design';
 import { balancePassed, covers, evaluateMeasure } from './evaluate-measure';
@@ -129,6 +130,56 @@ describe('matched evaluation', () => {
 
   it('is deterministic for a seed', () => {
     expect(run(subjects).matching).toEqual(matching);
+  });
+});
+
+describe('matching under another pseudonymisation key', () => {
+  // The same people under other pseudonyms (as after a key rotation, or at another site).
+  const subjects = population(23, 1, 3000);
+  const rekeyed = (key: number) => {
+    const pseudonym = (id: string) =>
+      `q${(mulberry32(key + Number(id.slice(1)))() * 1e9).toFixed(0).padStart(9, '0')}-${id.slice(1)}`;
+    const renamed = subjects.map((s) => ({ ...s, personId: pseudonym(s.personId) }));
+    // Stored in pseudonym order, as a read model would give them back.
+    renamed.sort((a, b) => (a.personId < b.personId ? -1 : 1));
+    const back = new Map(subjects.map((s) => [pseudonym(s.personId), s.personId] as const));
+    return { renamed, back };
+  };
+  const setsInOriginalIds = (sets: readonly TrajectoryMatchedSet[], back: Map<string, string>) =>
+    sets
+      .map(
+        (s) =>
+          `${back.get(s.userId)}:${s.controlIds
+            .map((c) => back.get(c))
+            .sort()
+            .join(',')}`,
+      )
+      .sort();
+
+  it('gives the same matched sets and the same estimates', () => {
+    const original = run(subjects);
+    const identity = new Map(subjects.map((s) => [s.personId, s.personId] as const));
+    const expected = setsInOriginalIds(original.matching.sets, identity);
+    const gp = evaluateMeasure(original.matching.sets, original.byId, 'gp', design, span);
+    for (const key of [1, 2, 3]) {
+      const { renamed, back } = rekeyed(key);
+      const other = run(renamed);
+      expect(setsInOriginalIds(other.matching.sets, back)).toEqual(expected);
+      const e = evaluateMeasure(other.matching.sets, other.byId, 'gp', design, span);
+      expect(e.estimate.did).toBeCloseTo(gp.estimate.did, 9);
+      expect(e.estimate.se).toBeCloseTo(gp.estimate.se, 9);
+    }
+  });
+
+  it('fingerprints people by their data, never by their id', () => {
+    const [a] = subjects;
+    expect(subjectFingerprint({ ...a, personId: 'someone-else' })).toBe(subjectFingerprint(a));
+    const gp = [...(a.days.gp ?? []), span.startDay + 400].sort((x, y) => x - y);
+    expect(subjectFingerprint({ ...a, days: { ...a.days, gp } })).not.toBe(subjectFingerprint(a));
+    expect(subjectFingerprint({ ...a, yearOfBirth: (a.yearOfBirth ?? 0) + 1 })).not.toBe(
+      subjectFingerprint(a),
+    );
+    expect(new Set(subjects.map(subjectFingerprint)).size).toBe(subjects.length);
   });
 });
 

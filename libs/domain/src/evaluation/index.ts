@@ -4,3 +4,4 @@ export * from './matched-did';
 export * from './matching-variance';
 export * from './evaluation-design';
 export * from './evaluate-measure';
+export * from './canonical-order';

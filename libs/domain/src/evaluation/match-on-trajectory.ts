@@ -1,4 +1,5 @@
 import { mulberry32 } from '../matching/seeded-random';
+import { inCanonicalOrder } from './canonical-order';
 import { fitLogistic } from './logistic-regression';
 import {
   addMonthsToDay,
@@ -99,8 +100,9 @@ export function covariatesAt(
  * Matches each cohort user to their k nearest non-users of the same sex on the logit of a
  * propensity score fitted on age, sex, IMD decile at the index date and the pre-index
  * trajectory (see `TrajectoryMatchingSettings` for why). Pure and deterministic for a seed:
- * candidates are ordered by person id and given a pseudo index date drawn (seeded) from the
- * users' index dates, so their trajectories are measured over the same calendar as the users'.
+ * candidates are taken in canonical order (by their data, not their pseudonyms) and given a
+ * pseudo index date drawn (seeded) from the users' index dates, so their trajectories are
+ * measured over the same calendar as the users'.
  */
 export function matchOnTrajectory(
   users: readonly EvaluationSubject[],
@@ -110,12 +112,14 @@ export function matchOnTrajectory(
 ): TrajectoryMatchingResult {
   const random = mulberry32(settings.seed);
   const userIds = new Set(users.map((u) => u.personId));
-  const eligibleUsers = users
-    .filter((u) => u.indexDay !== null && hasDemographics(u))
-    .sort((a, b) => compare(a.personId, b.personId));
-  const pool = [...candidates]
-    .filter((c) => !userIds.has(c.personId) && c.indexDay === null && hasDemographics(c))
-    .sort((a, b) => compare(a.personId, b.personId))
+  // In an order that does not depend on the pseudonyms (see `inCanonicalOrder`): the same
+  // data give the same matched sets under every pseudonymisation key.
+  const eligibleUsers = inCanonicalOrder(
+    users.filter((u) => u.indexDay !== null && hasDemographics(u)),
+  );
+  const pool = inCanonicalOrder(
+    candidates.filter((c) => !userIds.has(c.personId) && c.indexDay === null && hasDemographics(c)),
+  )
     .map((s) => ({
       s,
       pseudoIndexDay: eligibleUsers.length
