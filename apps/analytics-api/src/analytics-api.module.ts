@@ -32,6 +32,8 @@ export interface AnalyticsModuleOptions {
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
   /** /health turns unhealthy when subscribers are held back longer than this (default 60 s). */
   stallThresholdSeconds?: number;
+  /** `false` computes every answer afresh (see `AnalyticsQueries`); default true. */
+  cacheComputations?: boolean;
   /** More modules on the same origin, e.g. the web page (`WebModule` from apps/web). */
   modules?: DynamicModule[];
 }
@@ -45,6 +47,7 @@ export class AnalyticsApiModule {
       policy,
       'read_model',
       new ReleasedCellLedger(options.db.sql),
+      { cacheComputations: options.cacheComputations },
     );
     return {
       module: AnalyticsApiModule,

@@ -24,6 +24,11 @@ export interface CreateAnalyticsAppOptions {
   disclosurePolicy?: PublishingPolicy | DisclosurePolicy;
   /** /health is unhealthy when subscribers are held back longer (default `LINKAGE_STALL_THRESHOLD_SECONDS` or 60). */
   stallThresholdSeconds?: number;
+  /**
+   * `false` computes, formats and serialises every answer afresh (the path the caches are
+   * tested against); default true.
+   */
+  cacheComputations?: boolean;
   /** More modules on this origin: the CLI mounts the web page (`WebModule` from apps/web). */
   modules?: DynamicModule[];
 }
@@ -52,6 +57,7 @@ export async function createAnalyticsApp(
       jwtSecret: options.jwtSecret,
       disclosurePolicy: options.disclosurePolicy,
       stallThresholdSeconds: options.stallThresholdSeconds,
+      cacheComputations: options.cacheComputations,
       modules: options.modules,
     }),
     { logger: false },

@@ -18,6 +18,12 @@ import { publishedInterval, publishedValue } from '@linkage/domain';
 export interface Publication {
   request: GateRequest;
   format(result: GateResult): { body: Record<string, unknown>; rows: CsvRow[] };
+  /**
+   * Fields that go after the provenance, given the formatted body (the outcomes' diagnostics,
+   * only beside a published estimate). Like `format`, a function of the gate's decision alone:
+   * the formatted answer is remembered per decision (answer-memo.ts).
+   */
+  annex?(body: Record<string, unknown>): Record<string, unknown> | undefined;
 }
 
 export type CsvRow = Record<string, string | number | null>;

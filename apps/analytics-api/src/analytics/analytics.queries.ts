@@ -25,6 +25,7 @@ import { EventStudyQuery, EventStudyQueryHandler } from './event-study.query';
 import { OutcomesQuery, OutcomesQueryHandler } from './outcomes.query';
 import { readModelVersion, ReadModelVersionCache } from './read-model-version-cache';
 import { GateMemo, holdsAll } from './gate-memo';
+import { AnswerMemo } from './answer-memo';
 import { WellbeingQuery, WellbeingQueryHandler } from './wellbeing.query';
 
 export {
@@ -129,6 +130,8 @@ export class AnalyticsQueries {
   private readonly computed: ReadModelVersionCache | undefined;
   /** The gate's decisions per request and ledger state (gate-memo.ts). */
   private readonly gates: GateMemo;
+  /** Formatted answers per gate decision (answer-memo.ts); none when computations are not cached. */
+  private readonly answers: AnswerMemo<QueryResult<Record<string, unknown>>> | undefined;
   /** Concurrent askers share one version read (never one begun before they asked). */
   private readonly versions = new SharedRead(() => readModelVersion(this.sql, this.schema));
 
@@ -145,6 +148,7 @@ export class AnalyticsQueries {
     options: { cacheComputations?: boolean } = {},
   ) {
     this.computed = options.cacheComputations === false ? undefined : new ReadModelVersionCache();
+    this.answers = this.computed ? new AnswerMemo() : undefined;
     this.policy =
       'version' in policy
         ? policy
@@ -236,15 +240,10 @@ export class AnalyticsQueries {
   ): Promise<QueryResult<Record<string, unknown>>> {
     const provenance = await this.once(version, 'provenance', () => this.provenance());
     const gated = await this.gate(publication.request, audience);
-    const { body, rows } = publication.format(gated);
-    const cellsSuppressed = gated.suppressed.length;
-    return {
-      body: { ...body, suppressed: gated.suppressed, cellsSuppressed, provenance },
-      rows,
-      cellsSuppressed,
-      suppressed: gated.suppressed,
-      released: gated.released,
-    };
+    // Remembered (frozen, shared) only when the publication itself is: computed once per version.
+    return version === undefined || !this.answers
+      ? formatAnswer(publication, gated, provenance)
+      : this.answers.get(gated, provenance, () => formatAnswer(publication, gated, provenance));
   }
 
   /** The read models' version when computations are cached; undefined when they are not. */
@@ -318,4 +317,22 @@ export class AnalyticsQueries {
   balance(audience?: Audience): Promise<QueryResult<Record<string, unknown>>> {
     return new BalanceQueryHandler(this).execute(new BalanceQuery(audience));
   }
+}
+
+/** The answer to one request: the publication formatted with the gate's decisions. */
+function formatAnswer(
+  publication: Publication,
+  gated: GateResult,
+  provenance: Provenance,
+): QueryResult<Record<string, unknown>> {
+  const { body, rows } = publication.format(gated);
+  const cellsSuppressed = gated.suppressed.length;
+  const formatted = { ...body, suppressed: gated.suppressed, cellsSuppressed, provenance };
+  return {
+    body: { ...formatted, ...publication.annex?.(formatted) },
+    rows,
+    cellsSuppressed,
+    suppressed: gated.suppressed,
+    released: gated.released,
+  };
 }

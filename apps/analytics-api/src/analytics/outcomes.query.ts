@@ -8,8 +8,9 @@ import {
   NEGATIVE_CONTROL_MEASURE,
   type MonthWindow,
   type OutcomeMeasure,
+  type PublishingPolicy,
 } from '@linkage/domain';
-import { outcomesPublication, type OutcomesData } from './analytics.publications';
+import { outcomesPublication, type OutcomesData, type Publication } from './analytics.publications';
 import type { AnalyticsQueries, Audience, QueryResult } from './analytics.queries';
 import { ANALYTICS_QUERIES, assertOnWindowGrid, MEASURE_UNITS } from './analytics-query-support';
 import { matchedSubjects } from './matched-subjects';
@@ -51,35 +52,36 @@ export class OutcomesQueryHandler implements IQueryHandler<OutcomesQuery> {
     assertOnWindowGrid(before, 'before');
     assertOnWindowGrid(after, 'after');
     const version = await this.queries.version();
-    const { publication, baseline, result, placebo, negative, balanceAfter } =
-      await this.queries.once(
-        version,
-        `outcomes:${measure}:${before}:${after}:${washout}:${usersKey(usersAmong)}`,
-        () => computeOutcomes(sql, schema, measure, before, after, washout, usersAmong),
-      );
-    const published = await this.queries.publish(publication, audience, version);
-    // The diagnostics go beside the estimate, and only when the gate published it: the placebo
-    // and negative-control estimates are the same kind of statistic over the same people.
-    if (published.body.did !== null && published.body.did !== undefined) {
-      published.body.washout = washout;
-      published.body.baselineMonths = baseline;
-      published.body.diagnostics = outcomeDiagnostics(
-        this.queries.publishingPolicy,
-        result,
-        placebo,
-        negative,
-        balanceAfter,
-        measure,
-      );
-    }
-    return published;
+    const publication = await this.queries.once(
+      version,
+      `outcomes:${measure}:${before}:${after}:${washout}:${usersKey(usersAmong)}`,
+      () =>
+        computeOutcomes(
+          sql,
+          schema,
+          this.queries.publishingPolicy,
+          measure,
+          before,
+          after,
+          washout,
+          usersAmong,
+        ),
+    );
+    return this.queries.publish(publication, audience, version);
   }
 }
 
-/** The estimate, its placebo and negative control: the work `outcomes` does once per version. */
+/**
+ * The estimate, its placebo and negative control: the work `outcomes` does once per version.
+ * The diagnostics go beside the estimate, and only when the gate published it (the placebo and
+ * negative-control estimates are the same kind of statistic over the same people): an annex of
+ * the publication, so that the whole answer is a function of the gate's decision and is
+ * formatted once per decision (answer-memo.ts).
+ */
 async function computeOutcomes(
   sql: Sql,
   schema: string,
+  policy: PublishingPolicy,
   measure: OutcomeMeasure,
   before: number,
   after: number,
@@ -110,13 +112,23 @@ async function computeOutcomes(
     controlIds: sets.flatMap((set) => set.controlIds),
   };
   return {
-    publication: outcomesPublication(data),
-    baseline,
-    result,
-    placebo,
-    negative,
-    balanceAfter,
-  };
+    ...outcomesPublication(data),
+    annex: (body) =>
+      body.did === null || body.did === undefined
+        ? undefined
+        : {
+            washout,
+            baselineMonths: baseline,
+            diagnostics: outcomeDiagnostics(
+              policy,
+              result,
+              placebo,
+              negative,
+              balanceAfter,
+              measure,
+            ),
+          },
+  } satisfies Publication;
 }
 
 /** A cache key for "only these users" (order does not matter); `*` for everyone. */

@@ -263,9 +263,14 @@ export class AuditTrail {
     settledIntents: string[],
   ): Promise<AuditEntry[]> {
     return this.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY})`;
-      const [last] = await tx<{ sequence: bigint; hash: string }[]>`
-        select sequence, hash from governance.audit_trail order by sequence desc limit 1`;
+      // Sent together (one round trip; the server runs them in order, so the head is read
+      // under the lock): every round trip here is one more socket write per group on the
+      // API's event loop (docs/BENCHMARKS.md, the API's other routes).
+      const [, [last]] = await Promise.all([
+        tx`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY})`,
+        tx<{ sequence: bigint; hash: string }[]>`
+          select sequence, hash from governance.audit_trail order by sequence desc limit 1`,
+      ]);
       let previous = last ? { sequence: Number(last.sequence), hash: last.hash } : undefined;
       const entries = inputs.map((input) => {
         const next = chainEntry(input, previous, this.clock());
@@ -290,7 +295,7 @@ export class AuditTrail {
         prev_hash: e.prevHash,
         hash: e.hash,
       }));
-      await tx`
+      const inserted = tx`
         insert into governance.audit_trail (sequence, at, actor, role, purpose, dsa, action,
           parameters, result_size, cells_suppressed, outcome, http_status, reason, request_id,
           prev_hash, hash)
@@ -301,8 +306,12 @@ export class AuditTrail {
           parameters jsonb, result_size integer, cells_suppressed integer, outcome text,
           http_status integer, reason text, request_id text, prev_hash text, hash text)
         order by sequence`;
-      if (settledIntents.length > 0)
-        await tx`delete from governance.audit_intents where id = any(${settledIntents}::text[])`;
+      await Promise.all([
+        inserted,
+        settledIntents.length > 0
+          ? tx`delete from governance.audit_intents where id = any(${settledIntents}::text[])`
+          : undefined,
+      ]);
       return entries;
     });
   }

@@ -60,6 +60,50 @@ describe('tokens', () => {
     expect(verifyToken(make(token), secret, at)).toEqual({ rejected: reason });
   });
 
+  it('checks a token it verified before again for expiry, and verifies any other bytes afresh', () => {
+    const { token, claims } = mintToken({ ...request, ttl: '1h' }, secret, now);
+    expect(verifyToken(token, secret, now)).toEqual(claims);
+    expect(verifyToken(token, secret, now)).toEqual(claims); // remembered
+    expect(verifyToken(token, secret, new Date(now.getTime() + 3599_000))).toEqual(claims);
+    expect(verifyToken(token, secret, new Date(now.getTime() + 3600_000))).toEqual({
+      rejected: 'token_expired',
+    });
+    const [h, p, sig] = token.split('.');
+    const body = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const forged = [
+      h,
+      Buffer.from(JSON.stringify({ ...body, role: 'admin' })).toString('base64url'),
+      sig,
+    ];
+    expect(verifyToken(forged.join('.'), secret, now)).toEqual({ rejected: 'token_invalid' });
+    expect(verifyToken(`${token}x`, secret, now)).toEqual({ rejected: 'token_invalid' });
+    expect(verifyToken(token, randomBytes(32), now)).toEqual({ rejected: 'token_invalid' });
+    expect(verifyToken(token, secret, now)).toEqual(claims);
+  });
+
+  it('keeps a remembered token to its not-before time', () => {
+    const at = Math.floor(now.getTime() / 1000);
+    const token = jwt.sign(
+      {
+        sub: 'ann',
+        role: 'analyst',
+        purpose: 'p',
+        dsa: 'DSA-7',
+        jti: 'j-1',
+        iss: 'linkage',
+        iat: at,
+        nbf: at + 60,
+        exp: at + 3600,
+      },
+      secret,
+      { algorithm: 'HS256' },
+    );
+    expect(verifyToken(token, secret, now)).toEqual({ rejected: 'token_invalid' });
+    const later = new Date(now.getTime() + 120_000);
+    expect(verifyToken(token, secret, later)).toMatchObject({ sub: 'ann', nbf: at + 60 });
+    expect(verifyToken(token, secret, now)).toEqual({ rejected: 'token_invalid' });
+  });
+
   it('refuses unknown roles and odd names when minting', () => {
     expect(() => mintToken({ ...request, role: 'root' as never }, secret, now)).toThrow(
       ValidationError,
