@@ -24,8 +24,8 @@ describe('bulk load into empty read models (catchUp with bulkLoad)', () => {
   let fixture: PipelineFixture;
 
   beforeAll(async () => {
-    fixture = await ingestedPopulation({ cohort: 80, seed: 'bulk-load' });
-  }, 180_000);
+    fixture = await ingestedPopulation({ cohort: 40, seed: 'bulk-load' });
+  }, 300_000);
   afterAll(async () => {
     await fixture?.close();
   });
