@@ -120,7 +120,7 @@ export async function runPipeline(
   const heldAfter = backpressureStatus();
   const writerAfter = await writerBatchTotals();
   const projectStart = process.hrtime.bigint();
-  await catchUp({ sql: db.sql, store, logger });
+  await catchUp({ sql: db.sql, store, logger, bulkLoad: true }); // empty read models, as the demo
   const projectSeconds = secondsSince(projectStart);
   return {
     transport,
