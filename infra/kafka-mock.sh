@@ -3,6 +3,10 @@
 # exports KAFKA_BROKERS. It lives as long as its stdin stays open; `kafka_mock_stop` ends it.
 # Source it (`. infra/kafka-mock.sh`), or run `infra/kafka-mock.sh serve` to keep one in the
 # foreground for a person to use (Ctrl-C stops it).
+# Retention: the mock keeps at most 5 MiB (and 100,000 message sets) per partition and deletes
+# the oldest beyond it, read or not (rdkafka_mock.c, max_size/max_cnt; no test.mock.* property
+# changes it). Publishers hold the event writer's unread bytes per partition below
+# LINKAGE_WRITER_MAX_LAG_BYTES (2 MiB) for that reason; see docs/OPERATIONS.md.
 set -euo pipefail
 KAFKA_MOCK_LOG="${KAFKA_MOCK_LOG:-${TMPDIR:-/tmp}/linkage-kafka-mock.$$.log}"
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openDatabase } from './database';
@@ -9,6 +10,29 @@ describe('openDatabase', () => {
     const [row] = await db.sql`select current_setting('server_version_num')::int as v`;
     expect(db.embedded).toBe(false);
     expect(row.v).toBeGreaterThanOrEqual(150000);
+    await db.close();
+  });
+
+  it("turns Nagle's algorithm off on its TCP sockets (a COPY's CopyDone would wait for a delayed ACK)", async () => {
+    const setNoDelay = jest.spyOn(net.Socket.prototype, 'setNoDelay');
+    try {
+      const db = await openDatabase({ url: process.env.DATABASE_URL, max: 2 });
+      // Two queries at once: the pool opens both its connections.
+      await Promise.all([db.sql`select pg_sleep(0.05)`, db.sql`select pg_sleep(0.05)`]);
+      expect(setNoDelay.mock.calls.filter(([on]) => on === true).length).toBe(2);
+      await db.close();
+    } finally {
+      setNoDelay.mockRestore();
+    }
+  });
+
+  it('still reports a refused connection as postgres.js does, with its code', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const db = await openDatabase({ url: `postgres://u:p@127.0.0.1:${port}/none`, max: 1 });
+    await expect(db.sql`select 1`).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await db.close();
   });
 

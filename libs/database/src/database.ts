@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import postgres from 'postgres';
 import { dataDir } from '@linkage/common';
@@ -70,7 +71,38 @@ function connect(url: string, max: number, onnotice?: (n: unknown) => void): Sql
     onnotice: onnotice ?? (() => undefined),
     types: { bigint: postgres.BigInt },
     connection: { application_name: 'linkage' },
+    ...(isMultiHost(url) ? {} : { socket: noDelaySocket }),
   }) as unknown as Sql;
+}
+
+/** `postgres://a:1,b:2/db`: postgres.js fails over between hosts; its own sockets do that. */
+function isMultiHost(url: string): boolean {
+  return /^[^:]+:\/\/[^/?]*,/.test(url);
+}
+
+/**
+ * A socket with Nagle's algorithm off (postgres.js leaves it on). postgres.js sends a COPY's
+ * data and the CopyDone that ends it as two writes; with Nagle on, the 5-byte CopyDone waits
+ * for the server's delayed ACK of the data, about 40 ms per COPY on Linux (the event store's
+ * append copies its rows). postgres.js coalesces its other writes itself, so this adds no small
+ * packets. Returned before it connects, as postgres.js's own socket is: writes queue until then,
+ * and postgres.js's connect timeout and error handling apply unchanged (SSL is negotiated on it
+ * by postgres.js as usual).
+ */
+function noDelaySocket(options: {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}): net.Socket {
+  const socket = new net.Socket();
+  socket.setNoDelay(true);
+  if (options.path) socket.connect(options.path);
+  else {
+    // postgres.js reads `host` back for the TLS server name when it negotiates SSL on it.
+    Object.assign(socket, { host: options.host[0] });
+    socket.connect(options.port[0], options.host[0]);
+  }
+  return socket;
 }
 
 async function startEmbedded(

@@ -68,12 +68,18 @@ describe('the embedded server', () => {
     await inEmbeddedFolder('on', async (dir) => {
       const db = await openDatabase({ embeddedDir: dir });
       try {
-        await db.sql`create table loaded (n int, pad text)`;
-        await db.sql`insert into loaded select g, repeat('x', 100) from generate_series(1, 5000) g`;
+        await db.sql`create table loaded (n int, pad text, doc jsonb)`;
+        await db.sql`
+          insert into loaded select g, repeat('x', 100), jsonb_build_object('g', g)
+          from generate_series(1, 5000) g`;
         expect(await statisticsOf(db, 'loaded')).toBe(-1); // PGlite runs no autovacuum
         const [{ lsn }] = await db.sql`select pg_current_wal_lsn()::text as lsn`;
         await settleAfterBulkLoad(db);
         expect(await statisticsOf(db, 'loaded')).toBe(5000);
+        // Column statistics for every column but the jsonb one (see settleAfterBulkLoad).
+        const columns = await db.sql<{ attname: string }[]>`
+          select attname from pg_stats where tablename = 'loaded' order by attname`;
+        expect(columns.map((c) => c.attname)).toEqual(['n', 'pad']);
         const [{ past }] = await db.sql`
           select redo_lsn >= ${lsn}::pg_lsn as past from pg_control_checkpoint()`;
         expect(past).toBe(true);

@@ -1,7 +1,7 @@
 import { openDatabase, type Database, type Sql } from '@linkage/database';
 import type { EventStore } from './event-store.port';
 import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
-import { PostgresqlEventStore } from './postgresql/postgresql-event-store';
+import { PostgresqlEventStore, type AppendStrategy } from './postgresql/postgresql-event-store';
 
 export * from './event-store.port';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
@@ -40,7 +40,7 @@ export async function openEventStore(options: OpenEventStoreOptions = {}): Promi
   const store: EventStore = url
     ? EventStoreDbEventStore.connect(url)
     : options.db
-      ? new PostgresqlEventStore(options.db.sql)
+      ? new PostgresqlEventStore(options.db.sql, { appendStrategy: appendStrategyFor(options.db) })
       : await openOwnDatabase();
   await store.init();
   return store;
@@ -50,5 +50,13 @@ async function openOwnDatabase(): Promise<EventStore> {
   // Embedded PGlite runs one exchange at a time, so a bigger pool would only queue.
   const embedded = !process.env.DATABASE_URL;
   const db = await openDatabase(embedded ? { max: 1 } : {});
-  return new PostgresqlEventStore(db.sql, { close: () => db.close() });
+  return new PostgresqlEventStore(db.sql, {
+    close: () => db.close(),
+    appendStrategy: appendStrategyFor(db),
+  });
+}
+
+/** COPY on a PostgreSQL server; one call on embedded PGlite (no COPY FROM STDIN over its socket). */
+function appendStrategyFor(db: { embedded: boolean }): AppendStrategy {
+  return db.embedded ? 'one-call' : 'copy';
 }

@@ -172,7 +172,6 @@ export async function startSupervisedConsumer(
     state = 'data_loss';
     healthyGauge.set(labels, 0);
     dataLossCounter.inc({ ...labels, reason: loss.reason });
-    log.error({ loss: dataLoss }, 'messages lost; consumer stopped until an operator acts');
     lossRecorded = (async () => {
       // The broker does not say where the group stood when its offset was out of range: the
       // position this consumer last recorded does.
@@ -181,7 +180,14 @@ export async function startSupervisedConsumer(
         const at = known?.get(loss.partition);
         if (at !== undefined) dataLoss = { ...dataLoss, expectedOffset: at.toString() };
       }
-      if (dataLoss) await options.onDataLoss?.(dataLoss);
+      if (dataLoss) {
+        dataLoss = withoutFalseLoss(dataLoss);
+        log.error(
+          { loss: dataLoss, lost: lostCount(dataLoss) },
+          'messages lost; consumer stopped until an operator acts',
+        );
+        await options.onDataLoss?.(dataLoss);
+      }
       return true;
     })().catch((error: unknown) => {
       // Unrecorded, it cannot be resolved either: the consumer stays stopped until a restart.
@@ -352,6 +358,25 @@ export async function startSupervisedConsumer(
   await subscribe();
   void sample();
   return self;
+}
+
+/**
+ * An out-of-range offset past the end of the log (or a log that starts at or before where the
+ * group stood) lost nothing below the log start: the first offset then says nothing about a
+ * loss, and is dropped rather than reported as a negative count.
+ */
+function withoutFalseLoss(loss: DataLoss): DataLoss {
+  if (loss.reason !== 'offset_out_of_range') return loss;
+  if (loss.expectedOffset === null || loss.firstOffset === null) return loss;
+  return BigInt(loss.firstOffset) > BigInt(loss.expectedOffset)
+    ? loss
+    : { ...loss, firstOffset: null };
+}
+
+/** Messages lost, when both ends are known. */
+function lostCount(loss: DataLoss): number | null {
+  if (loss.expectedOffset === null || loss.firstOffset === null) return null;
+  return Number(BigInt(loss.firstOffset) - BigInt(loss.expectedOffset));
 }
 
 function summary(error: unknown): { name: string; code?: string } {

@@ -59,7 +59,11 @@ export interface DataLoss {
   partition: number;
   /** The offset the group was to read next (null when the broker did not say). */
   expectedOffset: string | null;
-  /** The offset delivery resumed at (null when nothing was delivered). */
+  /**
+   * The first offset still there: where delivery resumed after a gap, or where the log started
+   * when the offset was out of range (null when not known). Messages from `expectedOffset` up
+   * to it are lost.
+   */
   firstOffset: string | null;
   reason: 'offset_out_of_range' | 'gap';
   /** The consumer group that lost them (set by the supervised consumer). */

@@ -6,7 +6,7 @@ import { comparePostgresqlAppends } from './event-store-append.bench';
 import { benchPipeline } from './pipeline.bench';
 import { benchProjection } from './projection.bench';
 import { staysFlat } from './process-memory';
-import { benchScale } from './scale.bench';
+import { benchScale, scaleBench } from './scale.bench';
 
 // The new scenarios at a tiny size, so the bench code cannot rot: every variant really writes
 // what it says (counts read back), ratios are computed, the API answers under load. No timing.
@@ -18,6 +18,7 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
     const rows = await comparePostgresqlAppends(ctx, 2000, 1);
     expect(rows.map((r) => [r.variant, r.count])).toEqual([
       ['postgresql', 2000],
+      ['postgresql-one-call', 2000],
       ['postgresql-statements', 2000],
       ['copy-postgres.js', 2000],
       ['copy-psql', 2000],
@@ -62,6 +63,41 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
       expect(r.extra!.nodePeakMb).toBe(Math.max(...quarters));
       expect(r.extra!.postgresBackendPeakMb as number).toBeGreaterThan(0);
       expect(['yes', 'no']).toContain(r.extra!.flat);
+    }
+  }, 300_000);
+
+  it('runs the scale scenario in a child process whose peak RSS is its own, not this one', async () => {
+    // Ballast this process holds (zero-filled, so resident) while the child runs: a scale run
+    // sampled in this process would report at least this process's RSS.
+    const ballast = Buffer.alloc(512 * 1024 ** 2);
+    try {
+      const parentMb = Math.round(process.memoryUsage().rss / 1024 ** 2);
+      const rows = await scaleBench.run(2000, ctx);
+      expect(rows.map((r) => [r.variant, r.count, r.extra!.process])).toEqual([
+        ['append (postgresql)', 2000, 'child'],
+        ['project (postgresql)', 2000, 'child'],
+      ]);
+      for (const r of rows) {
+        const peak = r.extra!.nodePeakMb as number;
+        expect(peak).toBeGreaterThan(0);
+        expect(peak).toBeLessThan(parentMb - 256);
+        expect(r.extra!.underGiB).toBe('yes');
+      }
+    } finally {
+      ballast.fill(1, 0, 1); // keeps the ballast alive until here
+    }
+  }, 300_000);
+
+  it("fails the scenario with the child's reason when the child's scale run fails", async () => {
+    const saved = process.env.DATABASE_URL;
+    // A server that refuses connections: the child cannot make its fresh database.
+    process.env.DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:1/none';
+    try {
+      await expect(scaleBench.run(2000, ctx)).rejects.toThrow(
+        /the scale child process \(pid \d+\) exited 1: failed: .*ECONNREFUSED/,
+      );
+    } finally {
+      process.env.DATABASE_URL = saved;
     }
   }, 300_000);
 

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { openEventStore, PostgresqlEventStore, type StreamBatch } from '@linkage/event-store';
+import {
+  openEventStore,
+  PostgresqlEventStore,
+  type AppendStrategy,
+  type StreamBatch,
+} from '@linkage/event-store';
 import { rowOf, type BenchRow } from './bench-report';
 import {
   secondsSince,
@@ -80,7 +85,24 @@ export interface AppendMeasure {
 
 /** The variants of the scenario, each appending `calls` into a fresh database. */
 export type AppendVariant =
-  'linkage' | 'linkage-statements' | 'copy-postgres.js' | 'copy-psql' | 'emmett';
+  | 'linkage'
+  | 'linkage-one-call'
+  | 'linkage-statements'
+  | 'copy-postgres.js'
+  | 'copy-psql'
+  | 'emmett';
+
+/** Our variants, by the append strategy each runs (`linkage` is the default, the COPY append). */
+const OURS: Partial<Record<AppendVariant, AppendStrategy>> = {
+  linkage: 'copy',
+  'linkage-one-call': 'one-call',
+  'linkage-statements': 'statements',
+};
+const ROW_NAME: Partial<Record<AppendVariant, string>> = {
+  linkage: 'postgresql',
+  'linkage-one-call': 'postgresql-one-call',
+  'linkage-statements': 'postgresql-statements',
+};
 
 export async function measureAppend(
   variant: AppendVariant,
@@ -100,10 +122,12 @@ export async function measureAppend(
         await store.close();
       }
     }
+    case 'linkage-one-call':
     case 'linkage-statements': {
-      // The previous append (lock, look-up, version upsert, insert as separate statements in
-      // one transaction): the A/B for the one-call append above.
-      const store = new PostgresqlEventStore(target.db.sql, { appendStrategy: 'statements' });
+      // The previous appends, the A/B for the default: one call of event_store.append_events
+      // (locks, bump and an insert from json), and before it separate statements (lock,
+      // look-up, version upsert, insert) in one transaction.
+      const store = new PostgresqlEventStore(target.db.sql, { appendStrategy: OURS[variant] });
       await store.init();
       let count = 0;
       const start = process.hrtime.bigint();
@@ -167,6 +191,7 @@ export async function comparePostgresqlAppends(
   rounds = ROUNDS,
   variants: readonly AppendVariant[] = [
     'linkage',
+    'linkage-one-call',
     'linkage-statements',
     'copy-postgres.js',
     'copy-psql',
@@ -196,7 +221,7 @@ export async function comparePostgresqlAppends(
   const streams = Math.max(1, Math.floor(total / EVENTS_PER_STREAM));
   return variants.map((variant) => {
     const extra: Record<string, number | string> = { batch: BATCH, streams, rounds };
-    if (variant === 'linkage' || variant === 'linkage-statements') {
+    if (OURS[variant]) {
       if (copyVariants.length) extra.xCopy = round2(rate(variant) / bestCopy);
       if (variants.includes('emmett')) extra.xEmmett = round2(rate(variant) / rate('emmett'));
     }
@@ -205,12 +230,7 @@ export async function comparePostgresqlAppends(
       if (copyVariants.length) extra.xCopy = round2(rate('emmett') / bestCopy);
     }
     if (variant.startsWith('copy-') && rate(variant) === bestCopy) extra.ceiling = 'yes';
-    const name =
-      variant === 'linkage'
-        ? 'postgresql'
-        : variant === 'linkage-statements'
-          ? 'postgresql-statements'
-          : variant;
+    const name = ROW_NAME[variant] ?? variant;
     return rowOf(
       'event-store-append',
       name,

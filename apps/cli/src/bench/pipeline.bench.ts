@@ -2,13 +2,19 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createLogger } from '@linkage/common';
+import { metricsRegistry } from '@linkage/observability';
 import type { Database } from '@linkage/database';
 import { openEventStore, type EventStore } from '@linkage/event-store';
 import { Pseudonymiser } from '@linkage/pseudonymisation';
 import { loadPostcodeLookup } from '@linkage/reference';
 import { generatePopulation, type Manifest } from '@linkage/synthetic';
 import { createInProcessTransport, createKafkaTransport, type Transport } from '@linkage/transport';
-import { edgeThreadCount, runFileIngest, startEdgeThreads } from '../../../ingest/src';
+import {
+  backpressureStatus,
+  edgeThreadCount,
+  runFileIngest,
+  startEdgeThreads,
+} from '../../../ingest/src';
 import { catchUp, runMatching } from '../../../projector/src';
 import { CEILING_TABLE_SQL, preparePsqlCopyOfFile, runPsql } from './append-ceiling';
 import { loadAnalyticsApi } from './api-load';
@@ -31,6 +37,28 @@ export interface PipelineRun {
   nodePeakMb: number;
   postgresPeakMb?: number;
   brokerPeakMb?: number;
+  /** Time the publisher spent held back by the event writer's lag (backpressure), seconds. */
+  heldBackSeconds?: number;
+  /** How many publishes waited for the event writer. */
+  backpressureWaits?: number;
+  /** The event writer's batches during ingest, and the seconds spent writing them (summed). */
+  writerBatches?: number;
+  writerBusySeconds?: number;
+}
+
+/** The event writer's batch histogram so far: batches written and seconds spent on them. */
+async function writerBatchTotals(): Promise<{ batches: number; seconds: number }> {
+  const metric = metricsRegistry.getSingleMetric('linkage_event_writer_batch_seconds');
+  const values = metric ? (await metric.get()).values : [];
+  const of = (suffix: string) =>
+    values
+      .filter(
+        (v) =>
+          (v as { metricName?: string }).metricName ===
+          `linkage_event_writer_batch_seconds_${suffix}`,
+      )
+      .reduce((a, v) => a + v.value, 0);
+  return { batches: of('count'), seconds: of('sum') };
 }
 
 /**
@@ -52,6 +80,8 @@ export async function runPipeline(
   const edgeThreads = threads > 0 ? startEdgeThreads(key, threads) : undefined;
   const topicPrefix = `bench-${randomBytes(4).toString('hex')}`;
   const memory = peakRssSampler();
+  const heldBefore = backpressureStatus();
+  const writerBefore = await writerBatchTotals();
   let records = 0;
   let events = 0;
   const start = process.hrtime.bigint();
@@ -87,8 +117,10 @@ export async function runPipeline(
   }
   await edgeThreads?.close();
   const ingestSeconds = secondsSince(start);
+  const heldAfter = backpressureStatus();
+  const writerAfter = await writerBatchTotals();
   const projectStart = process.hrtime.bigint();
-  await catchUp({ sql: db.sql, store, logger });
+  await catchUp({ sql: db.sql, store, logger, bulkLoad: true }); // empty read models, as the demo
   const projectSeconds = secondsSince(projectStart);
   return {
     transport,
@@ -99,6 +131,10 @@ export async function runPipeline(
     nodePeakMb: memory.stop(),
     postgresPeakMb: await postgresBackendPeakMb(db.sql),
     brokerPeakMb: transport === 'kafka' ? kafkaMockPeakMb() : undefined,
+    heldBackSeconds: round2((heldAfter.waitedMs - heldBefore.waitedMs) / 1000),
+    backpressureWaits: heldAfter.waits - heldBefore.waits,
+    writerBatches: writerAfter.batches - writerBefore.batches,
+    writerBusySeconds: round2(writerAfter.seconds - writerBefore.seconds),
   };
 }
 
@@ -158,7 +194,24 @@ function pipelineRow(run: PipelineRun, copyPerSecond: number | undefined): Bench
   extra.nodePeakMb = run.nodePeakMb;
   if (run.postgresPeakMb !== undefined) extra.postgresBackendPeakMb = run.postgresPeakMb;
   if (run.brokerPeakMb !== undefined) extra.brokerPeakMb = run.brokerPeakMb;
+  if (run.writerBatches) {
+    extra.writerBatches = run.writerBatches;
+    extra.writerBusyS = run.writerBusySeconds ?? 0;
+  }
+  if (run.backpressureWaits) {
+    extra.heldBackS = run.heldBackSeconds ?? 0;
+    extra.backpressureWaits = run.backpressureWaits;
+  }
   return rowOf('pipeline', run.transport, run.records, 'records', seconds, { extra });
+}
+
+/**
+ * `LINKAGE_BENCH_PIPELINE_TRANSPORTS=kafka` runs only the Kafka half (comma-separated; default
+ * both), e.g. to look at the broker path at the demo size without the in-process run first.
+ */
+function onlyTransports(): string[] | undefined {
+  const raw = process.env.LINKAGE_BENCH_PIPELINE_TRANSPORTS;
+  return raw ? raw.split(',').map((t) => t.trim()) : undefined;
 }
 
 /** Seconds each API route is loaded for; `LINKAGE_BENCH_API_SECONDS` overrides it. */
@@ -181,9 +234,9 @@ export async function benchPipeline(
   const dir = path.join(ctx.tmpDir, `pipeline-${cohort}`);
   const manifest = await generatePopulation({ cohort, progress: 'off' }, dir);
   const population = { dir, manifest };
-  const transports: PipelineTransport[] = process.env.KAFKA_BROKERS
-    ? ['in-process', 'kafka']
-    : ['in-process'];
+  const transports: PipelineTransport[] = (
+    process.env.KAFKA_BROKERS ? ['in-process', 'kafka'] : ['in-process']
+  ).filter((t) => onlyTransports()?.includes(t) ?? true) as PipelineTransport[];
   const rows: BenchRow[] = [];
   const pipelineRows: BenchRow[] = [];
   let copyPerSecond: number | undefined;

@@ -107,6 +107,7 @@ export async function benchProjection(
       store,
       batchSize: PROJECTION_BATCH,
       logger: createLogger('bench'),
+      bulkLoad: true, // a rebuild fills empty read models (rebuildReadModels does the same)
     });
     const seconds = secondsSince(start);
     const ours = rowOf('projection', target.kind, applied, 'events', seconds, {

@@ -12,13 +12,17 @@ import { mintTokens } from './mint-tokens';
 import { DemoApis, serveUntilStopped } from './serve';
 import { collectSummary } from './summary';
 import { printSummary } from './print-summary';
+import { PhaseClock } from './phase-clock';
 
 /** `linkage demo`: the whole pipeline on the embedded default, one named step after another. */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const started = Date.now();
+  const clock = new PhaseClock();
   const dir = prepareDataDir();
   const jwtKey = ensureKeys(dir);
-  const { manifest, runtime } = await generateWhileOpening(dir, options);
+  const { manifest, runtime } = await clock.time('generate', () =>
+    generateWhileOpening(dir, options),
+  );
   const apis = new DemoApis();
   try {
     const run: DemoRun = {
@@ -28,23 +32,25 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       runtime,
       ...(await openOperator(runtime, jwtKey)),
     };
-    const ingested = await ingestSources(run);
-    const projected = await project(run);
-    const matching = await match(run);
-    await segment(run);
+    const ingested = await ingestSources(run, clock);
+    const projected = await project(run, clock);
+    const matching = await clock.time('matching', () => match(run));
+    await clock.time('segments', () => segment(run));
     await registerDsa(run);
     const tokens = await mintTokens(run);
-    const urls = await apis.start(run, Number(options.port));
-    const summary = await collectSummary({
-      runtime,
-      manifest,
-      ingested,
-      projected,
-      matching,
-      urls,
-      tokens,
-      started,
-    });
+    const urls = await clock.time('start the APIs', () => apis.start(run, Number(options.port)));
+    const summary = await clock.time('summary through the APIs', () =>
+      collectSummary({
+        runtime,
+        manifest,
+        ingested,
+        projected,
+        matching,
+        urls,
+        tokens,
+        started,
+      }),
+    );
     printSummary(summary, manifest, options.json === true);
     if (!options.once) await serveUntilStopped(run);
   } finally {

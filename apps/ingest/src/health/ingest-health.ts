@@ -27,7 +27,7 @@ export interface IngestHealth {
   dataLoss: DataLossIncident[];
   /**
    * Publishers of this process held back because the event writer lags more than the bound
-   * (`LINKAGE_WRITER_MAX_LAG`): a normal state under load, shown so an operator sees why ingest
+   * (`LINKAGE_WRITER_MAX_LAG`, `LINKAGE_WRITER_MAX_LAG_BYTES`): a normal state under load, shown so an operator sees why ingest
    * slowed; it does not make the service unhealthy (a writer that stops moving does).
    */
   backpressure: BackpressureStatus;

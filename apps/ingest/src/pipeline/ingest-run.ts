@@ -15,7 +15,12 @@ import {
 } from '../edge';
 import { ensureIngestSchema } from '../storage/ingest-schema';
 import { IngestRunFailedError, type IngestFailure } from './ingest-run-failed';
-import { maxWriterLagFromEnv, waitForWriterLag } from './writer-backpressure';
+import {
+  maxWriterLagBytesFromEnv,
+  maxWriterLagFromEnv,
+  meanRecordBytes,
+  waitForWriterLag,
+} from './writer-backpressure';
 import type { IngestSummary, RejectionSample } from './ingest-summary';
 
 /** One raw record as read from a file, a request body or a raw topic. */
@@ -57,6 +62,13 @@ export interface IngestDependencies {
    * many messages, whoever published them (default `LINKAGE_WRITER_MAX_LAG` or 50,000; 0: off).
    */
   maxWriterLag?: number;
+  /**
+   * Global backpressure by size: publishing also waits while any one partition of the canonical
+   * topic holds more than this many bytes unread by the event writer, so that a broker's
+   * size-based retention never deletes unread events (default `LINKAGE_WRITER_MAX_LAG_BYTES` or
+   * 2 MiB; 0: off).
+   */
+  maxWriterLagBytes?: number;
   /** The event writer's consumer group (default `event-writer`). */
   writerGroupId?: string;
   /** The edge on worker threads, used for file ingest when given (see `EdgeThreads`). */
@@ -108,6 +120,9 @@ export async function ingestRecords(
   const maxUnstored = deps.maxUnstored ?? Number(process.env.LINKAGE_INGEST_MAX_UNSTORED ?? 20_000);
   const waitTimeoutMs = deps.waitTimeoutMs ?? 600_000;
   const maxWriterLag = deps.maxWriterLag ?? maxWriterLagFromEnv();
+  // Only a broker deletes unread messages (the in-process log keeps them until read).
+  const maxWriterLagBytes =
+    deps.transport.kind === 'kafka' ? (deps.maxWriterLagBytes ?? maxWriterLagBytesFromEnv()) : 0;
   const canonicalTopic = topicName(TOPICS.canonicalEvents, deps.topicPrefix);
   const deadLetterTopic = topicName(TOPICS.deadLetters, deps.topicPrefix);
   const ingestRunId = randomUUID();
@@ -229,6 +244,8 @@ export async function ingestRecords(
         topic: canonicalTopic,
         groupId: deps.writerGroupId,
         maxWriterLag,
+        maxWriterLagBytes,
+        recordBytes: maxWriterLagBytes > 0 ? meanRecordBytes(out) : 0,
         logger: log,
         timeoutMs: waitTimeoutMs,
         shouldStop: async () =>

@@ -71,6 +71,7 @@ export async function applyBatch(
   schema: string,
   batch: readonly StoredEvent[],
   costs: CostLookup,
+  options: ApplyOptions = {},
 ): Promise<{ applied: number }> {
   if (batch.length === 0) return { applied: 0 };
   const s = tx(schema);
@@ -84,11 +85,11 @@ export async function applyBatch(
       run.push(e);
       continue;
     }
-    await applyRecordEvents(tx, schema, run, costs);
+    await applyRecordEvents(tx, schema, run, costs, options);
     run = [];
     await applyPersonMergeEvent(tx, schema, e, { writeProfiles, writeLifeRooms });
   }
-  await applyRecordEvents(tx, schema, run, costs);
+  await applyRecordEvents(tx, schema, run, costs, options);
 
   // The checkpoint counts the whole batch, rotation events (filed away above) included.
   const last = batch[batch.length - 1];
@@ -103,12 +104,36 @@ export async function applyBatch(
   return { applied: batch.length };
 }
 
+export interface ApplyOptions {
+  /**
+   * Leave `service_use_monthly` alone; a bulk load into empty read models totals it once from
+   * `activity` at its end (`totalMonthlyServiceUse`) instead of upserting totals every batch.
+   */
+  deferMonthlyTotals?: boolean;
+}
+
+/**
+ * Recounts `service_use_monthly` from `activity` in one statement: what the per-batch upserts
+ * add up to, since both count each stored fact once (a merge recounts its two persons the same
+ * way, in apply-person-merge.ts).
+ */
+export async function totalMonthlyServiceUse(tx: Tx, schema: string): Promise<void> {
+  const s = tx(schema);
+  await tx`delete from ${s}.service_use_monthly`;
+  await tx`
+    insert into ${s}.service_use_monthly (person_id, month, activity, cost_source, events, cost_gbp)
+    select person_id, date_trunc('month', occurred_on)::date, activity, coalesce(cost_source, ''),
+           count(*), sum(cost_gbp)
+    from ${s}.activity group by 1, 2, 3, 4`;
+}
+
 /** Applies a run of record and link-decision events (no merges) to the read models. */
 async function applyRecordEvents(
   tx: Tx,
   schema: string,
   events: readonly StoredEvent[],
   costs: CostLookup,
+  options: ApplyOptions,
 ): Promise<void> {
   if (events.length === 0) return;
   const s = tx(schema);
@@ -257,7 +282,7 @@ async function applyRecordEvents(
   if (unlinked.length > 0) {
     await tx`delete from ${s}.record_link where event_id = any(${unlinked}::uuid[])`;
   }
-  await writeServiceUse(tx, schema, [...facts.values()], originOf);
+  await writeServiceUse(tx, schema, [...facts.values()], originOf, options);
   await writeConditions(tx, schema, conditions, originOf);
 }
 
@@ -370,6 +395,7 @@ async function writeServiceUse(
   schema: string,
   facts: ServiceUseFact[],
   originOf: ReadonlyMap<string, string>,
+  options: ApplyOptions,
 ): Promise<void> {
   if (facts.length === 0) return;
   const rows = facts.map((f) => ({
@@ -382,10 +408,21 @@ async function writeServiceUse(
     origin_person_id: originOf.get(f.eventId) ?? null,
   }));
   const s = tx(schema);
+  const json = JSON.stringify(rows);
+  if (options.deferMonthlyTotals) {
+    await tx`
+      insert into ${s}.activity (
+        event_id, activity, person_id, occurred_on, cost_gbp, cost_source, origin_person_id)
+      select * from jsonb_to_recordset(${json}::text::jsonb) as f(
+        event_id uuid, activity text, person_id text, occurred_on date,
+        cost_gbp double precision, cost_source text, origin_person_id text)
+      on conflict do nothing`;
+    return;
+  }
   // Only facts not stored before reach the monthly totals: idempotent by (event id, activity).
   await tx`
     with facts as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as f(
+      select * from jsonb_to_recordset(${json}::text::jsonb) as f(
         event_id uuid, activity text, person_id text, occurred_on date,
         cost_gbp double precision, cost_source text, origin_person_id text)
     ), inserted as (

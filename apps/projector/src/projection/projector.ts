@@ -4,8 +4,17 @@ import { START, type EventStore, type Position, type ReadVisibility } from '@lin
 import type { CostLookup } from '@linkage/domain';
 import { costTable } from '@linkage/reference';
 import { gauge, counter } from '@linkage/observability';
-import { applyBatch, PROJECTION_NAME } from './apply-batch';
-import { ensureReadModel, READ_MODEL } from '../read-model/read-model.schema';
+import {
+  applyBatch,
+  PROJECTION_NAME,
+  totalMonthlyServiceUse,
+  type ApplyOptions,
+} from './apply-batch';
+import {
+  dropDeferrableIndexes,
+  ensureReadModel,
+  READ_MODEL,
+} from '../read-model/read-model.schema';
 
 /** Price year of the unit costs the read models are costed with (recorded in `meta`). */
 export const DEFAULT_PRICE_YEAR = '2022/23';
@@ -30,6 +39,12 @@ export interface ProjectorOptions {
    * (default 60 s); an open transaction can hold them back (see `ReadVisibility`).
    */
   visibilityTimeoutMs?: number;
+  /**
+   * Read models filled from empty (the demo's projection, a rebuild): when the checkpoint is at
+   * the start, the look-up indexes the projector never reads (`DEFERRABLE_INDEXES`) are built
+   * once at the end instead of row by row. No effect on read models already projected.
+   */
+  bulkLoad?: boolean;
 }
 
 /** What a `catchUp` did, and why it stopped short when it did. */
@@ -82,13 +97,57 @@ export async function readCheckpoint(sql: Sql, schema: string = READ_MODEL): Pro
  */
 export async function catchUp(options: ProjectorOptions): Promise<CatchUpResult> {
   const schema = options.schema ?? READ_MODEL;
-  await ensureReadModel(options.sql, schema);
+  if (!options.bulkLoad) return catchUpInto(options, schema);
+  await ensureReadModel(options.sql, schema, { deferrableIndexes: false });
+  if ((await readCheckpoint(options.sql, schema)) !== START) return catchUpInto(options, schema);
+  await dropDeferrableIndexes(options.sql, schema);
+  // Marked before the first batch commits: a run killed half-way leaves the mark, and the next
+  // catch-up recounts the totals before it projects anything (settleMonthlyTotals).
+  await markMonthlyTotalsPending(options.sql, schema);
+  try {
+    return await catchUpInto(options, schema, {
+      deferrableIndexes: false,
+      deferMonthlyTotals: true,
+    });
+  } finally {
+    // Also after a failure: totals and indexes then match whatever was projected.
+    await settleMonthlyTotals(options.sql, schema);
+    await ensureReadModel(options.sql, schema);
+  }
+}
+
+/** `meta` key present while `service_use_monthly` lags `activity` (a bulk load under way). */
+const MONTHLY_TOTALS_PENDING = 'service_use_monthly_pending';
+
+async function markMonthlyTotalsPending(sql: Sql, schema: string): Promise<void> {
+  await sql`
+    insert into ${sql(schema)}.meta (key, value) values (${MONTHLY_TOTALS_PENDING}, 'true'::jsonb)
+    on conflict (key) do nothing`;
+}
+
+/** Recounts the monthly totals when a bulk load left them pending (see catchUp). */
+async function settleMonthlyTotals(sql: Sql, schema: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${`linkage:projector:${schema}`}))`;
+    const pending = await tx`
+      delete from ${tx(schema)}.meta where key = ${MONTHLY_TOTALS_PENDING} returning key`;
+    if (pending.length > 0) await totalMonthlyServiceUse(tx, schema);
+  });
+}
+
+async function catchUpInto(
+  options: ProjectorOptions,
+  schema: string,
+  bulk: { deferrableIndexes?: boolean } & ApplyOptions = {},
+): Promise<CatchUpResult> {
+  await ensureReadModel(options.sql, schema, { deferrableIndexes: bulk.deferrableIndexes });
   await recordCostVersion(options.sql, schema, options.priceYear);
-  const first = await catchUpPass(options, schema);
+  if (!bulk.deferMonthlyTotals) await settleMonthlyTotals(options.sql, schema);
+  const first = await catchUpPass(options, schema, bulk);
   // A store may hold back events committed behind an older open transaction (so that no late
   // commit is ever skipped); wait for everything committed before this call, then project it.
   const visible = await options.store.awaitVisible(options.visibilityTimeoutMs ?? 60_000);
-  const second = await catchUpPass(options, schema);
+  const second = await catchUpPass(options, schema, bulk);
   const result = { applied: first.applied + second.applied, position: second.position };
   if (visible) return { ...result, complete: true };
   const held = await options.store.visibility();
@@ -108,6 +167,7 @@ export async function catchUp(options: ProjectorOptions): Promise<CatchUpResult>
 async function catchUpPass(
   options: ProjectorOptions,
   schema: string,
+  apply: ApplyOptions,
 ): Promise<{ applied: number; position: Position }> {
   let applied = 0;
   let failure: unknown;
@@ -126,7 +186,7 @@ async function catchUpPass(
           select position from ${tx(schema)}.checkpoint where projection = ${PROJECTION_NAME}`;
         if ((row?.position ?? START) !== position)
           throw new Error('checkpoint moved: another projector ran');
-        await applyBatch(tx, schema, events, costs);
+        await applyBatch(tx, schema, events, costs, apply);
       });
       position = events[events.length - 1].position;
       applied += events.length;

@@ -15,7 +15,7 @@ export async function rebuildReadModels(
   const { sql } = options;
   await sql`drop schema if exists ${sql(READ_MODEL_NEXT)} cascade`;
   await ensureReadModel(sql, READ_MODEL_NEXT);
-  const { applied } = await catchUp({ ...options, schema: READ_MODEL_NEXT });
+  const { applied } = await catchUp({ ...options, schema: READ_MODEL_NEXT, bulkLoad: true });
   // Matched before the swap so that readers never see read models without a matching run.
   let matching = await runMatching(sql, READ_MODEL_NEXT);
   const old = `${READ_MODEL}_old`;

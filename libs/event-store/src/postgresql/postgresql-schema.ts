@@ -107,6 +107,30 @@ begin
       from event_store.streams st where st.stream_id = any(untouched);
 end
 $fn$;
+
+-- The first half of the COPY append (appendByCopy in postgresql-event-store.ts), in one round
+-- trip: the stream-bucket locks (first, as in append_events, so the transaction id is assigned
+-- after them), then each bumped stream's version raised by its count of new events. Returns the
+-- bumped streams' new versions and the untouched streams' current ones; the client numbers the
+-- events from them and COPYs them into event_store.events.
+create or replace function event_store.bump_stream_versions(
+  lock_streams text[], bumped text[], bump_counts bigint[], untouched text[])
+returns table (out_key text, out_version bigint)
+language plpgsql as $fn$
+begin
+  perform pg_advisory_xact_lock(${STREAM_LOCK_SPACE}, b)
+     from (select distinct (hashtext(s) & ${STREAM_LOCK_BUCKETS - 1}) as b
+             from unnest(lock_streams) as s order by b) as buckets;
+  return query
+    insert into event_store.streams as st (stream_id, version)
+    select x.s, x.n - 1 from unnest(bumped, bump_counts) as x(s, n) order by x.s
+    on conflict (stream_id) do update set version = st.version + excluded.version + 1
+    returning st.stream_id, st.version;
+  return query
+    select st.stream_id, st.version
+      from event_store.streams st where st.stream_id = any(untouched);
+end
+$fn$;
 `;
 
 /** Serialises concurrent `init()` calls (two apps starting at once on a fresh database). */

@@ -19,6 +19,9 @@ import type {
   TransportSubscription,
 } from '../transport.port';
 
+/** How long a loss report waits for the partition's log start before going without it. */
+const LOG_START_TIMEOUT_MS = 5000;
+
 export interface KafkaTransportOptions {
   brokers: string[];
   clientId?: string;
@@ -132,9 +135,8 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       let failed = false;
       let stopping: Promise<void> | undefined;
       const listenerKey = `${sub.groupId}\u0000${sub.topic}`;
-      const dataLost = (loss: DataLoss) => {
-        if (failed) return;
-        failed = true;
+      /** Reports a loss once; nothing past it is handled or committed (see `eachBatch`). */
+      const report = (loss: DataLoss) => {
         log?.error({ ...loss, groupId: sub.groupId }, 'consumer group lost messages; stopping');
         sub.onDataLoss?.(loss);
         setImmediate(() => void stop().catch(() => undefined));
@@ -151,14 +153,35 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
       };
       const handle = { stop };
       consumers.add(handle);
-      const onOutOfRange = (partition: number) =>
-        dataLost({
-          topic: sub.topic,
-          partition,
-          expectedOffset: null,
-          firstOffset: null,
-          reason: 'offset_out_of_range',
-        });
+      const onOutOfRange = (partition: number) => {
+        if (failed) return;
+        // Set now, before kafkajs fetches from the offset it reset to: no batch past it is handled.
+        failed = true;
+        void (async () => {
+          // Where the log now starts: everything the group had not read below it is gone (the
+          // supervised consumer knows where the group stood, and so how many were lost).
+          // Bounded: the report never waits on a slow broker for long (unknown: null).
+          let timer: NodeJS.Timeout | undefined;
+          const logStart = await Promise.race([
+            Promise.resolve()
+              .then(getAdmin)
+              .then((admin) => admin.fetchTopicOffsets(sub.topic))
+              .then((offsets) => offsets.find((o) => o.partition === partition)?.low ?? null)
+              .catch(() => null),
+            new Promise<null>((resolve) => {
+              timer = setTimeout(() => resolve(null), LOG_START_TIMEOUT_MS);
+            }),
+          ]);
+          clearTimeout(timer);
+          report({
+            topic: sub.topic,
+            partition,
+            expectedOffset: null,
+            firstOffset: logStart,
+            reason: 'offset_out_of_range',
+          });
+        })();
+      };
       outOfRangeListeners.set(listenerKey, onOutOfRange);
       const joined = new Promise<void>((resolve) => {
         consumer.on(consumer.events.GROUP_JOIN, (event) => {
