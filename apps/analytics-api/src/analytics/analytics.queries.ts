@@ -66,18 +66,27 @@ export interface Audience {
   output: string;
 }
 
+/** A release for the ledger: what output gave which populations to a DSA. */
+export interface ReleaseToRecord {
+  output: string;
+  via: 'query' | 'release-file';
+  policyVersion: string;
+  populations: readonly ReleasedPopulation[];
+}
+
 /** The released-cell ledger as the queries use it (libs/governance `ReleasedCellLedger`). */
 export interface ReleaseLedgerPort {
   load(dsa: string): Promise<ReleaseLedgerState>;
-  record(
+  record(dsa: string, release: ReleaseToRecord): Promise<number>;
+  /**
+   * Runs `decide` against the DSA's ledger read afresh and records its release, as one step for
+   * that DSA in every process on the database (no other request of the DSA checks or records
+   * in between).
+   */
+  checkAndRecord<T>(
     dsa: string,
-    release: {
-      output: string;
-      via: 'query' | 'release-file';
-      policyVersion: string;
-      populations: readonly ReleasedPopulation[];
-    },
-  ): Promise<number>;
+    decide: (state: ReleaseLedgerState) => { result: T; release: ReleaseToRecord },
+  ): Promise<{ result: T; recorded: number }>;
 }
 
 /**
@@ -215,15 +224,24 @@ export class AnalyticsQueries {
     const ledgerChecked = Boolean(audience && this.ledger);
     const ledgerState =
       audience && this.ledger ? await this.ledger.load(audience.dsa) : EMPTY_RELEASE_LEDGER;
-    const gated = this.gates.apply(request, ledgerState);
-    // Nothing new for this DSA (the usual repeat): `record` would append nothing either.
+    let gated = this.gates.apply(request, ledgerState);
+    // Something new for this DSA: decided again against the ledger read under the DSA's lock and
+    // recorded before the lock is let go, so that two requests at once (the whole and a lens a
+    // few people short) are not both checked against the state before either was recorded. The
+    // usual repeat (the DSA holds all it releases, and the ledger only grows) needs no lock.
     if (audience && this.ledger && !holdsAll(ledgerState, gated.released)) {
-      await this.ledger.record(audience.dsa, {
-        output: audience.output,
-        via: 'query',
-        policyVersion: gated.policyVersion,
-        populations: gated.released,
-      });
+      ({ result: gated } = await this.ledger.checkAndRecord(audience.dsa, (held) => {
+        const decided = this.gates.apply(request, held);
+        return {
+          result: decided,
+          release: {
+            output: audience.output,
+            via: 'query',
+            policyVersion: decided.policyVersion,
+            populations: decided.released,
+          },
+        };
+      }));
     }
     for (const listener of this.listeners) listener({ audience, result: gated, ledgerChecked });
     return gated;

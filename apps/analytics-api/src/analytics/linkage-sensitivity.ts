@@ -6,6 +6,7 @@ import {
   dayNumber,
   DEFAULT_EVALUATION_DESIGN,
   EMPTY_RELEASE_LEDGER,
+  type ReleaseLedgerState,
   indexDatesWith,
   matchedDifferenceInDifferences,
   matchOnTrajectory,
@@ -23,7 +24,7 @@ import { outcomesPublication } from './analytics.publications';
 import { configuredPublishingPolicy, type Audience } from './analytics.queries';
 
 /** The released-cell ledger, as the analytics queries use it. */
-export type SensitivityLedger = Pick<ReleasedCellLedger, 'load' | 'record'>;
+export type SensitivityLedger = Pick<ReleasedCellLedger, 'load' | 'record' | 'checkAndRecord'>;
 
 export interface LinkageSensitivityResult {
   measure: OutcomeMeasure;
@@ -128,16 +129,27 @@ export async function linkageSensitivity(
       controlIds: matched.sets.flatMap((set) => set.controlIds),
     });
     const { ledger, audience } = options;
-    const state = ledger && audience ? await ledger.load(audience.dsa) : EMPTY_RELEASE_LEDGER;
-    const gated = applyPublishingGate(publication.request, policy, state);
-    if (ledger && audience && gated.released.length > 0) {
-      await ledger.record(audience.dsa, {
-        output: `${audience.output} threshold ${threshold}`,
-        via: 'query',
-        policyVersion: gated.policyVersion,
-        populations: gated.released,
-      });
-    }
+    const decide = (state: ReleaseLedgerState) =>
+      applyPublishingGate(publication.request, policy, state);
+    // With a ledger, decided against it and recorded as one step for the DSA (no request of the
+    // DSA checks or records in between: see ReleasedCellLedger.checkAndRecord).
+    const gated =
+      ledger && audience
+        ? (
+            await ledger.checkAndRecord(audience.dsa, (state) => {
+              const decided = decide(state);
+              return {
+                result: decided,
+                release: {
+                  output: `${audience.output} threshold ${threshold}`,
+                  via: 'query' as const,
+                  policyVersion: decided.policyVersion,
+                  populations: decided.released,
+                },
+              };
+            })
+          ).result
+        : decide(EMPTY_RELEASE_LEDGER);
     estimates.push({ threshold, estimate: publication.format(gated).body });
     for (const cell of gated.suppressed) suppressed.push({ ...cell, threshold });
   }

@@ -1,5 +1,6 @@
 import { SharedReads } from '@linkage/common';
 import type { Sql } from '@linkage/database';
+import type postgres from 'postgres';
 import {
   EMPTY_RELEASE_LEDGER,
   evolveReleaseLedger,
@@ -9,8 +10,18 @@ import {
   type ReleaseLedgerState,
 } from '@linkage/domain';
 
-/** Advisory lock key for appends to the ledger (one writer at a time per database). */
+/** Advisory lock key for the ledger's schema changes (one at a time per database). */
 const LEDGER_APPEND_LOCK_KEY = 7_301_101;
+/** First key of the per-DSA advisory lock (the second is `hashtext(dsa)`) held while checking and recording. */
+const LEDGER_DSA_LOCK_CLASS = 7_301_102;
+
+/** A release for the ledger: what output gave which populations to a DSA. */
+export interface LedgerRelease {
+  output: string;
+  via: 'query' | 'release-file';
+  policyVersion: string;
+  populations: readonly ReleasedPopulation[];
+}
 
 /**
  * The released-cell ledger of every DSA, event-sourced: one append-only stream of
@@ -45,8 +56,80 @@ export class ReleasedCellLedger {
 
   private async loadNow(dsa: string): Promise<ReleaseLedgerState> {
     await this.ensureSchema();
+    const held = await this.readSince(this.sql, dsa);
+    this.remember(dsa, held);
+    // The newest fold known (another request may have recorded one while this read ran).
+    return this.cache.get(dsa)?.state ?? held.state;
+  }
+
+  /**
+   * Records that `populations` were given to the DSA (only those it does not hold yet; nothing
+   * is appended when all are known). Returns how many populations were new.
+   */
+  async record(dsa: string, release: LedgerRelease): Promise<number> {
+    if (
+      release.via === 'query' &&
+      newPopulations(await this.load(dsa), release.populations).length === 0
+    )
+      return 0;
+    const { recorded } = await this.checkAndRecord(dsa, () => ({ result: undefined, release }));
+    return recorded;
+  }
+
+  /**
+   * Decides a release against what the DSA holds and records it, as one step for that DSA: under
+   * a transaction-scoped advisory lock keyed by the DSA, the ledger is read again inside the
+   * transaction, `decide` runs on that state (the differencing check), and what it releases is
+   * appended before the lock is let go. So two requests of one DSA, in this process or another
+   * on the same database, never both pass the check against the state before either was
+   * recorded; other DSAs take other locks and are not held up. Returns the decision and how many
+   * populations were new.
+   */
+  async checkAndRecord<T>(
+    dsa: string,
+    decide: (state: ReleaseLedgerState) => { result: T; release: LedgerRelease },
+  ): Promise<{ result: T; recorded: number }> {
+    await this.ensureSchema();
+    const outcome = await this.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${LEDGER_DSA_LOCK_CLASS}::int, hashtext(${dsa}))`;
+      const held = await this.readSince(tx, dsa);
+      const { result, release } = decide(held.state);
+      const fresh = newPopulations(held.state, release.populations);
+      if (fresh.length === 0 && release.via === 'query') return { result, recorded: 0, held };
+      const event: ReleaseLedgerEvent = {
+        type: 'PopulationsReleased',
+        schemaVersion: 1,
+        data: {
+          dsa,
+          output: release.output,
+          via: release.via,
+          policyVersion: release.policyVersion,
+          populations: fresh,
+          releasedAt: this.clock().toISOString(),
+        },
+      };
+      const version = held.version + 1;
+      await tx`
+        insert into governance.release_ledger (dsa, version, type, event, recorded_at)
+        values (${dsa}, ${version}, ${event.type}, ${tx.json(event as never)}, ${this.clock()})`;
+      return {
+        result,
+        recorded: fresh.length,
+        held: { version, state: evolveReleaseLedger(held.state, event) },
+      };
+    });
+    // Only once committed: a later load starts from here instead of reading the rows again.
+    this.remember(dsa, outcome.held);
+    return { result: outcome.result, recorded: outcome.recorded };
+  }
+
+  /** The DSA's state: the cached fold plus every row recorded after it, read through `sql`. */
+  private async readSince(
+    sql: Sql | postgres.TransactionSql<Record<string, never>>,
+    dsa: string,
+  ): Promise<{ version: number; state: ReleaseLedgerState }> {
     const cached = this.cache.get(dsa) ?? { version: 0, state: EMPTY_RELEASE_LEDGER };
-    const rows = await this.sql<{ version: number; event: ReleaseLedgerEvent }[]>`
+    const rows = await sql<{ version: number; event: ReleaseLedgerEvent }[]>`
       select version, event from governance.release_ledger
       where dsa = ${dsa} and version > ${cached.version} order by version`;
     let { version, state } = cached;
@@ -54,48 +137,13 @@ export class ReleasedCellLedger {
       state = evolveReleaseLedger(state, row.event);
       version = row.version;
     }
-    const next = { version, state };
-    this.cache.set(dsa, next);
-    return state;
+    return { version, state };
   }
 
-  /**
-   * Records that `populations` were given to the DSA (only those it does not hold yet; nothing
-   * is appended when all are known). Returns how many populations were new.
-   */
-  async record(
-    dsa: string,
-    release: {
-      output: string;
-      via: 'query' | 'release-file';
-      policyVersion: string;
-      populations: readonly ReleasedPopulation[];
-    },
-  ): Promise<number> {
-    const fresh = newPopulations(await this.load(dsa), release.populations);
-    if (fresh.length === 0 && release.via === 'query') return 0;
-    const event: ReleaseLedgerEvent = {
-      type: 'PopulationsReleased',
-      schemaVersion: 1,
-      data: {
-        dsa,
-        output: release.output,
-        via: release.via,
-        policyVersion: release.policyVersion,
-        populations: fresh,
-        releasedAt: this.clock().toISOString(),
-      },
-    };
-    await this.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${LEDGER_APPEND_LOCK_KEY})`;
-      const [{ version }] = await tx<{ version: number }[]>`
-        select coalesce(max(version), 0)::int as version from governance.release_ledger
-        where dsa = ${dsa}`;
-      await tx`
-        insert into governance.release_ledger (dsa, version, type, event, recorded_at)
-        values (${dsa}, ${version + 1}, ${event.type}, ${tx.json(event as never)}, ${this.clock()})`;
-    });
-    return fresh.length;
+  /** Keeps the newest fold seen (a slower read finishing later never puts an older one back). */
+  private remember(dsa: string, held: { version: number; state: ReleaseLedgerState }): void {
+    const cached = this.cache.get(dsa);
+    if (!cached || held.version > cached.version) this.cache.set(dsa, held);
   }
 
   /** The ledger's events for a DSA without member tags (for governance reports). */
