@@ -151,7 +151,9 @@ describe('linkage CLI: errors a newcomer meets', () => {
       ] as const) {
         const status = await eventually(
           async () => (await fetch(`http://127.0.0.1:${port}/health`)).status,
-          { timeoutMs: 60_000, what: `${name} API on ${port}` },
+          // Generous: under CI load the governance API once took over 60 s to follow the
+          // analytics API (a fresh embedded database, three apps starting in one process).
+          { timeoutMs: 150_000, what: `${name} API on ${port}` },
         );
         expect(status).toBe(200);
       }
@@ -159,5 +161,5 @@ describe('linkage CLI: errors a newcomer meets', () => {
       child.kill('SIGTERM');
       await exited;
     }
-  }, 120_000);
+  }, 480_000);
 });
