@@ -35,24 +35,33 @@ const FIRST_FOUR_DIGIT_DAY = -719_162;
 const LAST_FOUR_DIGIT_DAY = 2_932_896;
 const twoDigits = (n: number) => (n < 10 ? '0' : '') + n;
 
+/** `YYYY-MM-DDT` of a day number (0 = 1970-01-01), cached. */
+function datePrefix(day: number): string {
+  let prefix = datePrefixByDay.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    datePrefixByDay.set(day, prefix);
+  }
+  return prefix;
+}
+
 /** `2022-05-03T10:15:00Z`: ISO 8601 with an offset, to the second. */
 export function isoDateTime(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   const day = Math.floor(seconds / 86_400);
   if (!(day >= FIRST_FOUR_DIGIT_DAY && day <= LAST_FOUR_DIGIT_DAY))
     return new Date(seconds * 1000).toISOString().slice(0, 19) + 'Z';
-  let prefix = datePrefixByDay.get(day);
-  if (prefix === undefined) {
-    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    datePrefixByDay.set(day, prefix);
-  }
+  const prefix = datePrefix(day);
   const inDay = seconds - day * 86_400;
   const minutes = Math.floor(inDay / 60);
   return `${prefix}${twoDigits(Math.floor(minutes / 60))}:${twoDigits(minutes % 60)}:${twoDigits(inDay % 60)}Z`;
 }
 
 export function isoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const day = Math.floor(ms / DAY_MS);
+  if (!(day >= FIRST_FOUR_DIGIT_DAY && day <= LAST_FOUR_DIGIT_DAY))
+    return new Date(ms).toISOString().slice(0, 10);
+  return datePrefix(day).slice(0, 10);
 }
 
 export function startOfDay(ms: number): number {

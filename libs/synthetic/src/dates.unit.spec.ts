@@ -1,11 +1,11 @@
 import { createRng } from './random';
-import { isoDateTime } from './dates';
+import { isoDate, isoDateTime } from './dates';
 
 // isoDateTime formats from a cached date part; it must write what the Date formatting wrote.
 const reference = (ms: number) =>
   new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z';
 
-describe('isoDateTime', () => {
+describe('isoDateTime and isoDate', () => {
   it('matches Date formatting over +-12,000 years of instants and at the edges', () => {
     const rng = createRng('dates-test');
     const edges = [
@@ -25,7 +25,10 @@ describe('isoDateTime', () => {
       -8.64e15,
     ];
     const spread = Array.from({ length: 20_000 }, () => (rng() - 0.5) * 2 * 4e14);
-    for (const ms of [...edges, ...spread]) expect(isoDateTime(ms)).toBe(reference(ms));
+    for (const ms of [...edges, ...spread]) {
+      expect(isoDateTime(ms)).toBe(reference(ms));
+      expect(isoDate(ms)).toBe(new Date(ms).toISOString().slice(0, 10));
+    }
   });
 
   it('writes the generator window to the second, in UTC', () => {
@@ -36,5 +39,6 @@ describe('isoDateTime', () => {
   it('throws as Date does on an instant that is not a time', () => {
     expect(() => isoDateTime(Number.NaN)).toThrow(RangeError);
     expect(() => isoDateTime(8.64e15 + 1000)).toThrow(RangeError);
+    expect(() => isoDate(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -269,7 +269,9 @@ export async function generatePopulation(
       const cipha: DraftRecord[] = [];
       const liferooms: DraftRecord[] = [];
       const deathMs = simulateSystemActivity(person, systemContext, tally, (r) => cipha.push(r));
-      cipha.push(...registrations(person, deathMs), ...optOutRecords(person, deathMs));
+      const registered = registrations(person, deathMs);
+      const optOuts = optOutRecords(person, deathMs);
+      cipha.push(...registered, ...optOuts);
       cipha.push(...conditionRecords(person, conditionContext, deathMs));
       const written: WrittenRecord[] = [];
       if (person.indexMs !== undefined)
@@ -293,8 +295,7 @@ export async function generatePopulation(
         bump(population.cohortByLocalAuthority, la);
         bump(population.cohortByImdDecile, decile);
       }
-      if (registrations(person, deathMs).length > 1) population.movers++;
-      const optOuts = optOutRecords(person, deathMs);
+      if (registered.length > 1) population.movers++;
       population.optOuts += optOuts.filter((r) => r.recordType === 'opt_out').length;
       population.optIns += optOuts.filter((r) => r.recordType === 'opt_in').length;
       progress.increment(1);

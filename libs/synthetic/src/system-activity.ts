@@ -251,7 +251,11 @@ export function simulateSystemActivity(
   tally: SystemTally,
   emit: (record: DraftRecord) => void,
 ): number | undefined {
-  const rngs = CHANNELS.map((c) => createRng(ctx.seed, 'sys', person.index, c));
+  // Local copies of the imported constants: the compiled module reads an import through a
+  // getter on every use, and this loop runs per person, month and channel (17 M times by default).
+  const channels = CHANNELS;
+  const yearMs = YEAR_MS;
+  const rngs = channels.map((c) => createRng(ctx.seed, 'sys', person.index, c));
   const threats = ctx.threats ?? NO_THREATS;
   const episode = crisisEpisode(person, ctx.seed, threats);
   const drift = needDrift(person, ctx.seed, ctx.monthStarts.length, threats);
@@ -260,7 +264,7 @@ export function simulateSystemActivity(
   const indexMs = person.indexMs;
   const followEnd = indexMs === undefined ? undefined : addMonths(indexMs, 12);
   let deathMs: number | undefined;
-  const rates = new Float64Array(CHANNELS.length);
+  const rates = new Float64Array(channels.length);
   const means = new Float64Array(3);
   let ratesKey = -1;
   for (let m = 0; m + 1 < ctx.monthStarts.length && deathMs === undefined; m++) {
@@ -268,7 +272,7 @@ export function simulateSystemActivity(
     let to = ctx.monthStarts[m + 1];
     const residence = residenceAt(person, from);
     const factors: RateFactors = {
-      age: (from - person.birthMs) / YEAR_MS,
+      age: (from - person.birthMs) / yearMs,
       sex: person.sex,
       imdDecile: residence.home.modelDecile,
       need: drift ? person.need * drift[m] : person.need,
@@ -276,13 +280,13 @@ export function simulateSystemActivity(
     // Rates change only with the age band and the decile (a move), or every month with drift.
     const key = drift ? m : ageBand(factors.age) * 100 + factors.imdDecile;
     if (key !== ratesKey) {
-      for (let c = 0; c < CHANNELS.length; c++) rates[c] = ctx.rate(CHANNELS[c], factors);
+      for (let c = 0; c < channels.length; c++) rates[c] = ctx.rate(channels[c], factors);
       ratesKey = key;
     }
     // Cohort members are alive at their index date: their risk of death starts there.
     const atRiskFrom = indexMs === undefined ? from : Math.max(from, indexMs);
     if (ctx.mortality && atRiskFrom < to) {
-      const hazard = mortalityRate(factors) * ((to - atRiskFrom) / YEAR_MS);
+      const hazard = mortalityRate(factors) * ((to - atRiskFrom) / yearMs);
       if (deathRng() < 1 - Math.exp(-hazard)) {
         deathMs = atRiskFrom + Math.floor(deathRng() * (to - atRiskFrom));
         to = deathMs;
@@ -291,8 +295,8 @@ export function simulateSystemActivity(
       }
     }
     const segments = segmentsOf(from, to, indexMs, episode);
-    for (let c = 0; c < CHANNELS.length; c++) {
-      const channel = CHANNELS[c];
+    for (let c = 0; c < channels.length; c++) {
+      const channel = channels[c];
       const base = rates[c];
       const multiplier = ctx.multipliers[channel];
       let total = 0;
@@ -300,7 +304,7 @@ export function simulateSystemActivity(
         const segment = segments[s];
         means[s] =
           base *
-          ((segment.to - segment.from) / YEAR_MS) *
+          ((segment.to - segment.from) / yearMs) *
           (segment.treated ? multiplier : 1) *
           (segment.dip ? dipFactor[c] : 1);
         total += means[s];
@@ -327,12 +331,12 @@ export function simulateSystemActivity(
     if (followEnd !== undefined && indexMs !== undefined) {
       for (const s of segments) {
         if (!s.treated) continue;
-        const years = Math.max(0, Math.min(s.to, followEnd) - Math.max(s.from, indexMs)) / YEAR_MS;
+        const years = Math.max(0, Math.min(s.to, followEnd) - Math.max(s.from, indexMs)) / yearMs;
         if (years === 0) continue;
         tally.followUpPersonYears += years;
         for (const [measure, truth] of Object.entries(tally.followUp)) {
           for (const channel of MEASURES[measure as Measure].channels) {
-            const base = rates[CHANNELS.indexOf(channel)] * years;
+            const base = rates[channels.indexOf(channel)] * years;
             truth.without += base;
             truth.with += base * ctx.multipliers[channel];
           }
