@@ -11,10 +11,8 @@ import {
   REJECTION_KINDS,
   isDirtKey,
 } from './dirt';
-import { DraftRecord, Source } from './draft-record';
+import { Source } from './draft-record';
 import { ExtractWriter, LineSink, OutputFormat } from './extract-writer';
-import { simulateLifeRooms } from './life-rooms';
-import { conditionRecords } from './conditions';
 import { SegmentTruth, type WrittenRecord } from './segment-truth';
 import { SHIPPED_RULESETS, loadRuleset } from '@linkage/segmentation';
 import { Manifest, PlantedRejection, TrueEffect } from './manifest';
@@ -32,13 +30,9 @@ import {
 } from './rates';
 import { createRng, pickOne } from './random';
 import { NO_THREATS, ThreatOptions } from './threats';
-import {
-  SystemContext,
-  emptyTally,
-  optOutRecords,
-  registrations,
-  simulateSystemActivity,
-} from './system-activity';
+import { SystemContext, type SystemTally, emptyTally } from './system-activity';
+import { simulateInThread } from './simulate-people';
+import { simulateOnThread, useSimulationThread } from './simulation-threads';
 
 /** Options of `generatePopulation`; every one has a default. */
 export interface GenerateOptions {
@@ -179,8 +173,6 @@ export function planPopulation(p: Resolved, model: GenerateOptions['model'] = {}
   return { postcodes, startMs, endMs, people, users, systemContext };
 }
 
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
@@ -189,7 +181,8 @@ function bump(map: Record<string, number>, key: string): void {
  * Generates a synthetic population and writes its source extracts into `outDir`:
  * `liferooms.<format>`, `cipha.<format>`, `dirt-ledger.jsonl` and `manifest.json`.
  * The same options give byte-identical files (all randomness comes from `seed`; no clock).
- * Records are streamed to disk person by person.
+ * Records are streamed to disk person by person; people are drawn on a thread of their own
+ * while this one writes them (`useSimulationThread`: from 6,000 persons on by default).
  */
 export async function generatePopulation(
   options: GenerateOptions,
@@ -197,10 +190,8 @@ export async function generatePopulation(
 ): Promise<Manifest> {
   const p = resolve(options);
   const log = createLogger('synthetic');
-  const { postcodes, startMs, endMs, people, users, systemContext } = planPopulation(
-    p,
-    options.model,
-  );
+  // The people again on this thread (cheap, and the same): the manifest counts them.
+  const { postcodes, startMs, people, users } = planPopulation(p, options.model);
 
   fs.mkdirSync(outDir, { recursive: true });
   const files = {
@@ -236,14 +227,7 @@ export async function generatePopulation(
     }),
   };
 
-  const lifeRoomsContext = {
-    seed: p.seed,
-    endMs,
-    counters: { referral: 0, contact: 0, prescription: 0 },
-  };
-  const tally = emptyTally();
   // Condition registers and the true segment sizes as of the last day (conditions.ts, segment-truth.ts).
-  const conditionContext = { seed: p.seed, startMs, endMs };
   const truth = new SegmentTruth(SHIPPED_RULESETS.map(loadRuleset), p.endDate);
   const population: Manifest['population'] = {
     persons: p.persons,
@@ -264,44 +248,42 @@ export async function generatePopulation(
     unit: 'persons',
     mode: options.progress,
   });
+  const simulation = useSimulationThread(p.persons)
+    ? simulateOnThread(p, options.model)
+    : simulateInThread(p, options.model);
+  let tally: SystemTally;
   try {
-    for (const person of people) {
-      const cipha: DraftRecord[] = [];
-      const liferooms: DraftRecord[] = [];
-      const deathMs = simulateSystemActivity(person, systemContext, tally, (r) => cipha.push(r));
-      const registered = registrations(person, deathMs);
-      const optOuts = optOutRecords(person, deathMs);
-      cipha.push(...registered, ...optOuts);
-      cipha.push(...conditionRecords(person, conditionContext, deathMs));
-      const written: WrittenRecord[] = [];
-      if (person.indexMs !== undefined)
-        simulateLifeRooms(person, lifeRoomsContext, deathMs, (r) => liferooms.push(r));
-      for (const [source, drafts] of [
-        ['cipha', cipha],
-        ['liferooms', liferooms],
-      ] as const) {
-        drafts.sort((a, b) => a.occurredMs - b.occurredMs);
-        for (const draft of drafts) written.push({ draft, ...writers[source].write(draft) });
-        writers[source].endPerson();
-      }
-      truth.addPerson(written);
+    for await (const batch of simulation.batches) {
+      for (const simulated of batch) {
+        const person = people[simulated.index];
+        const written: WrittenRecord[] = [];
+        for (const [source, drafts] of [
+          ['cipha', simulated.cipha],
+          ['liferooms', simulated.liferooms],
+        ] as const) {
+          for (const draft of drafts) written.push({ draft, ...writers[source].write(draft) });
+          writers[source].endPerson();
+        }
+        truth.addPerson(written);
 
-      const home = person.residences[0].home;
-      const la = home.localAuthority ?? 'unknown';
-      const decile = home.imdDecile === null ? 'unknown' : String(home.imdDecile);
-      bump(population.byLocalAuthority, la);
-      bump(population.byImdDecile, decile);
-      if (person.indexMs !== undefined) {
-        bump(population.cohortByLocalAuthority, la);
-        bump(population.cohortByImdDecile, decile);
+        const home = person.residences[0].home;
+        const la = home.localAuthority ?? 'unknown';
+        const decile = home.imdDecile === null ? 'unknown' : String(home.imdDecile);
+        bump(population.byLocalAuthority, la);
+        bump(population.byImdDecile, decile);
+        if (person.indexMs !== undefined) {
+          bump(population.cohortByLocalAuthority, la);
+          bump(population.cohortByImdDecile, decile);
+        }
+        if (simulated.moved) population.movers++;
+        population.optOuts += simulated.optOuts;
+        population.optIns += simulated.optIns;
+        progress.increment(1);
       }
-      if (registered.length > 1) population.movers++;
-      population.optOuts += optOuts.filter((r) => r.recordType === 'opt_out').length;
-      population.optIns += optOuts.filter((r) => r.recordType === 'opt_in').length;
-      progress.increment(1);
-      if (person.index % 1000 === 999) await tick();
     }
+    tally = simulation.tally();
   } finally {
+    await simulation.stop();
     writers.liferooms.close();
     writers.cipha.close();
     ledger.close();

@@ -73,10 +73,23 @@ afterAll(() => {
   for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The digest of every file the generator wrote, and of the in-memory population. */
-async function digests(options: GenerateOptions): Promise<Record<string, string>> {
+const threadsBefore = process.env.LINKAGE_GENERATE_THREADS;
+afterEach(() => {
+  if (threadsBefore === undefined) delete process.env.LINKAGE_GENERATE_THREADS;
+  else process.env.LINKAGE_GENERATE_THREADS = threadsBefore;
+});
+
+/**
+ * The digest of every file the generator wrote, and of the in-memory population. `thread`: people
+ * drawn on a thread of their own ('1') or on this one ('0'); small populations default to '0'.
+ */
+async function digests(
+  options: GenerateOptions,
+  thread: '0' | '1' = '0',
+): Promise<Record<string, string>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linkage-golden-'));
   folders.push(dir);
+  process.env.LINKAGE_GENERATE_THREADS = thread;
   await generatePopulation({ ...options, progress: 'off' }, dir);
   const out: Record<string, string> = {};
   for (const file of fs.readdirSync(dir).sort())
@@ -88,9 +101,13 @@ async function digests(options: GenerateOptions): Promise<Record<string, string>
 describe('the generator output is byte-identical to the pinned golden digests', () => {
   for (const seed of ['linkage', 'golden-2'])
     for (const [name, options] of Object.entries(OPTION_SETS))
-      it(`seed ${seed}, ${name} options: every file and the in-memory population`, async () => {
-        expect(await digests({ ...options, seed })).toEqual(GOLDEN[`${seed}/${name}`]);
-      });
+      for (const [thread, where] of [
+        ['0', 'on this thread'],
+        ['1', 'on a simulation thread'],
+      ] as const)
+        it(`seed ${seed}, ${name} options, people drawn ${where}: every file and the in-memory population`, async () => {
+          expect(await digests({ ...options, seed }, thread)).toEqual(GOLDEN[`${seed}/${name}`]);
+        });
 
   it('the digests do tell outputs apart: another seed or one option changed moves them', async () => {
     const other = await digests({ ...OPTION_SETS.ndjson, seed: 'golden-3' });
