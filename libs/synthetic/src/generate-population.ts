@@ -31,7 +31,7 @@ import {
 import { createRng, pickOne } from './random';
 import { NO_THREATS, ThreatOptions } from './threats';
 import { SystemContext, type SystemTally, emptyTally } from './system-activity';
-import { simulateInThread } from './simulate-people';
+import { type Simulation, simulateInThread } from './simulate-people';
 import { simulateOnThread, useSimulationThread } from './simulation-threads';
 
 /** Options of `generatePopulation`; every one has a default. */
@@ -248,11 +248,12 @@ export async function generatePopulation(
     unit: 'persons',
     mode: options.progress,
   });
-  const simulation = useSimulationThread(p.persons)
-    ? simulateOnThread(p, options.model)
-    : simulateInThread(p, options.model);
+  let simulation: Simulation | undefined;
   let tally: SystemTally;
   try {
+    simulation = useSimulationThread(p.persons)
+      ? simulateOnThread(p, options.model)
+      : simulateInThread(p, options.model);
     for await (const batch of simulation.batches) {
       for (const simulated of batch) {
         const person = people[simulated.index];
@@ -283,7 +284,7 @@ export async function generatePopulation(
     }
     tally = simulation.tally();
   } finally {
-    await simulation.stop();
+    await simulation?.stop();
     writers.liferooms.close();
     writers.cipha.close();
     ledger.close();
