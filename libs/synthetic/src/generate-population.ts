@@ -189,6 +189,7 @@ export async function generatePopulation(
   outDir: string,
 ): Promise<Manifest> {
   const p = resolve(options);
+  const onThread = useSimulationThread(p.persons); // a bad LINKAGE_GENERATE_THREADS fails here
   const log = createLogger('synthetic');
   // The people again on this thread (cheap, and the same): the manifest counts them.
   const { postcodes, startMs, people, users } = planPopulation(p, options.model);
@@ -251,9 +252,7 @@ export async function generatePopulation(
   let simulation: Simulation | undefined;
   let tally: SystemTally;
   try {
-    simulation = useSimulationThread(p.persons)
-      ? simulateOnThread(p, options.model)
-      : simulateInThread(p, options.model);
+    simulation = onThread ? simulateOnThread(p, options.model) : simulateInThread(p, options.model);
     for await (const batch of simulation.batches) {
       for (const simulated of batch) {
         const person = people[simulated.index];
