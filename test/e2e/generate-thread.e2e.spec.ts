@@ -7,8 +7,8 @@ import { runLinkage } from '@linkage/testing';
 /**
  * The built `linkage generate` (dist/, as users run it) with people drawn on the simulation
  * thread and without it: the thread's entry must load from dist/, and the files must be the same
- * bytes either way. The thread starts by default only from 6,000 persons; here it is forced on a
- * small population. The CSV digests are golden-output.int.spec.ts's (main's code, seed golden-2).
+ * bytes either way (the thread is opt-in: `LINKAGE_GENERATE_THREADS=1`). The CSV digests are
+ * golden-output.int.spec.ts's (main's code, seed golden-2).
  */
 const GOLDEN_CSV: Record<string, string> = {
   'cipha.csv': 'd33d84326850f8d6baf42759ad1a5187e884a30c1ebb828f9ed78efd1bc835da',

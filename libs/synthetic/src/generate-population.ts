@@ -181,15 +181,15 @@ function bump(map: Record<string, number>, key: string): void {
  * Generates a synthetic population and writes its source extracts into `outDir`:
  * `liferooms.<format>`, `cipha.<format>`, `dirt-ledger.jsonl` and `manifest.json`.
  * The same options give byte-identical files (all randomness comes from `seed`; no clock).
- * Records are streamed to disk person by person; people are drawn on a thread of their own
- * while this one writes them (`useSimulationThread`: from 6,000 persons on by default).
+ * Records are streamed to disk person by person; with `LINKAGE_GENERATE_THREADS=1` people are
+ * drawn on a thread of their own while this one writes them (`useSimulationThread`).
  */
 export async function generatePopulation(
   options: GenerateOptions,
   outDir: string,
 ): Promise<Manifest> {
   const p = resolve(options);
-  const onThread = useSimulationThread(p.persons); // a bad LINKAGE_GENERATE_THREADS fails here
+  const onThread = useSimulationThread(); // a bad LINKAGE_GENERATE_THREADS fails here
   const log = createLogger('synthetic');
   // The people again on this thread (cheap, and the same): the manifest counts them.
   const { postcodes, startMs, people, users } = planPopulation(p, options.model);

@@ -81,7 +81,7 @@ afterEach(() => {
 
 /**
  * The digest of every file the generator wrote, and of the in-memory population. `thread`: people
- * drawn on a thread of their own ('1') or on this one ('0'); small populations default to '0'.
+ * drawn on a thread of their own ('1') or on this one ('0', the default).
  */
 async function digests(
   options: GenerateOptions,

@@ -5,23 +5,17 @@ import type { GenerateOptions, Resolved } from './generate-population';
 import type { SimulatedRecords, Simulation } from './simulate-people';
 import type { SystemTally } from './system-activity';
 
-/** Below this many persons a thread costs more to start than it saves. */
-export const THREAD_FROM_PERSONS = 6_000;
-
 /**
  * Whether `generatePopulation` draws people on a thread of its own while this one writes them:
- * `LINKAGE_GENERATE_THREADS` 1 (always), 0 (never: all on this thread) or unset (from
- * `THREAD_FROM_PERSONS` persons on). The output is the same byte for byte either way; the thread
- * only lets drawing and writing overlap on two cores.
+ * `LINKAGE_GENERATE_THREADS=1`; unset or 0 keeps it all on this thread (the default). The files
+ * are the same bytes either way. The thread pays off only with a core to itself: it costs about a
+ * third more CPU in all (batches cross between threads), so on a busy machine, or beside PGlite
+ * starting in the demo, it was slower in wall clock too (docs/BENCHMARKS.md, fifth pass).
  */
-export function useSimulationThread(
-  persons: number,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
+export function useSimulationThread(env: NodeJS.ProcessEnv = process.env): boolean {
   const raw = env.LINKAGE_GENERATE_THREADS;
-  if (raw === undefined || raw === '') return persons >= THREAD_FROM_PERSONS;
+  if (raw === undefined || raw === '' || raw === '0') return false;
   if (raw === '1') return true;
-  if (raw === '0') return false;
   throw new Error('LINKAGE_GENERATE_THREADS must be 0 or 1');
 }
 

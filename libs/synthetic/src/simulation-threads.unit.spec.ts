@@ -1,20 +1,19 @@
-import { THREAD_FROM_PERSONS, useSimulationThread } from './simulation-threads';
+import { useSimulationThread } from './simulation-threads';
 
 describe('useSimulationThread', () => {
-  it('by default draws people on a thread from THREAD_FROM_PERSONS persons on', () => {
-    expect(useSimulationThread(THREAD_FROM_PERSONS - 1, {})).toBe(false);
-    expect(useSimulationThread(THREAD_FROM_PERSONS, {})).toBe(true);
-    expect(useSimulationThread(36_000, { LINKAGE_GENERATE_THREADS: '' })).toBe(true);
+  it('keeps people on the calling thread by default and with LINKAGE_GENERATE_THREADS=0', () => {
+    expect(useSimulationThread({})).toBe(false);
+    expect(useSimulationThread({ LINKAGE_GENERATE_THREADS: '' })).toBe(false);
+    expect(useSimulationThread({ LINKAGE_GENERATE_THREADS: '0' })).toBe(false);
   });
 
-  it('LINKAGE_GENERATE_THREADS=1 always uses the thread, 0 never', () => {
-    expect(useSimulationThread(10, { LINKAGE_GENERATE_THREADS: '1' })).toBe(true);
-    expect(useSimulationThread(36_000, { LINKAGE_GENERATE_THREADS: '0' })).toBe(false);
+  it('draws them on a thread of their own with LINKAGE_GENERATE_THREADS=1', () => {
+    expect(useSimulationThread({ LINKAGE_GENERATE_THREADS: '1' })).toBe(true);
   });
 
   it('refuses any other value, naming the variable', () => {
     for (const value of ['2', 'yes', '-1', ' 1'])
-      expect(() => useSimulationThread(10, { LINKAGE_GENERATE_THREADS: value })).toThrow(
+      expect(() => useSimulationThread({ LINKAGE_GENERATE_THREADS: value })).toThrow(
         /LINKAGE_GENERATE_THREADS must be 0 or 1/,
       );
   });
