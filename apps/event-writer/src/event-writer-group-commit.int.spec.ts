@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '@linkage/database';
 import { openEventStore, type EventStore } from '@linkage/event-store';
+import { ensureIngestSchema } from '@linkage/ingest-store';
 import { createFreshDatabase, eventually, readEntireLogWhenComplete } from '@linkage/testing';
 import {
   createInProcessTransport,
@@ -54,10 +55,15 @@ describe.each([
     fresh = await createFreshDatabase();
     db = await openDatabase({ url: fresh.url });
     store = await openEventStore({ db });
+    await ensureIngestSchema(db.sql);
     transport = recordingTransport(
       createInProcessTransport({ partitions: 4, maxBatchSize: 100 }),
       partitionOf,
     );
+  });
+  afterEach(async () => {
+    await writer?.stop();
+    writer = undefined;
   });
   afterAll(async () => {
     await writer?.stop();
@@ -77,10 +83,6 @@ describe.each([
       writeTogether,
       ...(writeTogether ? {} : { concurrency: 1 }),
     });
-  };
-  const stop = async () => {
-    await writer?.stop();
-    writer = undefined;
   };
   const newRun = async () => {
     const run = randomUUID();
@@ -169,7 +171,6 @@ describe.each([
     const widest = Math.max(...[...partitionsPerTx.values()].map((s) => s.size));
     if (writeTogether) expect(widest).toBeGreaterThan(1);
     else expect(widest).toBe(1);
-    await stop();
   }, 120_000);
 
   it('a transaction that fails is redelivered whole: nothing lost, nothing counted twice', async () => {
@@ -201,7 +202,8 @@ describe.each([
       expect(Number(stored)).toBe(events.length);
       expect(writer!.status().restarts).toBeGreaterThanOrEqual(1);
     } finally {
-      await stop();
+      await writer?.stop();
+      writer = undefined;
       await db.sql.unsafe(`drop trigger test_fail_second on ingest.linkage_index;
         drop function test_fail_second(); drop sequence test_fail_once;`);
     }
