@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
 import type { Database } from '@linkage/database';
 import type { EventStore } from '@linkage/event-store';
 import { DsaRegistry, mintToken } from '@linkage/governance';
@@ -31,8 +31,9 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * Serves the analytics API (real HTTP, real guard and audit) on `db` and hits each route with
- * `clients` concurrent clients for `seconds` seconds (autocannon, in this process: the load
- * generator shares the CPU with the server, as a co-located client would). One row per route:
+ * `clients` concurrent clients for `seconds` seconds (autocannon, in a process of its own, as a
+ * load generator is run: in this process it took the server's event loop for its own work). One
+ * row per route:
  * the latency of one request alone first (`coldMs`: computed, nothing remembered yet), then
  * requests/s, p50/p95/p99 latency (ms) of the responses completed within the window, and
  * non-2xx answers.
@@ -67,39 +68,22 @@ export async function loadAnalyticsApi(
       });
       await cold.arrayBuffer();
       const coldMs = Math.round(Number(process.hrtime.bigint() - coldStart) / 1e5) / 10;
-      const latencies: number[] = [];
-      let failures = 0;
-      const result = await new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon(
-          {
-            url: `${api.url}${route}`,
-            connections: clients,
-            // A fixed number of requests (the small-scale check) waits for every answer however
-            // loaded the machine; a timed window keeps autocannon's 10 s request timeout.
-            ...(options.requests
-              ? { amount: options.requests, timeout: 600 }
-              : { duration: options.seconds }),
-            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-          },
-          (error, done) => (error ? reject(error) : resolve(done)),
-        );
-        instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-          latencies.push(responseTime);
-          if (statusCode < 200 || statusCode >= 300) failures += 1;
-        });
+      const result = await runLoadClient({
+        url: `${api.url}${route}`,
+        token,
+        clients,
+        ...(options.requests ? { requests: options.requests } : { seconds: options.seconds }),
       });
       await untilIdle(db);
-      latencies.sort((a, b) => a - b);
-      const ms = (q: number) => Math.round(quantile(latencies, q) * 10) / 10;
       rows.push(
-        rowOf('api-load', route, latencies.length, 'requests', result.duration, {
+        rowOf('api-load', route, result.latencies.length, 'requests', result.seconds, {
           extra: {
             clients,
             coldMs,
-            p50ms: ms(0.5),
-            p95ms: ms(0.95),
-            p99ms: ms(0.99),
-            non2xx: failures + result.errors + result.timeouts + (cold.ok ? 0 : 1),
+            p50ms: result.p50ms,
+            p95ms: result.p95ms,
+            p99ms: result.p99ms,
+            non2xx: result.failures + (cold.ok ? 0 : 1),
           },
         }),
       );
@@ -125,4 +109,90 @@ async function untilIdle(db: Database): Promise<void> {
     quiet = Number(row.n) === 0 ? quiet + 1 : 0;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** What one load-client run saw. */
+export interface LoadClientResult {
+  /** Latency of each response completed in the window, ms, ascending. */
+  latencies: number[];
+  p50ms: number;
+  p95ms: number;
+  p99ms: number;
+  /** Non-2xx answers, errors and timeouts. */
+  failures: number;
+  seconds: number;
+}
+
+/**
+ * The load client, run by `node -e` in a child process (plain JavaScript, so it runs the same
+ * from the compiled CLI and under jest). It reads its settings from `LINKAGE_LOAD_CLIENT` and
+ * prints one JSON line: every response's latency and the failures.
+ */
+const LOAD_CLIENT = `
+const autocannon = require(process.env.LINKAGE_AUTOCANNON);
+const o = JSON.parse(process.env.LINKAGE_LOAD_CLIENT);
+const latencies = [];
+let failures = 0;
+const instance = autocannon(
+  {
+    url: o.url,
+    connections: o.clients,
+    headers: { authorization: 'Bearer ' + o.token, accept: 'application/json' },
+    ...(o.requests ? { amount: o.requests, timeout: 600 } : { duration: o.seconds }),
+  },
+  (error, done) => {
+    if (error) { process.stderr.write(String(error && error.stack || error)); process.exit(1); }
+    process.stdout.write(JSON.stringify({
+      latencies,
+      failures: failures + done.errors + done.timeouts,
+      seconds: done.duration,
+    }) + '\\n');
+  },
+);
+instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+  latencies.push(responseTime);
+  if (statusCode < 200 || statusCode >= 300) failures += 1;
+});
+`;
+
+/**
+ * Hits `url` with `clients` concurrent clients (autocannon) from a child process, for `seconds`
+ * or until `requests` answers (waiting for every answer however loaded the machine; a timed
+ * window keeps autocannon's 10 s request timeout).
+ */
+export async function runLoadClient(options: {
+  url: string;
+  token: string;
+  clients: number;
+  seconds?: number;
+  requests?: number;
+}): Promise<LoadClientResult> {
+  const child = spawn(process.execPath, ['-e', LOAD_CLIENT], {
+    env: {
+      ...process.env,
+      LINKAGE_AUTOCANNON: require.resolve('autocannon'),
+      LINKAGE_LOAD_CLIENT: JSON.stringify(options),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0) throw new Error(`the load client exited ${code}: ${err.trim().slice(0, 500)}`);
+  const parsed = JSON.parse(out) as { latencies: number[]; failures: number; seconds: number };
+  const latencies = [...parsed.latencies].sort((a, b) => a - b);
+  const ms = (q: number) => Math.round(quantile(latencies, q) * 10) / 10;
+  return {
+    latencies,
+    p50ms: ms(0.5),
+    p95ms: ms(0.95),
+    p99ms: ms(0.99),
+    failures: parsed.failures,
+    seconds: parsed.seconds,
+  };
 }

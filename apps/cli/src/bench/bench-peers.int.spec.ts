@@ -118,6 +118,16 @@ describe('bench: peers, ceiling and the pipeline at a small scale', () => {
     expect(inProcess.extra!.xCopy).toEqual(expect.any(Number));
     expect(inProcess.extra!.nodePeakMb as number).toBeGreaterThan(0);
     expect(inProcess.extra!.postgresBackendPeakMb as number).toBeGreaterThan(0);
+    // Where the CPU went: this process, the PostgreSQL server, and the broker for Kafka only.
+    for (const run of [inProcess, kafka]) {
+      expect(run.extra!.nodeCpuS as number).toBeGreaterThan(0);
+      expect(run.extra!.postgresCpuS as number).toBeGreaterThan(0);
+      expect(run.extra!.ingestCores as number).toBeGreaterThan(0);
+      expect(run.extra!.cpuMsPerKEvents as number).toBeGreaterThan(0);
+      expect(run.extra!.cpuBoundXCopy as number).toBeGreaterThan(0);
+    }
+    expect(kafka.extra!.brokerCpuS).toEqual(expect.any(Number));
+    expect(inProcess.extra!.brokerCpuS).toBeUndefined();
     const api = rows.filter((r) => r.scenario === 'api-load');
     expect(api.map((r) => r.variant)).toEqual(['/v1/cohort', '/v1/outcomes?measure=cost']);
     for (const r of api) {

@@ -19,16 +19,51 @@ describe('checkTargets', () => {
     expect(verdict(rows, 'end to end (in-process) >= 0.3x COPY')!.met).toBe('not run');
   });
 
-  it('takes the worst API p95, and says not run without one', () => {
-    expect(verdict([], 'API p95 < 100 ms at 50 clients')!.met).toBe('not run');
+  it('takes the worst API p95 of the estimate routes and of the others, and says not run without one', () => {
+    const estimates = 'API p95 < 100 ms at 50 clients, estimate routes';
+    const others = 'API p95 < 50 ms at 50 clients, other routes';
+    expect(verdict([], estimates)!.met).toBe('not run');
+    expect(verdict([], others)!.met).toBe('not run');
     const rows = [
-      rowOf('api-load', '/a', 10, 'requests', 1, { extra: { p95ms: 40 } }),
-      rowOf('api-load', '/b', 10, 'requests', 1, { extra: { p95ms: 120 } }),
+      rowOf('api-load', '/v1/outcomes?measure=gp', 10, 'requests', 1, { extra: { p95ms: 90 } }),
+      rowOf('api-load', '/v1/outcomes?measure=cost', 10, 'requests', 1, { extra: { p95ms: 60 } }),
+      rowOf('api-load', '/v1/cohort', 10, 'requests', 1, { extra: { p95ms: 40 } }),
+      rowOf('api-load', '/v1/breakdowns/lsoa?measure=ae', 10, 'requests', 1, {
+        extra: { p95ms: 55 },
+      }),
     ];
-    expect(verdict(rows, 'API p95 < 100 ms at 50 clients')).toEqual({
-      target: 'API p95 < 100 ms at 50 clients',
-      measured: 'worst 120 ms (/b)',
+    // 90 ms passes for an estimate, 55 ms fails for any other route.
+    expect(verdict(rows, estimates)).toEqual({
+      target: estimates,
+      measured: 'worst 90 ms (/v1/outcomes?measure=gp)',
+      met: 'yes',
+    });
+    expect(verdict(rows, others)).toEqual({
+      target: others,
+      measured: 'worst 55 ms (/v1/breakdowns/lsoa?measure=ae)',
       met: 'no',
+    });
+    const slowEstimate = [
+      rowOf('api-load', '/v1/outcomes?measure=ae', 1, 'requests', 1, { extra: { p95ms: 100 } }),
+    ];
+    expect(verdict(slowEstimate, estimates)!.met).toBe('no');
+    expect(verdict(slowEstimate, others)!.met).toBe('not run');
+  });
+
+  it('shows the CPU bound beside the end-to-end ratio', () => {
+    const rows = [
+      rowOf('pipeline', 'in-process', 100, 'records', 1, {
+        extra: { xCopy: 0.14, cpuBoundXCopy: 0.21 },
+      }),
+      rowOf('pipeline', 'kafka', 100, 'records', 1, { extra: { xCopy: 0.31 } }),
+    ];
+    expect(verdict(rows, 'end to end (in-process) >= 0.3x COPY')).toMatchObject({
+      measured: '0.14x (CPU bound 0.21x)',
+      met: 'no',
+    });
+    expect(verdict(rows, 'end to end (Kafka) >= 0.3x COPY')).toMatchObject({
+      measured: '0.31x',
+      met: 'yes',
     });
   });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '@linkage/common';
 import { metricsRegistry } from '@linkage/observability';
@@ -21,6 +22,7 @@ import { loadAnalyticsApi } from './api-load';
 import { rowOf, type BenchRow } from './bench-report';
 import { secondsSince, type BenchContext, type BenchScenario } from './bench-context';
 import { kafkaMockPeakMb, peakRssSampler, postgresBackendPeakMb } from './process-memory';
+import { postgresServerCpuMeter, processTreeCpuMeter } from './process-cpu';
 
 const COPY_BATCH = 1000;
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -44,6 +46,50 @@ export interface PipelineRun {
   /** The event writer's batches during ingest, and the seconds spent writing them (summed). */
   writerBatches?: number;
   writerBusySeconds?: number;
+  /** CPU seconds each process spent, during ingest and during projection (see `CpuSplit`). */
+  ingestCpu?: CpuSplit;
+  projectCpu?: CpuSplit;
+}
+
+/**
+ * CPU seconds by process over one stretch of a run: this Node process (every thread: the edge's
+ * workers, the writer, the projector, GC; PGlite too when the database is embedded), the whole
+ * PostgreSQL server (backends, WAL writer, checkpointer), the Kafka mock broker. A process not on
+ * this machine (or not used) is absent.
+ */
+export interface CpuSplit {
+  node: number;
+  postgres?: number;
+  broker?: number;
+}
+
+const cpuTotal = (split: CpuSplit | undefined) =>
+  split ? split.node + (split.postgres ?? 0) + (split.broker ?? 0) : 0;
+
+/** Meters for a `CpuSplit`, started now; `read()` gives the CPU used since the last read. */
+async function cpuSplitMeter(db: Database, transport: PipelineTransport) {
+  const node = processTreeCpuMeter(process.pid);
+  const postgres = await postgresServerCpuMeter(db.sql);
+  const brokerPid = Number(process.env.KAFKA_MOCK_PID);
+  const broker =
+    transport === 'kafka' && Number.isInteger(brokerPid) && brokerPid > 0
+      ? processTreeCpuMeter(brokerPid)
+      : undefined;
+  let last: CpuSplit = { node: 0, postgres: 0, broker: 0 };
+  return {
+    read(): CpuSplit {
+      const now = {
+        node: node?.seconds() ?? 0,
+        postgres: postgres?.seconds(),
+        broker: broker?.seconds(),
+      };
+      const since: CpuSplit = { node: round2(now.node - last.node) };
+      if (now.postgres !== undefined) since.postgres = round2(now.postgres - (last.postgres ?? 0));
+      if (now.broker !== undefined) since.broker = round2(now.broker - (last.broker ?? 0));
+      last = { node: now.node, postgres: now.postgres, broker: now.broker };
+      return since;
+    },
+  };
 }
 
 /** The event writer's batch histogram so far: batches written and seconds spent on them. */
@@ -82,6 +128,7 @@ export async function runPipeline(
   const memory = peakRssSampler();
   const heldBefore = backpressureStatus();
   const writerBefore = await writerBatchTotals();
+  const cpu = await cpuSplitMeter(db, transport);
   let records = 0;
   let events = 0;
   const start = process.hrtime.bigint();
@@ -117,11 +164,13 @@ export async function runPipeline(
   }
   await edgeThreads?.close();
   const ingestSeconds = secondsSince(start);
+  const ingestCpu = cpu.read();
   const heldAfter = backpressureStatus();
   const writerAfter = await writerBatchTotals();
   const projectStart = process.hrtime.bigint();
   await catchUp({ sql: db.sql, store, logger, bulkLoad: true }); // empty read models, as the demo
   const projectSeconds = secondsSince(projectStart);
+  const projectCpu = cpu.read();
   return {
     transport,
     records,
@@ -135,6 +184,8 @@ export async function runPipeline(
     backpressureWaits: heldAfter.waits - heldBefore.waits,
     writerBatches: writerAfter.batches - writerBefore.batches,
     writerBusySeconds: round2(writerAfter.seconds - writerBefore.seconds),
+    ingestCpu,
+    projectCpu,
   };
 }
 
@@ -202,8 +253,44 @@ function pipelineRow(run: PipelineRun, copyPerSecond: number | undefined): Bench
     extra.heldBackS = run.heldBackSeconds ?? 0;
     extra.backpressureWaits = run.backpressureWaits;
   }
+  Object.assign(extra, cpuFigures(run, copyPerSecond));
   return rowOf('pipeline', run.transport, run.records, 'records', seconds, { extra });
 }
+
+/**
+ * Where the run's time went in CPU: seconds per process, the cores kept busy in each half (2 is
+ * all of this machine), the CPU per 1,000 events, and `cpuBoundXCopy`: the ratio to COPY the run
+ * would reach if this CPU work kept every core busy the whole time (`CORES`). When that bound is
+ * under a target, the target needs less work per event, not less waiting.
+ */
+export function cpuFigures(
+  run: Pick<
+    PipelineRun,
+    'events' | 'ingestSeconds' | 'projectSeconds' | 'ingestCpu' | 'projectCpu'
+  >,
+  copyPerSecond: number | undefined,
+  cores = CORES,
+): Record<string, number> {
+  if (!run.ingestCpu || !run.projectCpu) return {};
+  const ingest = cpuTotal(run.ingestCpu);
+  const project = cpuTotal(run.projectCpu);
+  const out: Record<string, number> = {
+    nodeCpuS: round2(run.ingestCpu.node + run.projectCpu.node),
+  };
+  if (run.ingestCpu.postgres !== undefined)
+    out.postgresCpuS = round2(run.ingestCpu.postgres + (run.projectCpu.postgres ?? 0));
+  if (run.ingestCpu.broker !== undefined)
+    out.brokerCpuS = round2(run.ingestCpu.broker + (run.projectCpu.broker ?? 0));
+  out.ingestCores = round2(ingest / run.ingestSeconds);
+  out.projectCores = round2(project / run.projectSeconds);
+  out.cpuMsPerKEvents = Math.round(((ingest + project) * 1e6) / run.events);
+  if (copyPerSecond)
+    out.cpuBoundXCopy = round2(run.events / ((ingest + project) / cores) / copyPerSecond);
+  return out;
+}
+
+/** Cores of this machine (the bound `cpuBoundXCopy` assumes all of them busy). */
+const CORES = os.availableParallelism();
 
 /**
  * `LINKAGE_BENCH_PIPELINE_TRANSPORTS=kafka` runs only the Kafka half (comma-separated; default
