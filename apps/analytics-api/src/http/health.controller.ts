@@ -51,13 +51,16 @@ export class HealthController {
   private readonly readings = new SharedRead(() => this.read());
 
   private async read(): Promise<{ unhealthy: boolean; body: Record<string, unknown> }> {
-    const [row] = await this.db.sql<{ position: string; updated_at: Date }[]>`
-      select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(
-      () => [],
-    );
+    const store = this.store;
+    const [[row], lag] = await Promise.all([
+      this.db.sql<{ position: string; updated_at: Date }[]>`
+        select position, updated_at from read_model.checkpoint where projection = 'read-models'`.catch(
+        () => [],
+      ),
+      store ? projectionLag(this.db.sql, store).catch(() => undefined) : undefined,
+    ]);
     const projection: Record<string, unknown> = { position: row?.position ?? null };
-    if (this.store) {
-      const lag = await projectionLag(this.db.sql, this.store).catch(() => undefined);
+    if (store) {
       projection.lagEvents = lag?.events ?? null;
       projection.lagSeconds = lag ? Math.round(lag.seconds * 10) / 10 : null;
       if (lag) {

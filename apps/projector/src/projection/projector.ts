@@ -278,14 +278,16 @@ export async function projectionLag(
   const rows = await sql<{ position: string; last_recorded_at: Date | null }[]>`
     select position, last_recorded_at from ${sql(schema)}.checkpoint where projection = ${PROJECTION_NAME}`;
   const position = rows[0]?.position ?? START;
-  const visibility = await store.visibility();
-  const visible = await store.countAfter(position);
+  // Three independent reads at once: a health probe under load waits for one round trip, not
+  // three in a row.
+  const [visibility, visible, [next]] = await Promise.all([
+    store.visibility(),
+    store.countAfter(position),
+    store.readAll({ from: position, maxCount: 1 }),
+  ]);
   const events = visible === undefined ? undefined : visible + visibility.heldBackEvents;
   const oldest: Date[] = visibility.oldestHeldBackAt ? [visibility.oldestHeldBackAt] : [];
-  if (visible === undefined || visible > 0) {
-    const [next] = await store.readAll({ from: position, maxCount: 1 });
-    if (next) oldest.push(next.recordedAt);
-  }
+  if (next && (visible === undefined || visible > 0)) oldest.push(next.recordedAt);
   const seconds = Math.max(0, ...oldest.map((at) => (Date.now() - at.getTime()) / 1000));
   if (events !== undefined) lagEvents.set({ schema }, events);
   lagSeconds.set({ schema }, seconds);

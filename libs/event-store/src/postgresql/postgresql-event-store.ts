@@ -512,26 +512,41 @@ async function copyPlan(
 ): Promise<Map<string, number>> {
   const bumped = [...plan.counts.keys()].sort();
   const untouched = streamIds.filter((id) => !plan.counts.has(id));
-  const rows = await tx<{ out_key: string; out_version: string }[]>`
+  const bump = tx<{ out_key: string; out_version: string }[]>`
     select out_key, out_version::text from event_store.bump_stream_versions(
       ${streamIds}::text[], ${bumped}::text[],
       ${bumped.map((id) => plan.counts.get(id)!)}::bigint[], ${untouched}::text[])`;
+  // Sent now, so that the rows' text (all but their versions) is built while the server takes
+  // the locks and bumps the versions, instead of after.
+  void bump.execute();
+  const rows = copyRowsWithoutVersions(plan.fresh);
   const versions = new Map<string, number>();
-  for (const r of rows) versions.set(r.out_key, Number(r.out_version));
+  for (const r of await bump) versions.set(r.out_key, Number(r.out_version));
   if (plan.fresh.length === 0) return versions;
   const next = new Map<string, number>();
   for (const id of bumped) next.set(id, versions.get(id)! - plan.counts.get(id)! + 1);
   let text = '';
-  for (const f of plan.fresh) {
+  plan.fresh.forEach((f, i) => {
     const version = next.get(f.stream)!;
     next.set(f.stream, version + 1);
-    text +=
-      `${f.id}\t${copyField(f.stream)}\t${version}\t${copyField(f.event.type)}\t` +
-      `${f.event.schemaVersion}\t${copyField(JSON.stringify(f.event.data))}\t` +
-      `${copyField(JSON.stringify(f.event.metadata ?? {}))}\n`;
-  }
+    text += rows.heads[i] + version + rows.tails[i];
+  });
   await copyIn(tx, COPY_EVENTS, text);
   return versions;
+}
+
+/** Each new event's COPY row around its stream version: `id\tstream\t` and the rest of the line. */
+function copyRowsWithoutVersions(fresh: AppendPlan['fresh']): { heads: string[]; tails: string[] } {
+  const heads = new Array<string>(fresh.length);
+  const tails = new Array<string>(fresh.length);
+  fresh.forEach((f, i) => {
+    heads[i] = `${f.id}\t${copyField(f.stream)}\t`;
+    tails[i] =
+      `\t${copyField(f.event.type)}\t${f.event.schemaVersion}\t` +
+      `${copyField(JSON.stringify(f.event.data))}\t` +
+      `${copyField(JSON.stringify(f.event.metadata ?? {}))}\n`;
+  });
+  return { heads, tails };
 }
 
 function isUniqueViolation(error: unknown): boolean {
