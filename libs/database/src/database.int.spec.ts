@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openDatabase } from './database';
+import postgres from 'postgres';
+import { openDatabase, type Sql } from './database';
 
 describe('openDatabase', () => {
   it('runs on the real local PostgreSQL given a URL', async () => {
@@ -23,6 +24,35 @@ describe('openDatabase', () => {
       await db.close();
     } finally {
       setNoDelay.mockRestore();
+    }
+  });
+
+  it('never JIT-compiles on a server, where a plain connection would (a zero-row read paid 30-40 ms)', async () => {
+    const url = process.env.DATABASE_URL!;
+    const db = await openDatabase({ url, max: 2 });
+    const plain = postgres(url, { max: 1, onnotice: () => undefined }) as unknown as Sql;
+    try {
+      const jitInPlan = async (sql: Sql): Promise<boolean> =>
+        sql.begin(async (tx) => {
+          // Every plan passes the cost bar, as the event store's reads do at millions of rows.
+          await tx`set local jit_above_cost = 0`;
+          const [row] = await tx.unsafe(
+            'explain (analyze, format json) select sum(n) from pg_class, (select 1 as n) x',
+          );
+          return JSON.stringify(row).includes('"JIT"');
+        });
+      const [{ available }] = await plain`select pg_jit_available() as available`;
+      expect(await jitInPlan(plain)).toBe(available);
+      expect(await jitInPlan(db.sql)).toBe(false);
+      // Every connection of the pool, not only the first.
+      const settings = await Promise.all([
+        db.sql`select current_setting('jit') as jit, pg_sleep(0.05)`,
+        db.sql`select current_setting('jit') as jit, pg_sleep(0.05)`,
+      ]);
+      expect(settings.map(([r]) => r.jit)).toEqual(['off', 'off']);
+    } finally {
+      await plain.end();
+      await db.close();
     }
   });
 
